@@ -1,0 +1,18 @@
+/*
+ * vjwt.h - umbrella header of libvjwt, the httpd-independent core of mod_validate_jwt.
+ * Include this, or the one header of the module you use.
+ */
+#ifndef VJWT_H
+#define VJWT_H
+
+#include "vjwt_verdict.h"
+#include "vjwt_b64.h"
+#include "vjwt_json.h"
+#include "vjwt_token.h"
+#include "vjwt_jwk.h"
+#include "vjwt_jose.h"
+#include "vjwt_policy.h"
+#include "vjwt_claims.h"
+#include "vjwt_validate.h"
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * vjwt_claims.h - claim checks on a verified payload: registered claim types, lifetime
+ * (exp/nbf with skew), audience, issuer, required claims (spec sections 3.4-3.6, 4, 4.1).
+ *
+ * Thread context: any thread.
+ */
+#ifndef VJWT_CLAIMS_H
+#define VJWT_CLAIMS_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <jansson.h>
+#include "vjwt_verdict.h"
+#include "vjwt_policy.h"
+
+/* Spec 3.6 rule 5: a claim's values as strings (arrays flattened one level; numbers as
+ * decimal text; true/false; objects and nested arrays as compact JSON), each split on
+ * separator when not NULL (empty pieces dropped). NULL when value is NULL or JSON null. */
+apr_array_header_t *vjwt_claim_strings(apr_pool_t *p, const json_t *value,
+                                       const char *separator);
+
+/* Step 9: exp/nbf/iat are finite numbers within +-2^53, iss/sub/jti strings, aud a string
+ * or an array of strings. JwtInvalid otherwise. */
+apr_status_t vjwt_claims_check_types(apr_pool_t *p, const json_t *payload, vjwt_verdict_t *v);
+
+/* Step 10 (spec 4.1). */
+apr_status_t vjwt_claims_check_lifetime(apr_pool_t *p, const json_t *payload, int require_exp,
+                                        int skew, double now, vjwt_verdict_t *v);
+
+/* Step 11: audiences NULL or empty = not checked. */
+apr_status_t vjwt_claims_check_audience(apr_pool_t *p, const json_t *payload,
+                                        const apr_array_header_t *audiences,
+                                        int ignore_trailing_slash, vjwt_verdict_t *v);
+
+/* Step 12: issuers NULL or empty = not checked. */
+apr_status_t vjwt_claims_check_issuer(apr_pool_t *p, const json_t *payload,
+                                      const apr_array_header_t *issuers, vjwt_verdict_t *v);
+
+/* Step 13: presence of all, then values in order. */
+apr_status_t vjwt_claims_check_required(apr_pool_t *p, const json_t *payload,
+                                        const apr_array_header_t *claims, vjwt_verdict_t *v);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * vjwt_jwk.h - prepared verification keys and the parsers that make them: JWK, JWKS,
+ * PEM public key or certificate, RSA n/e, raw HMAC secret.
+ *
+ * A vjwt_key_t is immutable once made; its EVP_PKEY (or secret) is released by a cleanup
+ * on the pool it was made in (secrets are cleansed). Keys are made at configuration time
+ * (or by the key store) and read by any number of request threads.
+ *
+ * Thread context: parsers on the thread that owns the pool; the keys on any thread.
+ */
+#ifndef VJWT_JWK_H
+#define VJWT_JWK_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+
+typedef enum { VJWT_KTY_OCT = 1, VJWT_KTY_RSA, VJWT_KTY_EC, VJWT_KTY_OKP } vjwt_kty_e;
+
+typedef struct {
+    const char *kid;       /* `id` of a static key or `kid` of a JWK; NULL = none */
+    vjwt_kty_e kty;
+    EVP_PKEY *pkey;        /* RSA, EC, OKP */
+    int bits;              /* RSA modulus bits; EC field bits; oct secret bits */
+    int curve_nid;         /* EC: NID_X9_62_prime256v1 / NID_secp384r1 / NID_secp521r1;
+                              OKP: NID_ED25519 */
+    unsigned char *secret; /* oct */
+    apr_size_t secret_len;
+    const char *alg;       /* JWK "alg": the only alg this key may be used with; NULL = any
+                              alg of its family */
+    const char *source;    /* where it came from, for log lines: "file:/x.pem", "n/e", ... */
+} vjwt_key_t;
+
+/* One JWK object. Only public (verification) use is considered: "use" other than "sig",
+ * "key_ops" without "verify", unknown kty/crv, missing or invalid members, e < 3 or even,
+ * and an x5c whose first certificate's key differs from n/e or x/y are errors.
+ * Private members are ignored. On error returns APR_EINVAL with *err set. */
+apr_status_t vjwt_jwk_parse(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const char **err);
+
+/* A JWKS {"keys":[...]} (or a single JWK object, taken as a one-key set). Keys that cannot
+ * be used are skipped: each skip appends "kid/index: why" to *skipped (may be NULL).
+ * Set-level problems fail the whole set (APR_EINVAL, *err): not JSON, no "keys" array,
+ * duplicate kid among usable keys of the same kty, symmetric and asymmetric keys mixed.
+ * An empty result is not an error here; callers decide. */
+apr_status_t vjwt_jwks_parse(apr_array_header_t **keys, apr_pool_t *p, const char *buf,
+                             apr_size_t len, apr_array_header_t *skipped, const char **err);
+
+/* Same, from an already parsed JSON value. */
+apr_status_t vjwt_jwks_from_json(apr_array_header_t **keys, apr_pool_t *p, json_t *j,
+                                 apr_array_header_t *skipped, const char **err);
+
+/* PEM public key ("PUBLIC KEY", "RSA PUBLIC KEY") or certificate, or DER of either.
+ * Exactly one key. */
+apr_status_t vjwt_key_from_pem(vjwt_key_t **out, apr_pool_t *p, const char *buf, apr_size_t len,
+                               const char **err);
+
+/* A file that holds PEM/DER, a JWK or a JWKS: appends every key to keys. */
+apr_status_t vjwt_keys_from_file(apr_array_header_t *keys, apr_pool_t *p, const char *path,
+                                 apr_array_header_t *skipped, const char **err);
+
+/* RSA public key from base64url n and e. */
+apr_status_t vjwt_key_from_rsa_ne(vjwt_key_t **out, apr_pool_t *p, const char *n_b64url,
+                                  const char *e_b64url, const char **err);
+
+/* HMAC secret (raw bytes, copied). */
+apr_status_t vjwt_key_from_secret(vjwt_key_t **out, apr_pool_t *p, const unsigned char *secret,
+                                  apr_size_t len, const char **err);
+
+/* "RSA 2048", "EC P-256", "OKP Ed25519", "oct 256 bits" for log lines. */
+const char *vjwt_key_describe(apr_pool_t *p, const vjwt_key_t *k);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * vjwt_validate.h - the pipeline of spec section 4: token text + policy + candidate keys +
+ * time -> verdict. This is the function the httpd glue, the CLI and the tests call.
+ *
+ * Thread context: any thread; all allocation from the pool given (the request pool).
+ */
+#ifndef VJWT_VALIDATE_H
+#define VJWT_VALIDATE_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include "vjwt_verdict.h"
+#include "vjwt_policy.h"
+#include "vjwt_token.h"
+#include "vjwt_jwk.h"
+
+/* Steps 7-8: the signature stage alone (spec 3.2 key selection, 5.2 allowlist, 5.3
+ * binding). keys holds vjwt_key_t *. *used (may be NULL) gets the key that verified. */
+apr_status_t vjwt_validate_signature(apr_pool_t *p, const vjwt_token_t *t,
+                                     const apr_array_header_t *keys, unsigned alg_mask,
+                                     int min_rsa_bits, int require_signed,
+                                     const vjwt_key_t **used, vjwt_verdict_t *v);
+
+/* Steps 2-13 on a token already extracted (step 1 is the caller's). keys may be NULL
+ * (then the policy's keys are used). now is seconds since the epoch. *out (may be NULL)
+ * gets the parsed token whenever parsing succeeded, even if a later step failed (so the
+ * caller can log alg and kid); it is NULL when the token could not be parsed. */
+apr_status_t vjwt_validate(apr_pool_t *p, const vjwt_policy_t *pol, const apr_array_header_t *keys,
+                           const char *token, apr_size_t len, double now, vjwt_token_t **out,
+                           vjwt_verdict_t *v);
+
+#endif

@@ -1,0 +1,1049 @@
+/*
+ * mod_validate_jwt.c - httpd glue of mod_validate_jwt.
+ *
+ * Owns: the ValidateJWT* directives and their per-dir/per-server configs, the merge, the
+ * check_authn hook for AuthType JWT, the failure response (status, APIM JSON body,
+ * WWW-Authenticate, environment) and the success side effects (REMOTE_USER, claims in the
+ * environment or headers). Everything about tokens, keys and claims is in libvjwt (src/),
+ * which has no httpd headers.
+ *
+ * Thread context: directive handlers and check_config run at configuration time in the
+ * parent; the check_authn hook runs on any worker thread and only reads configuration.
+ */
+#include <string.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "mod_auth.h"
+#include "mod_core.h"
+#include "ap_expr.h"
+#include "apr_strings.h"
+#include "apr_lib.h"
+
+#include "vjwt.h"
+
+#define VJWT_LOGNO(n) "VJWT" #n ": "
+#define VJWT_AUTH_TYPE "JWT"
+#define VJWT_CLAIM_HEADER_PREFIX "X-JWT-Claim-"
+#define VJWT_ENV_VALUE_MAX 4096
+#define VJWT_MAX_SKEW 600
+
+module AP_MODULE_DECLARE_DATA validate_jwt_module;
+
+APLOG_USE_MODULE(validate_jwt);
+
+/* A `certificate-id=ID` key waiting for check_config to find ValidateJWTCertificate ID. */
+typedef struct {
+    const char *cert_id;
+    const char *kid;
+    apr_array_header_t *keys; /* the scope's key list holding the placeholder */
+    int index;
+    const char *file;
+    int line;
+} cert_ref_t;
+
+typedef struct {
+    apr_hash_t *certs;            /* ID -> vjwt_key_t * (ValidateJWTCertificate) */
+    apr_array_header_t *cert_refs; /* cert_ref_t */
+} vjwt_srv_conf_t;
+
+typedef struct {
+    vjwt_policy_t *pol;
+    ap_expr_info_t *token_expr; /* ValidateJWTTokenValue; follows pol->source */
+} vjwt_dir_conf_t;
+
+/* ------------------------------------------------------------------------------------ */
+/* configuration objects                                                                */
+
+static void *create_srv_conf(apr_pool_t *p, server_rec *s)
+{
+    vjwt_srv_conf_t *sc = apr_pcalloc(p, sizeof(*sc));
+    sc->certs = apr_hash_make(p);
+    sc->cert_refs = apr_array_make(p, 2, sizeof(cert_ref_t));
+    return sc;
+}
+
+static void *merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    vjwt_srv_conf_t *base = basev, *add = addv, *n = apr_pcalloc(p, sizeof(*n));
+    n->certs = apr_hash_overlay(p, add->certs, base->certs);
+    n->cert_refs = add->cert_refs; /* each server resolves the references made in it */
+    return n;
+}
+
+static void *create_dir_conf(apr_pool_t *p, char *dir)
+{
+    vjwt_dir_conf_t *dc = apr_pcalloc(p, sizeof(*dc));
+    dc->pol = vjwt_policy_make(p);
+    return dc;
+}
+
+static void *merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    vjwt_dir_conf_t *base = basev, *add = addv, *n = apr_pcalloc(p, sizeof(*n));
+    n->pol = vjwt_policy_merge(p, base->pol, add->pol);
+    n->token_expr = add->pol->source != VJWT_SRC_UNSET ? add->token_expr : base->token_expr;
+    return n;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* directive helpers                                                                    */
+
+static vjwt_policy_t *cmd_pol(void *dcfg)
+{
+    vjwt_dir_conf_t *dc = dcfg;
+    dc->pol->enabled = 1;
+    return dc->pol;
+}
+
+static const char *cmd_err(cmd_parms *cmd, const char *what, const char *value)
+{
+    return apr_psprintf(cmd->pool, "%s: %s '%s'", cmd->cmd->name, what, value);
+}
+
+/* Split a directive's raw arguments into words. Double quotes group, anywhere in a word
+ * (separator=" " is the word `separator= `); a backslash escapes the next character inside
+ * quotes. */
+static const char *split_words(cmd_parms *cmd, const char *args, apr_array_header_t **out)
+{
+    apr_array_header_t *words = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    const char *s = args;
+    while (*s) {
+        char *w, *o;
+        int quoted = 0, any = 0;
+        while (apr_isspace(*s)) {
+            s++;
+        }
+        if (!*s) {
+            break;
+        }
+        w = o = apr_palloc(cmd->pool, strlen(s) + 1);
+        while (*s && (quoted || !apr_isspace(*s))) {
+            if (*s == '"') {
+                quoted = !quoted;
+                any = 1;
+                s++;
+                continue;
+            }
+            if (quoted && *s == '\\' && s[1]) {
+                s++;
+            }
+            *o++ = *s++;
+            any = 1;
+        }
+        if (quoted) {
+            return apr_psprintf(cmd->pool, "%s: unbalanced double quote in '%s'", cmd->cmd->name,
+                                args);
+        }
+        *o = 0;
+        if (any) {
+            APR_ARRAY_PUSH(words, const char *) = w;
+        }
+    }
+    *out = words;
+    return NULL;
+}
+
+static const char *set_source(cmd_parms *cmd, void *dcfg, vjwt_source_e src, const char *arg)
+{
+    vjwt_dir_conf_t *dc = dcfg;
+    vjwt_policy_t *pol = cmd_pol(dcfg);
+    if (!*arg) {
+        return cmd_err(cmd, "needs a non-empty value, got", arg);
+    }
+    if (pol->source != VJWT_SRC_UNSET) {
+        return apr_psprintf(cmd->pool,
+                            "%s: this scope already takes the token from %s; use only one of "
+                            "ValidateJWTHeaderName, ValidateJWTQueryParameterName and "
+                            "ValidateJWTTokenValue per scope",
+                            cmd->cmd->name,
+                            pol->source == VJWT_SRC_HEADER  ? "a header (ValidateJWTHeaderName)"
+                            : pol->source == VJWT_SRC_QUERY ? "the query string "
+                                                              "(ValidateJWTQueryParameterName)"
+                                                            : "ValidateJWTTokenValue");
+    }
+    if (src == VJWT_SRC_VALUE) {
+        const char *err = NULL;
+        dc->token_expr = ap_expr_parse_cmd(cmd, arg, AP_EXPR_FLAG_STRING_RESULT, &err, NULL);
+        if (err) {
+            return apr_psprintf(cmd->pool, "%s: cannot parse expression '%s': %s",
+                                cmd->cmd->name, arg, err);
+        }
+    }
+    else {
+        dc->token_expr = NULL;
+    }
+    pol->source = src;
+    pol->source_name = arg;
+    return NULL;
+}
+
+static const char *cmd_header_name(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *c;
+    for (c = arg; *c; c++) {
+        if (!apr_isgraph(*c) || strchr("()<>@,;:\\\"/[]?={}", *c)) {
+            return cmd_err(cmd, "is not a valid HTTP header name:", arg);
+        }
+    }
+    return set_source(cmd, dcfg, VJWT_SRC_HEADER, arg);
+}
+
+static const char *cmd_query_name(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    return set_source(cmd, dcfg, VJWT_SRC_QUERY, arg);
+}
+
+static const char *cmd_token_value(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    return set_source(cmd, dcfg, VJWT_SRC_VALUE, arg);
+}
+
+static const char *cmd_require_scheme(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *c;
+    if (!*arg) {
+        return cmd_err(cmd, "needs an authentication scheme name, got", arg);
+    }
+    for (c = arg; *c; c++) {
+        if (!apr_isgraph(*c)) {
+            return cmd_err(cmd, "is not a valid authentication scheme name:", arg);
+        }
+    }
+    cmd_pol(dcfg)->require_scheme = arg;
+    return NULL;
+}
+
+static const char *cmd_status(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *err = vjwt_parse_status(arg, &cmd_pol(dcfg)->status);
+    return err ? cmd_err(cmd, err, arg) : NULL;
+}
+
+static const char *cmd_message(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    /* An empty message means "use the default messages" (spec 2.1). */
+    cmd_pol(dcfg)->error_message = *arg ? arg : NULL;
+    return NULL;
+}
+
+static const char *set_bool(cmd_parms *cmd, const char *arg, int *field)
+{
+    const char *err = vjwt_parse_bool(arg, field);
+    return err ? cmd_err(cmd, err, arg) : NULL;
+}
+
+static const char *cmd_require_exp(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    return set_bool(cmd, arg, &cmd_pol(dcfg)->require_exp);
+}
+
+static const char *cmd_require_signed(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    return set_bool(cmd, arg, &cmd_pol(dcfg)->require_signed);
+}
+
+static const char *cmd_www_auth(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    return set_bool(cmd, arg, &cmd_pol(dcfg)->www_authenticate);
+}
+
+static const char *cmd_aud_slash(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    return set_bool(cmd, arg, &cmd_pol(dcfg)->aud_ignore_trailing_slash);
+}
+
+static const char *cmd_clock_skew(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    vjwt_policy_t *pol = cmd_pol(dcfg);
+    const char *err = vjwt_parse_seconds(arg, 86400, &pol->clock_skew);
+    if (err) {
+        return cmd_err(cmd, err, arg);
+    }
+    if (pol->clock_skew > VJWT_MAX_SKEW) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
+                     VJWT_LOGNO(00001) "%s %s at %s:%d: more than %d seconds of clock skew "
+                                       "lets expired tokens through for a long time",
+                     cmd->cmd->name, arg, cmd->directive->filename, cmd->directive->line_num,
+                     VJWT_MAX_SKEW);
+    }
+    return NULL;
+}
+
+static const char *cmd_min_rsa_bits(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    int bits = 0;
+    const char *err = vjwt_parse_seconds(arg, 16384, &bits);
+    if (err || bits < 1024) {
+        return cmd_err(cmd, "must be a number of bits from 1024 to 16384, got", arg);
+    }
+    cmd_pol(dcfg)->min_rsa_bits = bits;
+    return NULL;
+}
+
+static const char *cmd_max_token_len(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    int n = 0;
+    const char *err = vjwt_parse_seconds(arg, 1024 * 1024, &n);
+    if (err || n < 64) {
+        return cmd_err(cmd, "must be a number of bytes from 64 to 1048576, got", arg);
+    }
+    cmd_pol(dcfg)->max_token_len = n;
+    return NULL;
+}
+
+static const char *cmd_output_var(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *c;
+    if (!*arg) {
+        return cmd_err(cmd, "needs a variable name, got", arg);
+    }
+    for (c = arg; *c; c++) {
+        if (!apr_isalnum(*c) && *c != '_' && *c != '-' && *c != '.') {
+            return cmd_err(cmd, "must be made of letters, digits, '_', '-' and '.', got", arg);
+        }
+    }
+    cmd_pol(dcfg)->output_var = arg;
+    return NULL;
+}
+
+static const char *cmd_id(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    cmd_pol(dcfg)->id = arg;
+    return NULL;
+}
+
+static const char *cmd_remote_user_claim(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    if (!*arg) {
+        return cmd_err(cmd, "needs a claim name, got", arg);
+    }
+    cmd_pol(dcfg)->remote_user_claim = arg;
+    return NULL;
+}
+
+static const char *cmd_realm(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *c;
+    for (c = arg; *c; c++) {
+        if (*c == '"' || *c == '\\' || apr_iscntrl(*c)) {
+            return cmd_err(cmd, "must not hold quotes, backslashes or control characters:",
+                           arg);
+        }
+    }
+    cmd_pol(dcfg)->realm = arg;
+    return NULL;
+}
+
+static const char *cmd_pass_claims(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    vjwt_policy_t *pol = cmd_pol(dcfg);
+    if (!strcasecmp(arg, "none")) {
+        pol->pass_claims = VJWT_PASS_NONE;
+    }
+    else if (!strcasecmp(arg, "headers")) {
+        pol->pass_claims = VJWT_PASS_HEADERS;
+    }
+    else if (!strcasecmp(arg, "environment")) {
+        pol->pass_claims = VJWT_PASS_ENV;
+    }
+    else if (!strcasecmp(arg, "both")) {
+        pol->pass_claims = VJWT_PASS_BOTH;
+    }
+    else {
+        return cmd_err(cmd, "must be none, headers, environment or both, got", arg);
+    }
+    return NULL;
+}
+
+static const char *push_string(cmd_parms *cmd, apr_array_header_t **list, const char *arg)
+{
+    if (!*arg) {
+        return cmd_err(cmd, "values must not be empty:", arg);
+    }
+    if (!*list) {
+        *list = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(*list, const char *) = arg;
+    return NULL;
+}
+
+static const char *cmd_audience(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    return push_string(cmd, &cmd_pol(dcfg)->audiences, arg);
+}
+
+static const char *cmd_issuer(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    return push_string(cmd, &cmd_pol(dcfg)->issuers, arg);
+}
+
+static const char *cmd_algorithms(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    vjwt_policy_t *pol = cmd_pol(dcfg);
+    const char *err;
+    if (!strcmp(arg, "none")) {
+        return cmd_err(cmd, "cannot allow unsigned tokens; use ValidateJWTRequireSignedTokens "
+                            "Off for that:",
+                       arg);
+    }
+    err = vjwt_parse_alg_list(arg, &pol->alg_mask);
+    return err ? cmd_err(cmd, err, arg) : NULL;
+}
+
+static const char *cmd_required_claim(cmd_parms *cmd, void *dcfg, const char *args)
+{
+    vjwt_policy_t *pol = cmd_pol(dcfg);
+    apr_array_header_t *words;
+    vjwt_claim_req_t *c;
+    const char *err = split_words(cmd, args, &words);
+    int i = 1;
+    if (err) {
+        return err;
+    }
+    if (words->nelts < 1 || !*APR_ARRAY_IDX(words, 0, const char *)) {
+        return apr_psprintf(cmd->pool,
+                            "%s: needs a claim name: NAME [match=all|any] [separator=C] "
+                            "[VALUE...]",
+                            cmd->cmd->name);
+    }
+    c = apr_pcalloc(cmd->pool, sizeof(*c));
+    c->name = APR_ARRAY_IDX(words, 0, const char *);
+    c->values = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    for (; i < words->nelts; i++) {
+        const char *w = APR_ARRAY_IDX(words, i, const char *);
+        if (!strncmp(w, "match=", 6)) {
+            if (!strcmp(w + 6, "all")) {
+                c->match_any = 0;
+            }
+            else if (!strcmp(w + 6, "any")) {
+                c->match_any = 1;
+            }
+            else {
+                return cmd_err(cmd, "match must be all or any, got", w + 6);
+            }
+        }
+        else if (!strncmp(w, "separator=", 10)) {
+            if (!w[10]) {
+                return cmd_err(cmd, "separator must not be empty (quote a space: separator=\" \"),"
+                                    " got",
+                               w);
+            }
+            c->separator = w + 10;
+        }
+        else {
+            break;
+        }
+    }
+    for (; i < words->nelts; i++) {
+        APR_ARRAY_PUSH(c->values, const char *) = APR_ARRAY_IDX(words, i, const char *);
+    }
+    if (!pol->claims) {
+        pol->claims = apr_array_make(cmd->pool, 2, sizeof(vjwt_claim_req_t *));
+    }
+    APR_ARRAY_PUSH(pol->claims, vjwt_claim_req_t *) = c;
+    return NULL;
+}
+
+/* Config-time warnings for keys that some algorithms can't use (RFC 7518 3.2, 3.3). */
+static void warn_weak_key(cmd_parms *cmd, const vjwt_key_t *k)
+{
+    if (k->kty == VJWT_KTY_OCT && k->secret_len < 32) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
+                     VJWT_LOGNO(00002) "%s at %s:%d: the HMAC secret has %d bytes; HS256 needs "
+                                       "at least 32, so no token can be verified with it",
+                     cmd->cmd->name, cmd->directive->filename, cmd->directive->line_num,
+                     (int)k->secret_len);
+    }
+    else if (k->kty == VJWT_KTY_OCT && k->secret_len < 64) {
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, cmd->server,
+                     VJWT_LOGNO(00003) "%s at %s:%d: the HMAC secret has %d bytes; it is not "
+                                       "used for %s",
+                     cmd->cmd->name, cmd->directive->filename, cmd->directive->line_num,
+                     (int)k->secret_len, k->secret_len < 48 ? "HS384 and HS512" : "HS512");
+    }
+    else if (k->kty == VJWT_KTY_RSA && k->bits < VJWT_DEFAULT_MIN_RSA_BITS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
+                     VJWT_LOGNO(00004) "%s at %s:%d: the RSA key has %d bits, below the default "
+                                       "floor of %d; it verifies nothing unless "
+                                       "ValidateJWTMinRSAKeyBits allows it",
+                     cmd->cmd->name, cmd->directive->filename, cmd->directive->line_num, k->bits,
+                     VJWT_DEFAULT_MIN_RSA_BITS);
+    }
+}
+
+static const vjwt_key_t *key_with_kid(apr_pool_t *p, const vjwt_key_t *k, const char *kid)
+{
+    vjwt_key_t *copy;
+    if (!kid) {
+        return k;
+    }
+    copy = apr_pmemdup(p, k, sizeof(*k));
+    copy->kid = kid;
+    return copy;
+}
+
+static const char *cmd_signing_key(cmd_parms *cmd, void *dcfg, const char *args)
+{
+    vjwt_policy_t *pol = cmd_pol(dcfg);
+    apr_array_header_t *words, *found;
+    const char *kid = NULL, *n = NULL, *e = NULL, *value = NULL, *err, *why = NULL;
+    int i;
+    apr_size_t before;
+
+    err = split_words(cmd, args, &words);
+    if (err) {
+        return err;
+    }
+    for (i = 0; i < words->nelts; i++) {
+        const char *w = APR_ARRAY_IDX(words, i, const char *);
+        if (i == 0 && !strncmp(w, "id=", 3)) {
+            if (!w[3]) {
+                return cmd_err(cmd, "id= needs a key id, got", w);
+            }
+            kid = w + 3;
+        }
+        else if (!strncmp(w, "n=", 2) && !n) {
+            n = w + 2;
+        }
+        else if (!strncmp(w, "e=", 2) && !e) {
+            e = w + 2;
+        }
+        else if (!value && !n && !e) {
+            value = w;
+        }
+        else {
+            return apr_psprintf(cmd->pool,
+                                "%s: expected [id=KID] and one key (BASE64-SECRET, n=... e=..., "
+                                "certificate-id=ID or file:PATH), got '%s'",
+                                cmd->cmd->name, args);
+        }
+    }
+    if ((n || e) && value) {
+        return apr_psprintf(cmd->pool, "%s: a key is either n=... e=... or one other value, got '%s'",
+                            cmd->cmd->name, args);
+    }
+    if (!pol->keys) {
+        pol->keys = apr_array_make(cmd->pool, 2, sizeof(const vjwt_key_t *));
+    }
+    before = (apr_size_t)pol->keys->nelts;
+
+    if (n || e) {
+        vjwt_key_t *k;
+        if (!n || !e || !*n || !*e) {
+            return apr_psprintf(cmd->pool, "%s: an RSA key needs both n= and e=, got '%s'",
+                                cmd->cmd->name, args);
+        }
+        if (vjwt_key_from_rsa_ne(&k, cmd->pool, n, e, &why) != APR_SUCCESS) {
+            return apr_psprintf(cmd->pool, "%s: invalid RSA n/e key: %s", cmd->cmd->name, why);
+        }
+        k->kid = kid;
+        APR_ARRAY_PUSH(pol->keys, const vjwt_key_t *) = k;
+    }
+    else if (!value) {
+        return apr_psprintf(cmd->pool,
+                            "%s: needs a key: BASE64-SECRET, n=... e=..., certificate-id=ID or "
+                            "file:PATH",
+                            cmd->cmd->name);
+    }
+    else if (!strncmp(value, "certificate-id=", 15)) {
+        vjwt_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config,
+                                                   &validate_jwt_module);
+        cert_ref_t *ref;
+        if (!value[15]) {
+            return cmd_err(cmd, "certificate-id= needs an ID, got", value);
+        }
+        ref = apr_array_push(sc->cert_refs);
+        ref->cert_id = value + 15;
+        ref->kid = kid;
+        ref->keys = pol->keys;
+        ref->index = pol->keys->nelts;
+        ref->file = cmd->directive->filename;
+        ref->line = cmd->directive->line_num;
+        /* placeholder, replaced in check_config */
+        APR_ARRAY_PUSH(pol->keys, const vjwt_key_t *) = NULL;
+    }
+    else if (!strncmp(value, "file:", 5)) {
+        const char *path = ap_server_root_relative(cmd->pool, value + 5);
+        apr_array_header_t *skipped = apr_array_make(cmd->pool, 1, sizeof(const char *));
+        if (!value[5] || !path) {
+            return cmd_err(cmd, "invalid key file path", value);
+        }
+        found = apr_array_make(cmd->pool, 2, sizeof(const vjwt_key_t *));
+        if (vjwt_keys_from_file(found, cmd->pool, path, skipped, &why) != APR_SUCCESS) {
+            return apr_psprintf(cmd->pool, "%s: cannot use key file '%s': %s", cmd->cmd->name,
+                                path, why);
+        }
+        for (i = 0; i < skipped->nelts; i++) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
+                         VJWT_LOGNO(00005) "%s at %s:%d: key file %s: key skipped: %s",
+                         cmd->cmd->name, cmd->directive->filename, cmd->directive->line_num, path,
+                         APR_ARRAY_IDX(skipped, i, const char *));
+        }
+        if (found->nelts == 0) {
+            return apr_psprintf(cmd->pool, "%s: key file '%s' holds no usable key",
+                                cmd->cmd->name, path);
+        }
+        if (kid && found->nelts > 1) {
+            return apr_psprintf(cmd->pool,
+                                "%s: id= names one key but '%s' holds %d keys (their own kid "
+                                "members are used)",
+                                cmd->cmd->name, path, found->nelts);
+        }
+        for (i = 0; i < found->nelts; i++) {
+            APR_ARRAY_PUSH(pol->keys, const vjwt_key_t *) =
+                key_with_kid(cmd->pool, APR_ARRAY_IDX(found, i, const vjwt_key_t *), kid);
+        }
+    }
+    else {
+        unsigned char *secret;
+        apr_size_t len;
+        vjwt_key_t *k;
+        if (vjwt_b64_decode(cmd->pool, value, strlen(value), &secret, &len) != APR_SUCCESS ||
+            len == 0) {
+            return apr_psprintf(cmd->pool,
+                                "%s: the key is not valid base64 (an inline key is always a "
+                                "base64 HMAC secret; use n=... e=..., certificate-id=ID or "
+                                "file:PATH for public keys)",
+                                cmd->cmd->name);
+        }
+        if (vjwt_key_from_secret(&k, cmd->pool, secret, len, &why) != APR_SUCCESS) {
+            return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, why);
+        }
+        memset(secret, 0, len);
+        k->kid = kid;
+        k->source = "inline secret";
+        APR_ARRAY_PUSH(pol->keys, const vjwt_key_t *) = k;
+    }
+    for (i = (int)before; i < pol->keys->nelts; i++) {
+        const vjwt_key_t *k = APR_ARRAY_IDX(pol->keys, i, const vjwt_key_t *);
+        if (k) {
+            warn_weak_key(cmd, k);
+        }
+    }
+    return NULL;
+}
+
+static const char *cmd_certificate(cmd_parms *cmd, void *dcfg, const char *id, const char *file)
+{
+    vjwt_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config, &validate_jwt_module);
+    const char *path = ap_server_root_relative(cmd->pool, file), *why = NULL;
+    apr_array_header_t *found = apr_array_make(cmd->pool, 1, sizeof(const vjwt_key_t *));
+    vjwt_key_t *k;
+    if (!*id) {
+        return cmd_err(cmd, "needs an ID, got", id);
+    }
+    if (!path) {
+        return cmd_err(cmd, "invalid file path", file);
+    }
+    if (vjwt_keys_from_file(found, cmd->pool, path, NULL, &why) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: cannot use certificate file '%s': %s",
+                            cmd->cmd->name, path, why);
+    }
+    if (found->nelts != 1) {
+        return apr_psprintf(cmd->pool, "%s: '%s' must hold exactly one certificate or public key",
+                            cmd->cmd->name, path);
+    }
+    if (apr_hash_get(sc->certs, id, APR_HASH_KEY_STRING)) {
+        return cmd_err(cmd, "defines this ID twice:", id);
+    }
+    k = apr_pmemdup(cmd->pool, APR_ARRAY_IDX(found, 0, const vjwt_key_t *), sizeof(*k));
+    k->kid = NULL;
+    k->source = apr_pstrcat(cmd->pool, "certificate-id=", id, NULL);
+    apr_hash_set(sc->certs, id, APR_HASH_KEY_STRING, k);
+    warn_weak_key(cmd, k);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* hooks                                                                                */
+
+/* Cross-directive checks that must fail `apachectl configtest`: check_config runs before
+ * configtest exits (post_config does not). */
+static int vjwt_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                             server_rec *s)
+{
+    vjwt_srv_conf_t *main_sc = ap_get_module_config(s->module_config, &validate_jwt_module);
+    server_rec *vs;
+    for (vs = s; vs; vs = vs->next) {
+        vjwt_srv_conf_t *sc = ap_get_module_config(vs->module_config, &validate_jwt_module);
+        int i;
+        for (i = 0; i < sc->cert_refs->nelts; i++) {
+            cert_ref_t *ref = &APR_ARRAY_IDX(sc->cert_refs, i, cert_ref_t);
+            const vjwt_key_t *k = apr_hash_get(sc->certs, ref->cert_id, APR_HASH_KEY_STRING);
+            if (!k) {
+                k = apr_hash_get(main_sc->certs, ref->cert_id, APR_HASH_KEY_STRING);
+            }
+            if (!k) {
+                ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
+                             VJWT_LOGNO(00006) "Syntax error on line %d of %s: "
+                                               "ValidateJWTIssuerSigningKey: certificate-id=%s "
+                                               "names no certificate; add "
+                                               "'ValidateJWTCertificate %s /path/to/cert.pem' to "
+                                               "the server configuration",
+                             ref->line, ref->file, ref->cert_id, ref->cert_id);
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
+            APR_ARRAY_IDX(ref->keys, ref->index, const vjwt_key_t *) =
+                key_with_kid(pconf, k, ref->kid);
+        }
+    }
+    return OK;
+}
+
+static const char *json_escape(apr_pool_t *p, const char *s)
+{
+    apr_size_t n = strlen(s);
+    char *out = apr_palloc(p, n * 6 + 1), *o = out;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            *o++ = '\\';
+            *o++ = (char)c;
+        }
+        else if (c < 0x20 || c == 0x7f) {
+            o += apr_snprintf(o, 7, "\\u%04x", c);
+        }
+        else {
+            *o++ = (char)c;
+        }
+    }
+    *o = 0;
+    return out;
+}
+
+static const char *realm_of(request_rec *r, const vjwt_policy_t *pol)
+{
+    const char *realm = pol->realm ? pol->realm : r->server->server_hostname;
+    char *out, *o;
+    if (!realm) {
+        return "";
+    }
+    out = o = apr_palloc(r->pool, strlen(realm) + 1);
+    for (; *realm; realm++) {
+        if (*realm != '"' && *realm != '\\' && !apr_iscntrl(*realm)) {
+            *o++ = *realm;
+        }
+    }
+    *o = 0;
+    return out;
+}
+
+static int fail_request(request_rec *r, const vjwt_policy_t *pol, const vjwt_verdict_t *v,
+                        const vjwt_token_t *t, const char *token)
+{
+    int status = v->reason == VJWT_R_KEYS_UNAVAILABLE ? HTTP_SERVICE_UNAVAILABLE
+                                                       : vjwt_policy_status(pol);
+    const char *reason = vjwt_reason_name(v->reason);
+    const char *detail = v->detail ? v->detail : reason;
+    const char *message = v->reason == VJWT_R_KEYS_UNAVAILABLE
+                              ? "Signing keys are unavailable."
+                              : vjwt_policy_message(pol, v->reason);
+    const char *body;
+
+    apr_table_setn(r->subprocess_env, "VALIDATE_JWT_ERROR_SOURCE", "validate-jwt");
+    apr_table_setn(r->subprocess_env, "VALIDATE_JWT_ERROR_REASON", reason);
+    apr_table_set(r->subprocess_env, "VALIDATE_JWT_ERROR_MESSAGE", detail);
+    if (pol->id) {
+        apr_table_setn(r->subprocess_env, "VALIDATE_JWT_ERROR_POLICY_ID", pol->id);
+    }
+
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  VJWT_LOGNO(00100) "JWT rejected: reason=%s status=%d detail=\"%s\" alg=%s "
+                                    "kid=%s token=%s",
+                  reason, status, detail, t ? vjwt_sanitize(r->pool, t->alg, 32) : "-",
+                  (t && t->kid) ? vjwt_sanitize(r->pool, t->kid, 64) : "-",
+                  token ? vjwt_token_fingerprint(r->pool, token, strlen(token)) : "-");
+
+    if (status == HTTP_UNAUTHORIZED && vjwt_policy_www_authenticate(pol)) {
+        const char *realm = realm_of(r, pol);
+        apr_table_setn(r->err_headers_out, "WWW-Authenticate",
+                       v->reason == VJWT_R_TOKEN_NOT_PRESENT
+                           ? apr_psprintf(r->pool, "Bearer realm=\"%s\"", realm)
+                           : apr_psprintf(r->pool,
+                                          "Bearer realm=\"%s\", error=\"invalid_token\", "
+                                          "error_description=\"%s\"",
+                                          realm, vjwt_reason_description(v->reason)));
+    }
+    if (status == HTTP_SERVICE_UNAVAILABLE) {
+        apr_table_setn(r->err_headers_out, "Retry-After", "30");
+    }
+
+    /* An ErrorDocument for this status wins: httpd sends it, with our env available. */
+    if (ap_response_code_string(r, ap_index_of_response(status))) {
+        return status;
+    }
+
+    ap_discard_request_body(r);
+    body = apr_psprintf(r->pool, "{ \"statusCode\": %d, \"message\": \"%s\" }", status,
+                        json_escape(r->pool, message));
+    r->status = status;
+    r->status_line = NULL;
+    ap_run_insert_error_filter(r);
+    ap_set_content_type(r, "application/json");
+    ap_set_content_length(r, (apr_off_t)strlen(body));
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    if (!r->header_only) {
+        ap_rwrite(body, (int)strlen(body), r);
+    }
+    return DONE;
+}
+
+static int valid_env_name(const char *s)
+{
+    if (!*s) {
+        return 0;
+    }
+    for (; *s; s++) {
+        if (!apr_isalnum(*s) && *s != '_') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static const char *claim_text(apr_pool_t *p, const json_t *value)
+{
+    apr_array_header_t *vals = vjwt_claim_strings(p, value, NULL);
+    const char *s;
+    int i;
+    if (!vals) {
+        return NULL;
+    }
+    s = "";
+    for (i = 0; i < vals->nelts; i++) {
+        s = apr_pstrcat(p, s, i ? "," : "", APR_ARRAY_IDX(vals, i, const char *), NULL);
+    }
+    return vjwt_sanitize(p, s, VJWT_ENV_VALUE_MAX);
+}
+
+static void export_claims(request_rec *r, const vjwt_policy_t *pol, const vjwt_token_t *t)
+{
+    vjwt_pass_e pass = vjwt_policy_pass_claims(pol);
+    const char *name;
+    json_t *value;
+    json_object_foreach(t->payload, name, value)
+    {
+        const char *text;
+        if (!valid_env_name(name) || !(text = claim_text(r->pool, value))) {
+            continue;
+        }
+        if (pass & VJWT_PASS_ENV) {
+            apr_table_setn(r->subprocess_env, apr_pstrcat(r->pool, "JWT_CLAIM_", name, NULL),
+                           text);
+        }
+        if (pass & VJWT_PASS_HEADERS) {
+            apr_table_setn(r->headers_in,
+                           apr_pstrcat(r->pool, VJWT_CLAIM_HEADER_PREFIX, name, NULL), text);
+        }
+    }
+    if (pol->output_var) {
+        static const struct {
+            const char *suffix, *claim;
+            int in_header;
+        } fields[] = {{"_ALG", "alg", 1}, {"_TYP", "typ", 1}, {"_ISS", "iss", 0},
+                      {"_SUB", "sub", 0}, {"_JTI", "jti", 0}, {"_AUD", "aud", 0},
+                      {"_EXP", "exp", 0}, {"_NBF", "nbf", 0}, {"_IAT", "iat", 0}};
+        const char *x = pol->output_var;
+        size_t i;
+        apr_table_setn(r->subprocess_env, x, t->raw);
+        for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+            const char *text = claim_text(
+                r->pool, json_object_get(fields[i].in_header ? t->header : t->payload,
+                                         fields[i].claim));
+            if (text) {
+                apr_table_setn(r->subprocess_env, apr_pstrcat(r->pool, x, fields[i].suffix, NULL),
+                               text);
+            }
+        }
+        json_object_foreach(t->payload, name, value)
+        {
+            const char *text;
+            if (valid_env_name(name) && (text = claim_text(r->pool, value))) {
+                apr_table_setn(r->subprocess_env, apr_pstrcat(r->pool, x, "_CLAIM_", name, NULL),
+                               text);
+            }
+        }
+    }
+}
+
+/* Client-sent X-JWT-Claim-* headers must never reach the backend as if we had set them. */
+static int strip_claim_header(void *rec, const char *key, const char *value)
+{
+    apr_array_header_t *names = rec;
+    if (!strncasecmp(key, VJWT_CLAIM_HEADER_PREFIX, sizeof(VJWT_CLAIM_HEADER_PREFIX) - 1)) {
+        APR_ARRAY_PUSH(names, const char *) = key;
+    }
+    return 1;
+}
+
+static void strip_claim_headers(request_rec *r)
+{
+    apr_array_header_t *names = apr_array_make(r->pool, 1, sizeof(const char *));
+    int i;
+    apr_table_do(strip_claim_header, names, r->headers_in, NULL);
+    for (i = 0; i < names->nelts; i++) {
+        apr_table_unset(r->headers_in, APR_ARRAY_IDX(names, i, const char *));
+    }
+}
+
+static const char *extract_token(request_rec *r, const vjwt_dir_conf_t *dc)
+{
+    const vjwt_policy_t *pol = dc->pol;
+    const char *name, *err = NULL, *val;
+    switch (vjwt_policy_source(pol, &name)) {
+    case VJWT_SRC_QUERY:
+        return vjwt_token_from_query(r->pool, r->args, name);
+    case VJWT_SRC_VALUE:
+        if (!dc->token_expr) {
+            return NULL;
+        }
+        val = ap_expr_str_exec(r, dc->token_expr, &err);
+        if (err) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                          VJWT_LOGNO(00101) "ValidateJWTTokenValue: cannot evaluate: %s", err);
+            return NULL;
+        }
+        return vjwt_token_from_header(r->pool, val);
+    default:
+        val = apr_table_get(r->headers_in, name);
+        if (!strcasecmp(name, "Authorization")) {
+            return vjwt_token_from_authorization(r->pool, val, pol->require_scheme);
+        }
+        return vjwt_token_from_header(r->pool, val);
+    }
+}
+
+static int vjwt_check_authn(request_rec *r)
+{
+    const char *type = ap_auth_type(r);
+    vjwt_dir_conf_t *dc;
+    const vjwt_policy_t *pol;
+    const char *token, *user;
+    vjwt_token_t *t = NULL;
+    vjwt_verdict_t v = {VJWT_R_OK, NULL};
+
+    if (!type || strcasecmp(type, VJWT_AUTH_TYPE) != 0) {
+        return DECLINED;
+    }
+    dc = ap_get_module_config(r->per_dir_config, &validate_jwt_module);
+    pol = dc->pol;
+    r->ap_auth_type = (char *)VJWT_AUTH_TYPE;
+    strip_claim_headers(r);
+
+    token = extract_token(r, dc);
+    if (!token) {
+        v.reason = VJWT_R_TOKEN_NOT_PRESENT;
+        v.detail = "JWT not present.";
+        return fail_request(r, pol, &v, NULL, NULL);
+    }
+    if (vjwt_validate(r->pool, pol, NULL, token, strlen(token),
+                      (double)apr_time_now() / APR_USEC_PER_SEC, &t, &v) != APR_SUCCESS) {
+        return fail_request(r, pol, &v, t, token);
+    }
+    user = claim_text(r->pool, json_object_get(t->payload, vjwt_policy_remote_user_claim(pol)));
+    if (!user || !*user) {
+        vjwt_fail(&v, r->pool, VJWT_R_TOKEN_CLAIM_NOT_FOUND,
+                  "JWT is missing the following claims: %s (ValidateJWTRemoteUserClaim). Access "
+                  "denied.",
+                  vjwt_policy_remote_user_claim(pol));
+        return fail_request(r, pol, &v, t, token);
+    }
+    r->user = (char *)user;
+    export_claims(r, pol, t);
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                  VJWT_LOGNO(00102) "JWT accepted: user=%s alg=%s kid=%s token=%s",
+                  vjwt_sanitize(r->pool, user, 128), vjwt_sanitize(r->pool, t->alg, 32),
+                  t->kid ? vjwt_sanitize(r->pool, t->kid, 64) : "-",
+                  vjwt_token_fingerprint(r->pool, token, strlen(token)));
+    return OK;
+}
+
+static int vjwt_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    json_object_seed(0);
+    return OK;
+}
+
+static void register_hooks(apr_pool_t *p)
+{
+    ap_hook_pre_config(vjwt_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(vjwt_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_authn(vjwt_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
+                        AP_AUTH_INTERNAL_PER_CONF);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* directive table: ValidateJWT + the <validate-jwt> attribute or element in CamelCase   */
+
+#define DIR_CONF (RSRC_CONF | ACCESS_CONF)
+#define DIR_AUTH (DIR_CONF | OR_AUTHCFG)
+
+static const command_rec vjwt_cmds[] = {
+    AP_INIT_TAKE1("ValidateJWTHeaderName", cmd_header_name, NULL, DIR_AUTH,
+                  "Request header that carries the token (default Authorization)"),
+    AP_INIT_TAKE1("ValidateJWTQueryParameterName", cmd_query_name, NULL, DIR_AUTH,
+                  "Query-string parameter that carries the token"),
+    AP_INIT_TAKE1("ValidateJWTTokenValue", cmd_token_value, NULL, DIR_CONF,
+                  "An ap_expr string expression that yields the token"),
+    AP_INIT_TAKE1("ValidateJWTRequireScheme", cmd_require_scheme, NULL, DIR_AUTH,
+                  "Authorization scheme the token must use (e.g. Bearer)"),
+    AP_INIT_TAKE1("ValidateJWTFailedValidationHTTPCode", cmd_status, NULL, DIR_AUTH,
+                  "Status of every failure response, 400-599 (default 401)"),
+    AP_INIT_TAKE1("ValidateJWTFailedValidationErrorMessage", cmd_message, NULL, DIR_AUTH,
+                  "Message of every failure response body"),
+    AP_INIT_TAKE1("ValidateJWTRequireExpirationTime", cmd_require_exp, NULL, DIR_AUTH,
+                  "On|Off: reject tokens without exp (default On)"),
+    AP_INIT_TAKE1("ValidateJWTRequireSignedTokens", cmd_require_signed, NULL, DIR_AUTH,
+                  "On|Off: reject unsigned (alg none) tokens (default On)"),
+    AP_INIT_TAKE1("ValidateJWTClockSkew", cmd_clock_skew, NULL, DIR_AUTH,
+                  "Seconds of tolerance for exp and nbf (default 0)"),
+    AP_INIT_TAKE1("ValidateJWTOutputTokenVariableName", cmd_output_var, NULL, DIR_AUTH,
+                  "Environment variable prefix that receives the validated token"),
+    AP_INIT_TAKE1("ValidateJWTId", cmd_id, NULL, DIR_AUTH,
+                  "Policy id, reported in VALIDATE_JWT_ERROR_POLICY_ID"),
+    AP_INIT_RAW_ARGS("ValidateJWTIssuerSigningKey", cmd_signing_key, NULL, DIR_CONF,
+                     "[id=KID] BASE64-SECRET | n=B64URL e=B64URL | certificate-id=ID | "
+                     "file:PATH"),
+    AP_INIT_ITERATE("ValidateJWTAudience", cmd_audience, NULL, DIR_AUTH,
+                    "Accepted audiences (any of them)"),
+    AP_INIT_ITERATE("ValidateJWTIssuer", cmd_issuer, NULL, DIR_AUTH,
+                    "Accepted issuers (any of them)"),
+    AP_INIT_RAW_ARGS("ValidateJWTRequiredClaim", cmd_required_claim, NULL, DIR_AUTH,
+                     "NAME [match=all|any] [separator=C] [VALUE...]"),
+    AP_INIT_ITERATE("ValidateJWTAlgorithms", cmd_algorithms, NULL, DIR_AUTH,
+                    "Allowed JWS algorithms (default all supported, bound to key types)"),
+    AP_INIT_TAKE1("ValidateJWTRemoteUserClaim", cmd_remote_user_claim, NULL, DIR_AUTH,
+                  "Claim that becomes REMOTE_USER (default sub)"),
+    AP_INIT_TAKE1("ValidateJWTPassClaimsAs", cmd_pass_claims, NULL, DIR_AUTH,
+                  "none|headers|environment|both (default environment)"),
+    AP_INIT_TAKE1("ValidateJWTWWWAuthenticate", cmd_www_auth, NULL, DIR_AUTH,
+                  "On|Off: RFC 6750 WWW-Authenticate on 401 (default On)"),
+    AP_INIT_TAKE1("ValidateJWTRealm", cmd_realm, NULL, DIR_AUTH,
+                  "realm of WWW-Authenticate (default the server name)"),
+    AP_INIT_TAKE1("ValidateJWTMinRSAKeyBits", cmd_min_rsa_bits, NULL, DIR_AUTH,
+                  "Smallest RSA modulus used, 1024-16384 (default 2048)"),
+    AP_INIT_TAKE1("ValidateJWTIgnoreAudienceTrailingSlash", cmd_aud_slash, NULL, DIR_AUTH,
+                  "On|Off: audiences differing by one trailing / are equal (default On)"),
+    AP_INIT_TAKE1("ValidateJWTMaxTokenLength", cmd_max_token_len, NULL, DIR_AUTH,
+                  "Longest accepted token in bytes (default 16384)"),
+    AP_INIT_TAKE2("ValidateJWTCertificate", cmd_certificate, NULL, RSRC_CONF,
+                  "ID FILE: a certificate or public key that certificate-id=ID names"),
+    {NULL}};
+
+module AP_MODULE_DECLARE_DATA validate_jwt_module = {
+    STANDARD20_MODULE_STUFF,
+    create_dir_conf,
+    merge_dir_conf,
+    create_srv_conf,
+    merge_srv_conf,
+    vjwt_cmds,
+    register_hooks,
+#if defined(AP_MODULE_FLAG_ALWAYS_MERGE)
+    AP_MODULE_FLAG_ALWAYS_MERGE
+#endif
+};

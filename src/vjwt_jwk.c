@@ -1,0 +1,1237 @@
+/*
+ * vjwt_jwk.c - verification keys: JWK (RFC 7517, RFC 7518 section 6, RFC 8037), JWKS, PEM/DER
+ * public keys and certificates, RSA n/e and raw HMAC secrets. See vjwt_jwk.h.
+ *
+ * Ownership: every EVP_PKEY and secret belongs to its vjwt_key_t, whose pool cleanup
+ * (key_cleanup) frees the EVP_PKEY and cleanses the secret. Until a key struct exists, the
+ * OpenSSL objects of a function are freed at its one cleanup label.
+ */
+#include "vjwt_jwk.h"
+#include "vjwt_b64.h"
+#include "vjwt_json.h"
+#include "vjwt_jose.h"
+
+#include <string.h>
+#include <apr_strings.h>
+#include <apr_file_io.h>
+#include <apr_file_info.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/obj_mac.h>
+#include <openssl/objects.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#define VJWT_KEY_FILE_MAX (1024 * 1024) /* key files are capped at 1 MiB */
+#define VJWT_RSA_MIN_PARSE_BITS 512     /* smaller moduli are not RSA keys worth loading */
+#define VJWT_RSA_MAX_BITS 16384         /* OpenSSL's own limit for RSA operations */
+
+typedef struct {
+    const char *crv;   /* JWK name */
+    const char *group; /* OpenSSL group name */
+    int nid;
+    apr_size_t len;    /* field size in octets: length of x, y and of r, s */
+    int bits;
+} vjwt_curve_t;
+
+static const vjwt_curve_t vjwt_curves[] = {
+    {"P-256", "prime256v1", NID_X9_62_prime256v1, 32, 256},
+    {"P-384", "secp384r1", NID_secp384r1, 48, 384},
+    {"P-521", "secp521r1", NID_secp521r1, 66, 521},
+};
+
+#define VJWT_NCURVES (sizeof(vjwt_curves) / sizeof(vjwt_curves[0]))
+
+static const vjwt_curve_t *curve_by_crv(const char *crv)
+{
+    apr_size_t i;
+    for (i = 0; i < VJWT_NCURVES; i++) {
+        if (strcmp(vjwt_curves[i].crv, crv) == 0) {
+            return &vjwt_curves[i];
+        }
+    }
+    return NULL;
+}
+
+static const vjwt_curve_t *curve_by_nid(int nid)
+{
+    apr_size_t i;
+    for (i = 0; i < VJWT_NCURVES; i++) {
+        if (vjwt_curves[i].nid == nid) {
+            return &vjwt_curves[i];
+        }
+    }
+    return NULL;
+}
+
+/* Untrusted text (member values, kids) for error messages: printable ASCII, 64 bytes. */
+static const char *san(apr_pool_t *p, const char *s)
+{
+    apr_size_t n = strlen(s), i;
+    char *c;
+    int cut = n > 64;
+    if (cut) {
+        n = 64;
+    }
+    c = apr_palloc(p, n + 4);
+    for (i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        c[i] = (ch < 0x20 || ch > 0x7E) ? '?' : (char)ch;
+    }
+    if (cut) {
+        memcpy(c + n, "...", 4);
+    }
+    else {
+        c[n] = 0;
+    }
+    return c;
+}
+
+static apr_status_t fail(const char **err, const char *why)
+{
+    if (err) {
+        *err = why;
+    }
+    return APR_EINVAL;
+}
+
+/* ---- key objects --------------------------------------------------------------------- */
+
+static apr_status_t key_cleanup(void *data)
+{
+    vjwt_key_t *k = data;
+    if (k->pkey) {
+        EVP_PKEY_free(k->pkey);
+        k->pkey = NULL;
+    }
+    if (k->secret && k->secret_len) {
+        OPENSSL_cleanse(k->secret, k->secret_len);
+    }
+    return APR_SUCCESS;
+}
+
+/* A new key that owns pkey and secret from now on (either may be NULL). */
+static vjwt_key_t *key_new(apr_pool_t *p, vjwt_kty_e kty, EVP_PKEY *pkey, unsigned char *secret,
+                           apr_size_t secret_len, const char *source)
+{
+    vjwt_key_t *k = apr_pcalloc(p, sizeof(*k));
+    k->kty = kty;
+    k->pkey = pkey;
+    k->secret = secret;
+    k->secret_len = secret_len;
+    k->source = source;
+    apr_pool_cleanup_register(p, k, key_cleanup, apr_pool_cleanup_null);
+    return k;
+}
+
+/* Drop a key made in this file at once instead of at pool end. */
+static void key_release(apr_pool_t *p, vjwt_key_t *k)
+{
+    apr_pool_cleanup_run(p, k, key_cleanup);
+}
+
+static void wipe(unsigned char *b, apr_size_t n)
+{
+    if (b && n) {
+        OPENSSL_cleanse(b, n);
+    }
+}
+
+/*
+ * What an EVP_PKEY is, for keys from any source: RSA (plain rsaEncryption; RSA-PSS-restricted
+ * keys are refused) with an odd e >= 3 and a modulus of 512..16384 bits, EC on P-256/P-384/
+ * P-521 passing EVP_PKEY_public_check, or Ed25519.
+ */
+static apr_status_t pkey_classify(apr_pool_t *p, EVP_PKEY *pkey, vjwt_kty_e *kty, int *bits,
+                                  int *nid, const char **err)
+{
+    apr_status_t rv = APR_EINVAL;
+    BIGNUM *e = NULL;
+    EVP_PKEY_CTX *cctx = NULL;
+
+    *bits = 0;
+    *nid = 0;
+    if (EVP_PKEY_is_a(pkey, "RSA")) {
+        int b = EVP_PKEY_get_bits(pkey);
+        *kty = VJWT_KTY_RSA;
+        if (b < VJWT_RSA_MIN_PARSE_BITS || b > VJWT_RSA_MAX_BITS) {
+            *err = apr_psprintf(p, "RSA modulus of %d bits is outside %d..%d", b,
+                                VJWT_RSA_MIN_PARSE_BITS, VJWT_RSA_MAX_BITS);
+            goto done;
+        }
+        if (!EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e) || !e) {
+            *err = "RSA key without a public exponent";
+            goto done;
+        }
+        if (!BN_is_odd(e) || BN_cmp(e, BN_value_one()) <= 0 || BN_is_word(e, 1)) {
+            *err = "RSA public exponent must be odd and >= 3";
+            goto done;
+        }
+        *bits = b;
+        rv = APR_SUCCESS;
+    }
+    else if (EVP_PKEY_is_a(pkey, "EC")) {
+        char group[64];
+        size_t glen = 0;
+        const vjwt_curve_t *c;
+        int gnid;
+        *kty = VJWT_KTY_EC;
+        if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
+                                            sizeof(group), &glen)) {
+            *err = "EC key without a named curve";
+            goto done;
+        }
+        gnid = OBJ_sn2nid(group);
+        if (gnid == NID_undef) {
+            gnid = EC_curve_nist2nid(group);
+        }
+        c = curve_by_nid(gnid);
+        if (!c) {
+            *err = apr_psprintf(p, "EC curve %s is not supported (P-256, P-384, P-521)",
+                                san(p, group));
+            goto done;
+        }
+        cctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+        if (!cctx || EVP_PKEY_public_check(cctx) != 1) {
+            *err = "EC public key is not a valid point on its curve";
+            goto done;
+        }
+        *bits = c->bits;
+        *nid = c->nid;
+        rv = APR_SUCCESS;
+    }
+    else if (EVP_PKEY_is_a(pkey, "ED25519")) {
+        *kty = VJWT_KTY_OKP;
+        *bits = EVP_PKEY_get_bits(pkey);
+        *nid = NID_ED25519;
+        rv = APR_SUCCESS;
+    }
+    else {
+        *err = apr_psprintf(p, "unsupported key type %s",
+                            san(p, EVP_PKEY_get0_type_name(pkey) ? EVP_PKEY_get0_type_name(pkey)
+                                                                 : "?"));
+    }
+done:
+    BN_free(e);
+    EVP_PKEY_CTX_free(cctx);
+    ERR_clear_error();
+    return rv;
+}
+
+/* A key from an EVP_PKEY; takes ownership of pkey in every case. */
+static apr_status_t key_from_pkey(vjwt_key_t **out, apr_pool_t *p, EVP_PKEY *pkey,
+                                  const char *source, const char **err)
+{
+    vjwt_kty_e kty = VJWT_KTY_RSA;
+    int bits, nid;
+    vjwt_key_t *k;
+
+    if (pkey_classify(p, pkey, &kty, &bits, &nid, err) != APR_SUCCESS) {
+        EVP_PKEY_free(pkey);
+        return APR_EINVAL;
+    }
+    k = key_new(p, kty, pkey, NULL, 0, source);
+    k->bits = bits;
+    k->curve_nid = nid;
+    *out = k;
+    return APR_SUCCESS;
+}
+
+/* RSA public key from big-endian n and e (leading zero octets are tolerated). */
+static apr_status_t rsa_pkey(apr_pool_t *p, EVP_PKEY **out, const unsigned char *n,
+                             apr_size_t nlen, const unsigned char *e, apr_size_t elen,
+                             const char **err)
+{
+    BIGNUM *bn_n = NULL, *bn_e = NULL;
+    OSSL_PARAM_BLD *bld = NULL;
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *ctx = NULL;
+    EVP_PKEY *pkey = NULL;
+    apr_status_t rv = APR_EINVAL;
+
+    *out = NULL;
+    while (nlen && *n == 0) {
+        n++;
+        nlen--;
+    }
+    while (elen && *e == 0) {
+        e++;
+        elen--;
+    }
+    if (nlen == 0) {
+        return fail(err, "RSA modulus n is zero");
+    }
+    if (nlen > VJWT_RSA_MAX_BITS / 8) {
+        return fail(err, "RSA modulus n is too large");
+    }
+    if ((n[nlen - 1] & 1) == 0) {
+        return fail(err, "RSA modulus n is even");
+    }
+    /* e must be odd and >= 3 (e = 1 makes every signature trivial to forge) */
+    if (elen == 0 || (e[elen - 1] & 1) == 0 || (elen == 1 && e[0] < 3)) {
+        return fail(err, "RSA public exponent e must be odd and >= 3");
+    }
+    if (elen > nlen) {
+        return fail(err, "RSA public exponent e is larger than n");
+    }
+    ERR_clear_error();
+    bn_n = BN_bin2bn(n, (int)nlen, NULL);
+    bn_e = BN_bin2bn(e, (int)elen, NULL);
+    if (!bn_n || !bn_e) {
+        *err = "out of memory";
+        goto done;
+    }
+    if (BN_cmp(bn_e, bn_n) >= 0) {
+        *err = "RSA public exponent e is not smaller than n";
+        goto done;
+    }
+    bld = OSSL_PARAM_BLD_new();
+    if (!bld || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) ||
+        !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e) ||
+        !(params = OSSL_PARAM_BLD_to_param(bld))) {
+        *err = "cannot build RSA key parameters";
+        goto done;
+    }
+    ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+    if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
+        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1 || !pkey) {
+        *err = "OpenSSL rejected the RSA key";
+        goto done;
+    }
+    *out = pkey;
+    pkey = NULL;
+    rv = APR_SUCCESS;
+done:
+    EVP_PKEY_free(pkey);
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(bn_n);
+    BN_free(bn_e);
+    ERR_clear_error();
+    (void)p;
+    return rv;
+}
+
+/* EC public key from x and y of exactly the field size. The point is checked by
+ * pkey_classify (EVP_PKEY_public_check). */
+static apr_status_t ec_pkey(apr_pool_t *p, EVP_PKEY **out, const vjwt_curve_t *c,
+                            const unsigned char *x, apr_size_t xlen, const unsigned char *y,
+                            apr_size_t ylen, const char **err)
+{
+    unsigned char pt[1 + 2 * 66];
+    OSSL_PARAM_BLD *bld = NULL;
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *ctx = NULL;
+    EVP_PKEY *pkey = NULL;
+    apr_status_t rv = APR_EINVAL;
+
+    *out = NULL;
+    if (xlen != c->len || ylen != c->len) {
+        *err = apr_psprintf(p, "EC x and y must be %d octets each for %s", (int)c->len, c->crv);
+        return APR_EINVAL;
+    }
+    pt[0] = 0x04; /* uncompressed point */
+    memcpy(pt + 1, x, c->len);
+    memcpy(pt + 1 + c->len, y, c->len);
+    ERR_clear_error();
+    bld = OSSL_PARAM_BLD_new();
+    if (!bld ||
+        !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, c->group, 0) ||
+        !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * c->len) ||
+        !(params = OSSL_PARAM_BLD_to_param(bld))) {
+        *err = "cannot build EC key parameters";
+        goto done;
+    }
+    ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
+        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1 || !pkey) {
+        *err = "EC public key is not a valid point on its curve";
+        goto done;
+    }
+    *out = pkey;
+    pkey = NULL;
+    rv = APR_SUCCESS;
+done:
+    EVP_PKEY_free(pkey);
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    ERR_clear_error();
+    return rv;
+}
+
+/* Public key of a DER certificate that must fill der[0..len) exactly. */
+static EVP_PKEY *cert_pkey(const unsigned char *der, apr_size_t len)
+{
+    const unsigned char *q = der;
+    X509 *x;
+    EVP_PKEY *pkey = NULL;
+
+    if (len == 0 || len > VJWT_KEY_FILE_MAX) {
+        return NULL;
+    }
+    x = d2i_X509(NULL, &q, (long)len);
+    if (x && q == der + len) {
+        pkey = X509_get_pubkey(x); /* a new reference */
+    }
+    X509_free(x);
+    return pkey;
+}
+
+/* ---- JWK ---------------------------------------------------------------------------- */
+
+/* Optional string member: APR_SUCCESS with *out NULL when absent; APR_EINVAL when not a
+ * string. */
+static apr_status_t opt_str(apr_pool_t *p, json_t *o, const char *name, const char **out,
+                            const char **err)
+{
+    json_t *v = json_object_get(o, name);
+    *out = NULL;
+    if (!v) {
+        return APR_SUCCESS;
+    }
+    if (!json_is_string(v)) {
+        *err = apr_psprintf(p, "\"%s\" is not a string", name);
+        return APR_EINVAL;
+    }
+    *out = json_string_value(v);
+    return APR_SUCCESS;
+}
+
+/* Optional base64url member, strictly decoded. *present says whether it was there. */
+static apr_status_t opt_b64(apr_pool_t *p, json_t *o, const char *name, unsigned char **out,
+                            apr_size_t *outlen, int *present, const char **err)
+{
+    const char *s;
+    *out = NULL;
+    *outlen = 0;
+    *present = 0;
+    if (opt_str(p, o, name, &s, err) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (!s) {
+        return APR_SUCCESS;
+    }
+    *present = 1;
+    if (vjwt_b64url_decode(p, s, json_string_length(json_object_get(o, name)), out, outlen) !=
+        APR_SUCCESS) {
+        *err = apr_psprintf(p, "\"%s\" is not valid base64url", name);
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+/* The first x5c certificate's key: "x5c" must be a non-empty array of standard base64 DER
+ * certificates (RFC 7517 4.7); only the first one is used (no chain validation). */
+static apr_status_t x5c_pkey(apr_pool_t *p, json_t *x5c, EVP_PKEY **out, const char **err)
+{
+    size_t i;
+    unsigned char *der;
+    apr_size_t derlen;
+    json_t *first;
+
+    *out = NULL;
+    if (!json_is_array(x5c) || json_array_size(x5c) == 0) {
+        return fail(err, "\"x5c\" is not a non-empty array");
+    }
+    for (i = 0; i < json_array_size(x5c); i++) {
+        if (!json_is_string(json_array_get(x5c, i))) {
+            return fail(err, "\"x5c\" holds a non-string");
+        }
+    }
+    first = json_array_get(x5c, 0);
+    if (vjwt_b64_decode(p, json_string_value(first), json_string_length(first), &der, &derlen) !=
+        APR_SUCCESS) {
+        return fail(err, "\"x5c\"[0] is not valid base64");
+    }
+    ERR_clear_error();
+    *out = cert_pkey(der, derlen);
+    ERR_clear_error();
+    if (!*out) {
+        return fail(err, "\"x5c\"[0] is not a DER X.509 certificate");
+    }
+    return APR_SUCCESS;
+}
+
+/* "key_ops", when present, must be an array of distinct strings that holds "verify". */
+static apr_status_t check_key_ops(apr_pool_t *p, json_t *ops, const char **err)
+{
+    size_t i, j;
+    int verify = 0;
+    if (!json_is_array(ops)) {
+        return fail(err, "\"key_ops\" is not an array");
+    }
+    for (i = 0; i < json_array_size(ops); i++) {
+        json_t *v = json_array_get(ops, i);
+        if (!json_is_string(v)) {
+            return fail(err, "\"key_ops\" holds a non-string");
+        }
+        for (j = 0; j < i; j++) {
+            if (json_equal(v, json_array_get(ops, j))) {
+                return fail(err, "\"key_ops\" holds a duplicate");
+            }
+        }
+        if (strcmp(json_string_value(v), "verify") == 0) {
+            verify = 1;
+        }
+    }
+    if (!verify) {
+        return fail(err, "\"key_ops\" does not include \"verify\"");
+    }
+    (void)p;
+    return APR_SUCCESS;
+}
+
+/* x5c next to explicit key members: both must be the same key (RFC 7517 4.7). With no
+ * explicit members the certificate's key is used. Takes ownership of both keys; *out gets
+ * the one that stays. */
+static apr_status_t merge_x5c(EVP_PKEY *explicit_key, EVP_PKEY *cert_key, EVP_PKEY **out,
+                              const char **err)
+{
+    *out = NULL;
+    if (!explicit_key) {
+        *out = cert_key;
+        return APR_SUCCESS;
+    }
+    if (!cert_key) {
+        *out = explicit_key;
+        return APR_SUCCESS;
+    }
+    ERR_clear_error();
+    if (EVP_PKEY_eq(explicit_key, cert_key) != 1) {
+        ERR_clear_error();
+        EVP_PKEY_free(explicit_key);
+        EVP_PKEY_free(cert_key);
+        return fail(err, "the \"x5c\" certificate holds another key than the JWK members");
+    }
+    EVP_PKEY_free(cert_key);
+    *out = explicit_key;
+    return APR_SUCCESS;
+}
+
+static apr_status_t jwk_oct(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const vjwt_alg_t *alg,
+                            const char **err)
+{
+    unsigned char *k;
+    apr_size_t klen;
+    int present;
+
+    if (json_object_get(jwk, "x5c")) {
+        return fail(err, "\"x5c\" on a symmetric key");
+    }
+    if (opt_b64(p, jwk, "k", &k, &klen, &present, err) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (!present) {
+        return fail(err, "\"k\" is missing");
+    }
+    if (klen == 0) {
+        return fail(err, "\"k\" is empty");
+    }
+    /* RFC 7518 3.2: with an "alg" the key is only ever used with it, so a secret too short
+     * for that alg makes the key useless: refuse it here, where the reason is clear. */
+    if (alg && klen < (apr_size_t)(alg->hash_bits / 8)) {
+        wipe(k, klen);
+        *err = apr_psprintf(p, "%d-byte secret is shorter than %s needs (%d bytes)", (int)klen,
+                            alg->name, alg->hash_bits / 8);
+        return APR_EINVAL;
+    }
+    *out = key_new(p, VJWT_KTY_OCT, NULL, k, klen, "jwk");
+    (*out)->bits = (int)(klen * 8);
+    return APR_SUCCESS;
+}
+
+static apr_status_t jwk_rsa(EVP_PKEY **out, apr_pool_t *p, json_t *jwk, const char **err)
+{
+    unsigned char *n, *e;
+    apr_size_t nlen, elen;
+    int hn, he;
+    EVP_PKEY *explicit_key = NULL, *cert_key = NULL;
+    json_t *x5c = json_object_get(jwk, "x5c");
+
+    *out = NULL;
+    if (opt_b64(p, jwk, "n", &n, &nlen, &hn, err) != APR_SUCCESS ||
+        opt_b64(p, jwk, "e", &e, &elen, &he, err) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (hn != he) {
+        return fail(err, hn ? "\"e\" is missing" : "\"n\" is missing");
+    }
+    if (!hn && !x5c) {
+        return fail(err, "\"n\" and \"e\" are missing");
+    }
+    if (hn && rsa_pkey(p, &explicit_key, n, nlen, e, elen, err) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (x5c) {
+        if (x5c_pkey(p, x5c, &cert_key, err) != APR_SUCCESS) {
+            EVP_PKEY_free(explicit_key);
+            return APR_EINVAL;
+        }
+        if (!EVP_PKEY_is_a(cert_key, "RSA")) {
+            EVP_PKEY_free(explicit_key);
+            EVP_PKEY_free(cert_key);
+            return fail(err, "the \"x5c\" certificate does not hold an RSA key");
+        }
+    }
+    return merge_x5c(explicit_key, cert_key, out, err);
+}
+
+static apr_status_t jwk_ec(EVP_PKEY **out, apr_pool_t *p, json_t *jwk, const vjwt_curve_t **cp,
+                           const char **err)
+{
+    unsigned char *x, *y;
+    apr_size_t xlen, ylen;
+    int hx, hy;
+    const char *crv;
+    const vjwt_curve_t *c = NULL;
+    EVP_PKEY *explicit_key = NULL, *cert_key = NULL;
+    json_t *x5c = json_object_get(jwk, "x5c");
+
+    *out = NULL;
+    if (opt_str(p, jwk, "crv", &crv, err) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (crv) {
+        c = curve_by_crv(crv);
+        if (!c) {
+            *err = apr_psprintf(p, "EC \"crv\" %s is not supported (P-256, P-384, P-521)",
+                                san(p, crv));
+            return APR_EINVAL;
+        }
+    }
+    if (opt_b64(p, jwk, "x", &x, &xlen, &hx, err) != APR_SUCCESS ||
+        opt_b64(p, jwk, "y", &y, &ylen, &hy, err) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (hx != hy) {
+        return fail(err, hx ? "\"y\" is missing" : "\"x\" is missing");
+    }
+    if (!hx && !x5c) {
+        return fail(err, "\"x\" and \"y\" are missing");
+    }
+    if (!c && (hx || !x5c)) {
+        return fail(err, "\"crv\" is missing");
+    }
+    if (hx && ec_pkey(p, &explicit_key, c, x, xlen, y, ylen, err) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (x5c) {
+        char group[64];
+        size_t glen = 0;
+        const vjwt_curve_t *cc = NULL;
+        if (x5c_pkey(p, x5c, &cert_key, err) != APR_SUCCESS) {
+            EVP_PKEY_free(explicit_key);
+            return APR_EINVAL;
+        }
+        if (EVP_PKEY_is_a(cert_key, "EC") &&
+            EVP_PKEY_get_utf8_string_param(cert_key, OSSL_PKEY_PARAM_GROUP_NAME, group,
+                                           sizeof(group), &glen)) {
+            cc = curve_by_nid(OBJ_sn2nid(group));
+        }
+        ERR_clear_error();
+        if (!cc || (c && cc != c)) {
+            EVP_PKEY_free(explicit_key);
+            EVP_PKEY_free(cert_key);
+            return fail(err, "the \"x5c\" certificate does not hold an EC key on \"crv\"");
+        }
+        c = cc;
+    }
+    *cp = c;
+    return merge_x5c(explicit_key, cert_key, out, err);
+}
+
+static apr_status_t jwk_okp(EVP_PKEY **out, apr_pool_t *p, json_t *jwk, const char **err)
+{
+    unsigned char *x;
+    apr_size_t xlen;
+    int hx;
+    const char *crv;
+    EVP_PKEY *explicit_key = NULL, *cert_key = NULL;
+    json_t *x5c = json_object_get(jwk, "x5c");
+
+    *out = NULL;
+    if (opt_str(p, jwk, "crv", &crv, err) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (!crv) {
+        return fail(err, "\"crv\" is missing");
+    }
+    if (strcmp(crv, "Ed25519") != 0) {
+        /* Ed448, X25519, X448 and anything else: RFC 8037 curves we do not verify with */
+        *err = apr_psprintf(p, "OKP \"crv\" %s is not supported (Ed25519 only)", san(p, crv));
+        return APR_EINVAL;
+    }
+    if (opt_b64(p, jwk, "x", &x, &xlen, &hx, err) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (!hx && !x5c) {
+        return fail(err, "\"x\" is missing");
+    }
+    if (hx) {
+        if (xlen != 32) {
+            return fail(err, "Ed25519 \"x\" must be 32 octets");
+        }
+        ERR_clear_error();
+        explicit_key = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, x, xlen);
+        ERR_clear_error();
+        if (!explicit_key) {
+            return fail(err, "OpenSSL rejected the Ed25519 key");
+        }
+    }
+    if (x5c) {
+        if (x5c_pkey(p, x5c, &cert_key, err) != APR_SUCCESS) {
+            EVP_PKEY_free(explicit_key);
+            return APR_EINVAL;
+        }
+        if (!EVP_PKEY_is_a(cert_key, "ED25519")) {
+            EVP_PKEY_free(explicit_key);
+            EVP_PKEY_free(cert_key);
+            return fail(err, "the \"x5c\" certificate does not hold an Ed25519 key");
+        }
+    }
+    return merge_x5c(explicit_key, cert_key, out, err);
+}
+
+static apr_status_t jwk_parse(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const char **err)
+{
+    const char *kty_s, *kid, *use, *alg_s;
+    const vjwt_alg_t *alg = NULL;
+    json_t *ops;
+    vjwt_kty_e kty;
+    EVP_PKEY *pkey = NULL;
+    const vjwt_curve_t *curve = NULL;
+    vjwt_key_t *k = NULL;
+
+    *out = NULL;
+    if (!json_is_object(jwk)) {
+        return fail(err, "not a JSON object");
+    }
+    if (opt_str(p, jwk, "kty", &kty_s, err) != APR_SUCCESS ||
+        opt_str(p, jwk, "kid", &kid, err) != APR_SUCCESS ||
+        opt_str(p, jwk, "use", &use, err) != APR_SUCCESS ||
+        opt_str(p, jwk, "alg", &alg_s, err) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (!kty_s) {
+        return fail(err, "\"kty\" is missing");
+    }
+    if (strcmp(kty_s, "RSA") == 0) {
+        kty = VJWT_KTY_RSA;
+    }
+    else if (strcmp(kty_s, "EC") == 0) {
+        kty = VJWT_KTY_EC;
+    }
+    else if (strcmp(kty_s, "OKP") == 0) {
+        kty = VJWT_KTY_OKP;
+    }
+    else if (strcmp(kty_s, "oct") == 0) {
+        kty = VJWT_KTY_OCT;
+    }
+    else {
+        *err = apr_psprintf(p, "\"kty\" %s is not supported", san(p, kty_s));
+        return APR_EINVAL;
+    }
+    /* only verification keys: "use" must be "sig" when present */
+    if (use && strcmp(use, "sig") != 0) {
+        *err = apr_psprintf(p, "\"use\" is %s, not sig", san(p, use));
+        return APR_EINVAL;
+    }
+    ops = json_object_get(jwk, "key_ops");
+    if (ops && check_key_ops(p, ops, err) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    /* "alg" must be a JWS algorithm we support and fit the key type (the curve is checked
+     * below); "none", encryption algorithms and unknown names make the key unusable */
+    if (alg_s) {
+        alg = vjwt_alg_lookup(alg_s);
+        if (!alg) {
+            *err = apr_psprintf(p, "\"alg\" %s is not a supported JWS algorithm", san(p, alg_s));
+            return APR_EINVAL;
+        }
+        if (alg->kty != kty) {
+            *err = apr_psprintf(p, "\"alg\" %s does not fit \"kty\" %s", alg->name, kty_s);
+            return APR_EINVAL;
+        }
+    }
+    switch (kty) {
+    case VJWT_KTY_OCT:
+        if (jwk_oct(&k, p, jwk, alg, err) != APR_SUCCESS) {
+            return APR_EINVAL;
+        }
+        break;
+    case VJWT_KTY_RSA:
+        if (jwk_rsa(&pkey, p, jwk, err) != APR_SUCCESS) {
+            return APR_EINVAL;
+        }
+        break;
+    case VJWT_KTY_EC:
+        if (jwk_ec(&pkey, p, jwk, &curve, err) != APR_SUCCESS) {
+            return APR_EINVAL;
+        }
+        if (alg && alg->curve_nid != curve->nid) {
+            EVP_PKEY_free(pkey);
+            *err = apr_psprintf(p, "\"alg\" %s does not fit curve %s", alg->name, curve->crv);
+            return APR_EINVAL;
+        }
+        break;
+    case VJWT_KTY_OKP:
+        if (jwk_okp(&pkey, p, jwk, err) != APR_SUCCESS) {
+            return APR_EINVAL;
+        }
+        break;
+    }
+    if (!k && key_from_pkey(&k, p, pkey, "jwk", err) != APR_SUCCESS) {
+        return APR_EINVAL; /* pkey freed by key_from_pkey */
+    }
+    if (k->kty != kty) {
+        key_release(p, k);
+        return fail(err, "key material does not fit \"kty\"");
+    }
+    k->kid = kid ? apr_pstrdup(p, kid) : NULL;
+    k->alg = alg ? alg->name : NULL;
+    *out = k;
+    return APR_SUCCESS;
+}
+
+apr_status_t vjwt_jwk_parse(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const char **err)
+{
+    const char *why = NULL;
+    apr_status_t rv;
+
+    if (!out) {
+        return fail(err, "no output");
+    }
+    rv = jwk_parse(out, p, jwk, &why);
+    if (rv != APR_SUCCESS) {
+        *out = NULL;
+        if (err) {
+            *err = why ? why : "invalid JWK";
+        }
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+/* ---- JWKS --------------------------------------------------------------------------- */
+
+static void skip_note(apr_pool_t *p, apr_array_header_t *skipped, json_t *jwk, size_t idx,
+                      const char *why)
+{
+    json_t *kid = json_is_object(jwk) ? json_object_get(jwk, "kid") : NULL;
+    const char *txt;
+    if (!skipped) {
+        return;
+    }
+    if (json_is_string(kid)) {
+        txt = apr_psprintf(p, "%s/%d: %s", san(p, json_string_value(kid)), (int)idx, why);
+    }
+    else {
+        txt = apr_psprintf(p, "-/%d: %s", (int)idx, why);
+    }
+    APR_ARRAY_PUSH(skipped, const char *) = txt;
+}
+
+/*
+ * Set-level rules. Individual keys that cannot be used are skipped (RFC 7517 5: "ignore
+ * JWKs with an unknown kty or invalid members"); these problems fail the whole set instead,
+ * because they mean the set itself is wrong or ambiguous (Wycheproof json_web_key_test.json):
+ *
+ *  1. Not a JSON object, or an object with neither "keys" nor "kty", or a "keys" that is not
+ *     an array (RFC 7517 5.1).
+ *  2. Symmetric ("oct") and asymmetric keys mixed among the usable keys (Wycheproof tcId 1,
+ *     "MixedKeySet"): a published set of public keys never carries secrets, and a set of
+ *     secrets is never published, so a mix means key material is confused.
+ *  3. Two usable keys of the same kty with the same "kid" (Wycheproof tcId 4,
+ *     "DuplicateKid"): RFC 7517 4.5 lets keys of different kty share a kid, but with the
+ *     same kty a kid would no longer name one key. Keys without kid are never compared.
+ *
+ * On a set failure the keys made so far are released at once.
+ */
+static apr_status_t jwks_check_set(apr_pool_t *p, apr_array_header_t *keys, const char **err)
+{
+    int i, j, sym = 0, asym = 0;
+    for (i = 0; i < keys->nelts; i++) {
+        const vjwt_key_t *a = APR_ARRAY_IDX(keys, i, vjwt_key_t *);
+        if (a->kty == VJWT_KTY_OCT) {
+            sym = 1;
+        }
+        else {
+            asym = 1;
+        }
+        if (!a->kid) {
+            continue;
+        }
+        for (j = 0; j < i; j++) {
+            const vjwt_key_t *b = APR_ARRAY_IDX(keys, j, vjwt_key_t *);
+            if (b->kid && b->kty == a->kty && strcmp(a->kid, b->kid) == 0) {
+                *err = apr_psprintf(p, "JWKS holds two keys of the same type with kid %s",
+                                    san(p, a->kid));
+                return APR_EINVAL;
+            }
+        }
+    }
+    if (sym && asym) {
+        *err = "JWKS mixes symmetric (oct) and asymmetric keys";
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t vjwt_jwks_from_json(apr_array_header_t **keys, apr_pool_t *p, json_t *j,
+                                 apr_array_header_t *skipped, const char **err)
+{
+    json_t *arr;
+    apr_array_header_t *res;
+    size_t i, n;
+    const char *why = NULL;
+
+    if (!keys) {
+        return fail(err, "no output");
+    }
+    *keys = NULL;
+    if (!json_is_object(j)) {
+        return fail(err, "JWKS is not a JSON object");
+    }
+    arr = json_object_get(j, "keys");
+    if (!arr && !json_object_get(j, "kty")) {
+        return fail(err, "JWKS has no \"keys\" array");
+    }
+    if (arr && !json_is_array(arr)) {
+        return fail(err, "JWKS \"keys\" is not an array");
+    }
+    n = arr ? json_array_size(arr) : 1;
+    res = apr_array_make(p, (int)(n ? n : 1), sizeof(vjwt_key_t *));
+    for (i = 0; i < n; i++) {
+        json_t *jwk = arr ? json_array_get(arr, i) : j;
+        vjwt_key_t *k = NULL;
+        if (jwk_parse(&k, p, jwk, &why) != APR_SUCCESS) {
+            skip_note(p, skipped, jwk, i, why ? why : "invalid JWK");
+            continue;
+        }
+        APR_ARRAY_PUSH(res, vjwt_key_t *) = k;
+    }
+    if (jwks_check_set(p, res, &why) != APR_SUCCESS) {
+        int m;
+        for (m = 0; m < res->nelts; m++) {
+            key_release(p, APR_ARRAY_IDX(res, m, vjwt_key_t *));
+        }
+        return fail(err, why);
+    }
+    *keys = res;
+    return APR_SUCCESS;
+}
+
+apr_status_t vjwt_jwks_parse(apr_array_header_t **keys, apr_pool_t *p, const char *buf,
+                             apr_size_t len, apr_array_header_t *skipped, const char **err)
+{
+    apr_pool_t *tmp = NULL;
+    json_t *j = NULL;
+    const char *why = NULL;
+    apr_status_t rv;
+
+    if (!keys) {
+        return fail(err, "no output");
+    }
+    *keys = NULL;
+    /* the parsed document (which may hold secrets) lives only as long as this call */
+    if (apr_pool_create(&tmp, p) != APR_SUCCESS) {
+        return fail(err, "out of memory");
+    }
+    if (vjwt_json_parse(&j, tmp, buf, len, 1, &why) != APR_SUCCESS) {
+        rv = fail(err, apr_pstrcat(p, "JWKS: ", why ? why : "invalid JSON", NULL));
+    }
+    else {
+        rv = vjwt_jwks_from_json(keys, p, j, skipped, err);
+    }
+    apr_pool_destroy(tmp);
+    return rv;
+}
+
+/* ---- PEM / DER ---------------------------------------------------------------------- */
+
+/* One DER object that fills der[0..len): SubjectPublicKeyInfo, certificate or (when
+ * allowed) PKCS#1 RSAPublicKey. kind: 0 = any, 1 = SPKI, 2 = certificate, 3 = PKCS#1. */
+static EVP_PKEY *der_pkey(const unsigned char *der, apr_size_t len, int kind)
+{
+    const unsigned char *q;
+    EVP_PKEY *pkey;
+
+    if (len == 0 || len > VJWT_KEY_FILE_MAX) {
+        return NULL;
+    }
+    if (kind == 0 || kind == 1) {
+        q = der;
+        pkey = d2i_PUBKEY(NULL, &q, (long)len);
+        if (pkey && q == der + len) {
+            return pkey;
+        }
+        EVP_PKEY_free(pkey);
+    }
+    if (kind == 0 || kind == 2) {
+        pkey = cert_pkey(der, len);
+        if (pkey) {
+            return pkey;
+        }
+    }
+    if (kind == 0 || kind == 3) {
+        q = der;
+        pkey = d2i_PublicKey(EVP_PKEY_RSA, NULL, &q, (long)len);
+        if (pkey && q == der + len) {
+            return pkey;
+        }
+        EVP_PKEY_free(pkey);
+    }
+    return NULL;
+}
+
+static int has_pem_begin(const char *buf, apr_size_t len)
+{
+    static const char marker[] = "-----BEGIN ";
+    apr_size_t m = sizeof(marker) - 1, i;
+    for (i = 0; i + m <= len; i++) {
+        if (memcmp(buf + i, marker, m) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+apr_status_t vjwt_key_from_pem(vjwt_key_t **out, apr_pool_t *p, const char *buf, apr_size_t len,
+                               const char **err)
+{
+    BIO *bio = NULL;
+    char *name = NULL, *header = NULL;
+    unsigned char *data = NULL;
+    long dlen = 0;
+    EVP_PKEY *pkey = NULL;
+    apr_status_t rv = APR_EINVAL;
+    const char *why = NULL;
+
+    if (!out) {
+        return fail(err, "no output");
+    }
+    *out = NULL;
+    if (!buf || len == 0) {
+        return fail(err, "no key data");
+    }
+    if (len > VJWT_KEY_FILE_MAX) {
+        return fail(err, "key data larger than 1 MiB");
+    }
+    ERR_clear_error();
+    if (!has_pem_begin(buf, len)) {
+        /* DER: SubjectPublicKeyInfo, certificate or PKCS#1 RSAPublicKey */
+        pkey = der_pkey((const unsigned char *)buf, len, 0);
+        if (!pkey) {
+            why = "neither PEM nor a DER public key or certificate";
+            goto done;
+        }
+    }
+    else {
+        int kind;
+        bio = BIO_new_mem_buf(buf, (int)len);
+        if (!bio) {
+            why = "out of memory";
+            goto done;
+        }
+        if (!PEM_read_bio(bio, &name, &header, &data, &dlen) || dlen <= 0) {
+            why = "malformed PEM";
+            goto done;
+        }
+        if (strcmp(name, "PUBLIC KEY") == 0) {
+            kind = 1;
+        }
+        else if (strcmp(name, "CERTIFICATE") == 0 || strcmp(name, "X509 CERTIFICATE") == 0) {
+            kind = 2;
+        }
+        else if (strcmp(name, "RSA PUBLIC KEY") == 0) {
+            kind = 3;
+        }
+        else {
+            /* private keys included: the module is configured with public keys only */
+            why = apr_psprintf(p, "PEM block \"%s\" is not a public key or certificate",
+                               san(p, name));
+            goto done;
+        }
+        if (header && *header) {
+            why = "PEM headers (encryption) are not supported";
+            goto done;
+        }
+        pkey = der_pkey(data, (apr_size_t)dlen, kind);
+        if (!pkey) {
+            why = apr_psprintf(p, "PEM block \"%s\" does not hold a valid key", name);
+            goto done;
+        }
+        /* exactly one key: a second PEM block is an error (PEM_read_bio skips text) */
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        OPENSSL_free(data);
+        name = header = NULL;
+        data = NULL;
+        if (PEM_read_bio(bio, &name, &header, &data, &dlen)) {
+            why = "more than one PEM block";
+            goto done;
+        }
+    }
+    rv = key_from_pkey(out, p, pkey, "pem", &why);
+    pkey = NULL; /* owned by the key, or freed */
+done:
+    EVP_PKEY_free(pkey);
+    BIO_free(bio);
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+    ERR_clear_error();
+    if (rv != APR_SUCCESS) {
+        *out = NULL;
+        return fail(err, why ? why : "invalid key");
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t vjwt_keys_from_file(apr_array_header_t *keys, apr_pool_t *p, const char *path,
+                                 apr_array_header_t *skipped, const char **err)
+{
+    apr_file_t *f = NULL;
+    apr_finfo_t fi;
+    apr_size_t got = 0, i;
+    char *buf;
+    apr_status_t rv;
+    const char *why = NULL, *source;
+    char ebuf[120];
+
+    if (!keys || !path) {
+        return fail(err, "no key file");
+    }
+    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, APR_OS_DEFAULT, p);
+    if (rv != APR_SUCCESS) {
+        return fail(err, apr_psprintf(p, "cannot open %s: %s", path,
+                                      apr_strerror(rv, ebuf, sizeof(ebuf))));
+    }
+    rv = apr_file_info_get(&fi, APR_FINFO_SIZE | APR_FINFO_TYPE, f);
+    if (rv != APR_SUCCESS || fi.filetype != APR_REG) {
+        apr_file_close(f);
+        return fail(err, apr_psprintf(p, "%s is not a regular file", path));
+    }
+    if (fi.size > VJWT_KEY_FILE_MAX) {
+        apr_file_close(f);
+        return fail(err, apr_psprintf(p, "%s is larger than 1 MiB", path));
+    }
+    buf = apr_palloc(p, (apr_size_t)fi.size + 1);
+    rv = apr_file_read_full(f, buf, (apr_size_t)fi.size, &got);
+    apr_file_close(f);
+    if (rv != APR_SUCCESS && !(APR_STATUS_IS_EOF(rv) && got == 0 && fi.size == 0)) {
+        wipe((unsigned char *)buf, (apr_size_t)fi.size);
+        return fail(err, apr_psprintf(p, "cannot read %s: %s", path,
+                                      apr_strerror(rv, ebuf, sizeof(ebuf))));
+    }
+    buf[got] = 0;
+    source = apr_pstrcat(p, "file:", path, NULL);
+    for (i = 0; i < got && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' ||
+                            buf[i] == '\n');
+         i++) {
+    }
+    if (i < got && buf[i] == '{') {
+        apr_array_header_t *set = NULL;
+        rv = vjwt_jwks_parse(&set, p, buf, got, skipped, &why);
+        if (rv == APR_SUCCESS) {
+            int m;
+            for (m = 0; m < set->nelts; m++) {
+                vjwt_key_t *k = APR_ARRAY_IDX(set, m, vjwt_key_t *);
+                k->source = source;
+                APR_ARRAY_PUSH(keys, vjwt_key_t *) = k;
+            }
+        }
+    }
+    else {
+        vjwt_key_t *k = NULL;
+        rv = vjwt_key_from_pem(&k, p, buf, got, &why);
+        if (rv == APR_SUCCESS) {
+            k->source = source;
+            APR_ARRAY_PUSH(keys, vjwt_key_t *) = k;
+        }
+    }
+    /* a JWKS file may hold HMAC secrets */
+    wipe((unsigned char *)buf, got);
+    if (rv != APR_SUCCESS) {
+        return fail(err, apr_psprintf(p, "%s: %s", path, why ? why : "invalid key file"));
+    }
+    return APR_SUCCESS;
+}
+
+/* ---- other forms -------------------------------------------------------------------- */
+
+apr_status_t vjwt_key_from_rsa_ne(vjwt_key_t **out, apr_pool_t *p, const char *n_b64url,
+                                  const char *e_b64url, const char **err)
+{
+    unsigned char *n, *e;
+    apr_size_t nlen, elen;
+    EVP_PKEY *pkey = NULL;
+    const char *why = NULL;
+
+    if (!out) {
+        return fail(err, "no output");
+    }
+    *out = NULL;
+    if (!n_b64url || !e_b64url) {
+        return fail(err, "RSA key needs both n and e");
+    }
+    if (vjwt_b64url_decode(p, n_b64url, strlen(n_b64url), &n, &nlen) != APR_SUCCESS) {
+        return fail(err, "n is not valid base64url");
+    }
+    if (vjwt_b64url_decode(p, e_b64url, strlen(e_b64url), &e, &elen) != APR_SUCCESS) {
+        return fail(err, "e is not valid base64url");
+    }
+    if (rsa_pkey(p, &pkey, n, nlen, e, elen, &why) != APR_SUCCESS ||
+        key_from_pkey(out, p, pkey, "n/e", &why) != APR_SUCCESS) {
+        *out = NULL;
+        return fail(err, why ? why : "invalid RSA key");
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t vjwt_key_from_secret(vjwt_key_t **out, apr_pool_t *p, const unsigned char *secret,
+                                  apr_size_t len, const char **err)
+{
+    unsigned char *copy;
+
+    if (!out) {
+        return fail(err, "no output");
+    }
+    *out = NULL;
+    if (!secret || len == 0) {
+        return fail(err, "empty HMAC secret");
+    }
+    copy = apr_palloc(p, len);
+    memcpy(copy, secret, len);
+    *out = key_new(p, VJWT_KTY_OCT, NULL, copy, len, "secret");
+    (*out)->bits = (int)(len * 8);
+    return APR_SUCCESS;
+}
+
+const char *vjwt_key_describe(apr_pool_t *p, const vjwt_key_t *k)
+{
+    const vjwt_curve_t *c;
+    if (!k) {
+        return "no key";
+    }
+    switch (k->kty) {
+    case VJWT_KTY_RSA:
+        return apr_psprintf(p, "RSA %d", k->bits);
+    case VJWT_KTY_EC:
+        c = curve_by_nid(k->curve_nid);
+        return apr_pstrcat(p, "EC ", c ? c->crv : "?", NULL);
+    case VJWT_KTY_OKP:
+        return k->curve_nid == NID_ED25519 ? "OKP Ed25519" : "OKP ?";
+    case VJWT_KTY_OCT:
+        return apr_psprintf(p, "oct %d bits", (int)(k->secret_len * 8));
+    }
+    return "unknown key";
+}

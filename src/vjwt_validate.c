@@ -1,0 +1,147 @@
+/* vjwt_validate.c - the validation pipeline of spec section 4. */
+#include <string.h>
+#include <apr_strings.h>
+
+#include "vjwt_validate.h"
+#include "vjwt_jose.h"
+#include "vjwt_claims.h"
+
+static int try_keys(const vjwt_token_t *t, const vjwt_alg_t *alg,
+                    const apr_array_header_t *cands, const vjwt_key_t **used)
+{
+    int i;
+    for (i = 0; i < cands->nelts; i++) {
+        const vjwt_key_t *k = APR_ARRAY_IDX(cands, i, const vjwt_key_t *);
+        if (vjwt_jose_verify(alg, k, (const unsigned char *)t->signing_input,
+                             t->signing_input_len, t->sig, t->sig_len) == APR_SUCCESS) {
+            if (used) {
+                *used = k;
+            }
+            return 1;
+        }
+    }
+    return 0;
+}
+
+apr_status_t vjwt_validate_signature(apr_pool_t *p, const vjwt_token_t *t,
+                                     const apr_array_header_t *keys, unsigned alg_mask,
+                                     int min_rsa_bits, int require_signed,
+                                     const vjwt_key_t **used, vjwt_verdict_t *v)
+{
+    const vjwt_alg_t *alg;
+    apr_array_header_t *cands, *matched;
+    int i;
+
+    if (used) {
+        *used = NULL;
+    }
+    if (strcmp(t->alg, "none") == 0) {
+        if (require_signed) {
+            return vjwt_fail(v, p, VJWT_R_TOKEN_SIGNATURE_INVALID,
+                             "Signature validation failed. The token is unsigned (alg 'none') "
+                             "and signed tokens are required. Access denied.");
+        }
+        if (t->sig_len > 0 || t->raw_len > t->signing_input_len + 1) {
+            return vjwt_fail(v, p, VJWT_R_JWT_INVALID,
+                             "An unsigned token (alg 'none') must have an empty signature.");
+        }
+        return APR_SUCCESS;
+    }
+    alg = vjwt_alg_lookup(t->alg);
+    if (!alg || !(alg_mask & alg->bit)) {
+        return vjwt_fail(v, p, VJWT_R_TOKEN_SIGNATURE_INVALID,
+                         "Signature validation failed. The algorithm '%s' is not allowed. "
+                         "Access denied.",
+                         vjwt_sanitize(p, t->alg, 32));
+    }
+
+    /* K: the keys bound to this algorithm (spec 3.2 step 1, 5.3); M: those whose id is kid. */
+    cands = apr_array_make(p, keys ? keys->nelts : 1, sizeof(const vjwt_key_t *));
+    matched = apr_array_make(p, 2, sizeof(const vjwt_key_t *));
+    for (i = 0; keys && i < keys->nelts; i++) {
+        const vjwt_key_t *k = APR_ARRAY_IDX(keys, i, const vjwt_key_t *);
+        if (!vjwt_key_fits_alg(k, alg, min_rsa_bits, NULL)) {
+            continue;
+        }
+        APR_ARRAY_PUSH(cands, const vjwt_key_t *) = k;
+        if (t->kid && k->kid && strcmp(t->kid, k->kid) == 0) {
+            APR_ARRAY_PUSH(matched, const vjwt_key_t *) = k;
+        }
+    }
+
+    if (t->kid) {
+        if (matched->nelts > 0) {
+            if (try_keys(t, alg, matched, used)) {
+                return APR_SUCCESS;
+            }
+            return vjwt_fail(v, p, VJWT_R_TOKEN_SIGNATURE_INVALID,
+                             "Signature validation failed. The key with kid '%s' did not verify "
+                             "the %s signature. Access denied.",
+                             vjwt_sanitize(p, t->kid, 128), alg->name);
+        }
+        if (cands->nelts > 0 && try_keys(t, alg, cands, used)) {
+            return APR_SUCCESS;
+        }
+        return vjwt_fail(v, p, VJWT_R_TOKEN_SIGNATURE_KEY_NOT_FOUND,
+                         "Signature validation failed. Unable to match key: kid: '%s' (%d %s "
+                         "key(s) tried). Access denied.",
+                         vjwt_sanitize(p, t->kid, 128), cands->nelts, alg->name);
+    }
+    if (cands->nelts == 0) {
+        return vjwt_fail(v, p, VJWT_R_TOKEN_SIGNATURE_KEY_NOT_FOUND,
+                         "Signature validation failed. No usable signing key for %s. Access "
+                         "denied.",
+                         alg->name);
+    }
+    if (try_keys(t, alg, cands, used)) {
+        return APR_SUCCESS;
+    }
+    return vjwt_fail(v, p, VJWT_R_TOKEN_SIGNATURE_INVALID,
+                     "Signature validation failed. %d %s key(s) tried. Access denied.",
+                     cands->nelts, alg->name);
+}
+
+apr_status_t vjwt_validate(apr_pool_t *p, const vjwt_policy_t *pol, const apr_array_header_t *keys,
+                           const char *token, apr_size_t len, double now, vjwt_token_t **out,
+                           vjwt_verdict_t *v)
+{
+    vjwt_token_t *t = NULL;
+    apr_status_t rv;
+
+    if (out) {
+        *out = NULL;
+    }
+    rv = vjwt_token_parse(&t, p, token, len, vjwt_policy_max_token_len(pol), v);
+    if (rv == APR_SUCCESS && out) {
+        *out = t;
+    }
+    if (rv == APR_SUCCESS) {
+        rv = vjwt_validate_signature(p, t, keys ? keys : pol->keys, vjwt_policy_alg_mask(pol),
+                                     vjwt_policy_min_rsa_bits(pol),
+                                     vjwt_policy_require_signed(pol), NULL, v);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = vjwt_claims_check_types(p, t->payload, v);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = vjwt_claims_check_lifetime(p, t->payload, vjwt_policy_require_exp(pol),
+                                        vjwt_policy_clock_skew(pol), now, v);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = vjwt_claims_check_audience(p, t->payload, pol->audiences,
+                                        vjwt_policy_aud_ignore_trailing_slash(pol), v);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = vjwt_claims_check_issuer(p, t->payload, pol->issuers, v);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = vjwt_claims_check_required(p, t->payload, pol->claims, v);
+    }
+    if (rv == APR_SUCCESS) {
+        if (v) {
+            v->reason = VJWT_R_OK;
+            v->detail = NULL;
+        }
+    }
+    return rv;
+}
