@@ -98,16 +98,15 @@ static apr_status_t b64_decode_core(apr_pool_t *p, const unsigned char *in, apr_
     return APR_SUCCESS;
 }
 
-apr_status_t vjwt_b64url_decode(apr_pool_t *p, const char *in, apr_size_t len,
-                                unsigned char **out, apr_size_t *outlen)
+apr_status_t vjwt_b64url_decode(apr_pool_t *p, const char *in, apr_size_t len, unsigned char **out,
+                                apr_size_t *outlen)
 {
     if (!out || !outlen || (!in && len)) {
         return APR_EINVAL;
     }
     /* Every character is checked against [A-Za-z0-9_-] by the core: '=', '+', '/',
      * whitespace and NUL bytes are all outside it. */
-    return b64_decode_core(p, (const unsigned char *)(in ? in : ""), len, '-', '_', 1, out,
-                           outlen);
+    return b64_decode_core(p, (const unsigned char *)(in ? in : ""), len, '-', '_', 1, out, outlen);
 }
 
 static const char b64url_alphabet[] =

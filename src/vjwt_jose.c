@@ -32,8 +32,9 @@ static const vjwt_alg_t vjwt_algs[] = {
 
 #define VJWT_NALGS ((int)(sizeof(vjwt_algs) / sizeof(vjwt_algs[0])))
 
-/* Group orders n of the three curves, big-endian, each as long as one half of R||S
- * (tests/unit/test_jose.c checks them against OpenSSL's EC_GROUP_get0_order). */
+/* Group orders n of the three curves (SEC 2 / FIPS 186-4), big-endian, each as long as one
+ * half of R||S. test_jose.c checks that r or s = n are refused and that r, s near n (the
+ * high-s twin of a valid signature) still verify. */
 static const unsigned char order_p256[32] = {
     0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
     0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51};
@@ -42,11 +43,11 @@ static const unsigned char order_p384[48] = {
     0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xC7, 0x63, 0x4D, 0x81, 0xF4, 0x37, 0x2D, 0xDF,
     0x58, 0x1A, 0x0D, 0xB2, 0x48, 0xB0, 0xA7, 0x7A, 0xEC, 0xEC, 0x19, 0x6A, 0xCC, 0xC5, 0x29, 0x73};
 static const unsigned char order_p521[66] = {
-    0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-    0xFF, 0xFA, 0x51, 0x86, 0x87, 0x83, 0xBF, 0x2F, 0x96, 0x6B, 0x7F, 0xCC, 0x01, 0x48, 0xF7, 0x09,
-    0xA5, 0xD0, 0x3B, 0xB5, 0xC9, 0xB8, 0x89, 0x9C, 0x47, 0xAE, 0xBB, 0x6F, 0xB7, 0x1E, 0x91, 0x38,
-    0x64, 0x09};
+    0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFA, 0x51, 0x86, 0x87, 0x83, 0xBF, 0x2F, 0x96, 0x6B,
+    0x7F, 0xCC, 0x01, 0x48, 0xF7, 0x09, 0xA5, 0xD0, 0x3B, 0xB5, 0xC9, 0xB8, 0x89, 0x9C,
+    0x47, 0xAE, 0xBB, 0x6F, 0xB7, 0x1E, 0x91, 0x38, 0x64, 0x09};
 
 const vjwt_alg_t *vjwt_alg_all(int *n)
 {
@@ -181,8 +182,8 @@ static const char *alg_md_name(const vjwt_alg_t *alg)
 
 /* HMAC over in, full-length constant-time comparison with sig. */
 static apr_status_t verify_hmac(const vjwt_alg_t *alg, const vjwt_key_t *key,
-                                const unsigned char *in, apr_size_t inlen,
-                                const unsigned char *sig, apr_size_t siglen)
+                                const unsigned char *in, apr_size_t inlen, const unsigned char *sig,
+                                apr_size_t siglen)
 {
     unsigned char mac[EVP_MAX_MD_SIZE];
     size_t maclen = 0;
@@ -207,8 +208,8 @@ done:
 /* RS* and PS*: EVP_DigestVerify with PKCS#1 v1.5 or PSS (MGF1 with the same hash, salt
  * length = hash length: RFC 7518 3.5). */
 static apr_status_t verify_rsa(const vjwt_alg_t *alg, const vjwt_key_t *key,
-                               const unsigned char *in, apr_size_t inlen,
-                               const unsigned char *sig, apr_size_t siglen)
+                               const unsigned char *in, apr_size_t inlen, const unsigned char *sig,
+                               apr_size_t siglen)
 {
     EVP_MD_CTX *mctx = NULL;
     EVP_PKEY_CTX *pctx = NULL; /* owned by mctx */
@@ -289,8 +290,7 @@ static apr_status_t verify_ecdsa(const vjwt_alg_t *alg, const vjwt_key_t *key,
     int derlen;
     apr_status_t rv = APR_EGENERAL;
 
-    if (!key->pkey || !order || !md || siglen != alg->sig_len ||
-        key->curve_nid != alg->curve_nid) {
+    if (!key->pkey || !order || !md || siglen != alg->sig_len || key->curve_nid != alg->curve_nid) {
         return APR_EGENERAL;
     }
     /* r, s in [1, n-1]; each half is as long as n, so a byte comparison is a numeric one */
@@ -354,9 +354,8 @@ done:
     return rv;
 }
 
-apr_status_t vjwt_jose_verify(const vjwt_alg_t *alg, const vjwt_key_t *key,
-                              const unsigned char *in, apr_size_t inlen,
-                              const unsigned char *sig, apr_size_t siglen)
+apr_status_t vjwt_jose_verify(const vjwt_alg_t *alg, const vjwt_key_t *key, const unsigned char *in,
+                              apr_size_t inlen, const unsigned char *sig, apr_size_t siglen)
 {
     static const unsigned char empty[1] = {0};
     apr_status_t rv = APR_EGENERAL;

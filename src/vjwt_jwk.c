@@ -28,15 +28,15 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#define VJWT_KEY_FILE_MAX (1024 * 1024) /* key files are capped at 1 MiB */
-#define VJWT_RSA_MIN_PARSE_BITS 512     /* smaller moduli are not RSA keys worth loading */
-#define VJWT_RSA_MAX_BITS 16384         /* OpenSSL's own limit for RSA operations */
+#define VJWT_KEY_FILE_MAX       (1024 * 1024) /* key files are capped at 1 MiB */
+#define VJWT_RSA_MIN_PARSE_BITS 512           /* smaller moduli are not RSA keys worth loading */
+#define VJWT_RSA_MAX_BITS       16384         /* OpenSSL's own limit for RSA operations */
 
 typedef struct {
     const char *crv;   /* JWK name */
     const char *group; /* OpenSSL group name */
     int nid;
-    apr_size_t len;    /* field size in octets: length of x, y and of r, s */
+    apr_size_t len; /* field size in octets: length of x, y and of r, s */
     int bits;
 } vjwt_curve_t;
 
@@ -182,8 +182,8 @@ static apr_status_t pkey_classify(apr_pool_t *p, EVP_PKEY *pkey, vjwt_kty_e *kty
         const vjwt_curve_t *c;
         int gnid;
         *kty = VJWT_KTY_EC;
-        if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
-                                            sizeof(group), &glen)) {
+        if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                            &glen)) {
             *err = "EC key without a named curve";
             goto done;
         }
@@ -213,9 +213,9 @@ static apr_status_t pkey_classify(apr_pool_t *p, EVP_PKEY *pkey, vjwt_kty_e *kty
         rv = APR_SUCCESS;
     }
     else {
-        *err = apr_psprintf(p, "unsupported key type %s",
-                            san(p, EVP_PKEY_get0_type_name(pkey) ? EVP_PKEY_get0_type_name(pkey)
-                                                                 : "?"));
+        *err = apr_psprintf(
+            p, "unsupported key type %s",
+            san(p, EVP_PKEY_get0_type_name(pkey) ? EVP_PKEY_get0_type_name(pkey) : "?"));
     }
 done:
     BN_free(e);
@@ -244,9 +244,8 @@ static apr_status_t key_from_pkey(vjwt_key_t **out, apr_pool_t *p, EVP_PKEY *pke
 }
 
 /* RSA public key from big-endian n and e (leading zero octets are tolerated). */
-static apr_status_t rsa_pkey(apr_pool_t *p, EVP_PKEY **out, const unsigned char *n,
-                             apr_size_t nlen, const unsigned char *e, apr_size_t elen,
-                             const char **err)
+static apr_status_t rsa_pkey(apr_pool_t *p, EVP_PKEY **out, const unsigned char *n, apr_size_t nlen,
+                             const unsigned char *e, apr_size_t elen, const char **err)
 {
     BIGNUM *bn_n = NULL, *bn_e = NULL;
     OSSL_PARAM_BLD *bld = NULL;
@@ -342,8 +341,7 @@ static apr_status_t ec_pkey(apr_pool_t *p, EVP_PKEY **out, const vjwt_curve_t *c
     memcpy(pt + 1 + c->len, y, c->len);
     ERR_clear_error();
     bld = OSSL_PARAM_BLD_new();
-    if (!bld ||
-        !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, c->group, 0) ||
+    if (!bld || !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, c->group, 0) ||
         !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * c->len) ||
         !(params = OSSL_PARAM_BLD_to_param(bld))) {
         *err = "cannot build EC key parameters";
@@ -839,6 +837,27 @@ static void skip_note(apr_pool_t *p, apr_array_header_t *skipped, json_t *jwk, s
     APR_ARRAY_PUSH(skipped, const char *) = txt;
 }
 
+/* 1 when a JWK says it is not for signatures: "use" other than "sig", or "key_ops" without
+ * "verify". Such an entry is skipped without taking part in the set-level rules. */
+static int jwk_not_for_signing(json_t *jwk)
+{
+    json_t *use = json_object_get(jwk, "use"), *ops = json_object_get(jwk, "key_ops"), *v;
+    size_t i;
+    if (json_is_string(use) && strcmp(json_string_value(use), "sig") != 0) {
+        return 1;
+    }
+    if (json_is_array(ops)) {
+        json_array_foreach(ops, i, v)
+        {
+            if (json_is_string(v) && strcmp(json_string_value(v), "verify") == 0) {
+                return 0;
+            }
+        }
+        return 1;
+    }
+    return 0;
+}
+
 /*
  * Set-level rules. Individual keys that cannot be used are skipped (RFC 7517 5: "ignore
  * JWKs with an unknown kty or invalid members"); these problems fail the whole set instead,
@@ -846,34 +865,45 @@ static void skip_note(apr_pool_t *p, apr_array_header_t *skipped, json_t *jwk, s
  *
  *  1. Not a JSON object, or an object with neither "keys" nor "kty", or a "keys" that is not
  *     an array (RFC 7517 5.1).
- *  2. Symmetric ("oct") and asymmetric keys mixed among the usable keys (Wycheproof tcId 1,
+ *  2. Symmetric ("oct") and asymmetric (RSA, EC, OKP) signing keys mixed (Wycheproof tcId 1,
  *     "MixedKeySet"): a published set of public keys never carries secrets, and a set of
  *     secrets is never published, so a mix means key material is confused.
- *  3. Two usable keys of the same kty with the same "kid" (Wycheproof tcId 4,
- *     "DuplicateKid"): RFC 7517 4.5 lets keys of different kty share a kid, but with the
- *     same kty a kid would no longer name one key. Keys without kid are never compared.
+ *  3. Two signing keys with the same "kty" and the same "kid" (Wycheproof tcId 4,
+ *     "DuplicateKid"): RFC 7517 4.5 lets keys of different kty share a kid, but within one
+ *     kty a kid would no longer name one key. Entries without a kid are never compared.
+ *
+ * "Signing keys" for rules 2 and 3 are the entries with a string "kty" that are not marked
+ * as not for signatures (jwk_not_for_signing): usable keys AND entries skipped for a
+ * malformed member. A broken duplicate still counts (tcId 4: the second key's "k" is not
+ * canonical base64url): the publisher meant two keys under one kid, and quietly using the
+ * other one would hide that. Entries for encryption ("use":"enc") never count.
  *
  * On a set failure the keys made so far are released at once.
  */
-static apr_status_t jwks_check_set(apr_pool_t *p, apr_array_header_t *keys, const char **err)
+typedef struct {
+    const char *kty; /* declared kty */
+    const char *kid; /* NULL = none */
+} jwks_entry_t;
+
+static apr_status_t jwks_check_set(apr_pool_t *p, const jwks_entry_t *e, size_t n, const char **err)
 {
-    int i, j, sym = 0, asym = 0;
-    for (i = 0; i < keys->nelts; i++) {
-        const vjwt_key_t *a = APR_ARRAY_IDX(keys, i, vjwt_key_t *);
-        if (a->kty == VJWT_KTY_OCT) {
+    size_t i, j;
+    int sym = 0, asym = 0;
+    for (i = 0; i < n; i++) {
+        if (strcmp(e[i].kty, "oct") == 0) {
             sym = 1;
         }
-        else {
+        else if (strcmp(e[i].kty, "RSA") == 0 || strcmp(e[i].kty, "EC") == 0 ||
+                 strcmp(e[i].kty, "OKP") == 0) {
             asym = 1;
         }
-        if (!a->kid) {
+        if (!e[i].kid) {
             continue;
         }
         for (j = 0; j < i; j++) {
-            const vjwt_key_t *b = APR_ARRAY_IDX(keys, j, vjwt_key_t *);
-            if (b->kid && b->kty == a->kty && strcmp(a->kid, b->kid) == 0) {
-                *err = apr_psprintf(p, "JWKS holds two keys of the same type with kid %s",
-                                    san(p, a->kid));
+            if (e[j].kid && strcmp(e[j].kty, e[i].kty) == 0 && strcmp(e[j].kid, e[i].kid) == 0) {
+                *err = apr_psprintf(p, "JWKS holds two %s keys with kid %s", san(p, e[i].kty),
+                                    san(p, e[i].kid));
                 return APR_EINVAL;
             }
         }
@@ -890,7 +920,8 @@ apr_status_t vjwt_jwks_from_json(apr_array_header_t **keys, apr_pool_t *p, json_
 {
     json_t *arr;
     apr_array_header_t *res;
-    size_t i, n;
+    jwks_entry_t *ent;
+    size_t i, n, nent = 0;
     const char *why = NULL;
 
     if (!keys) {
@@ -909,16 +940,24 @@ apr_status_t vjwt_jwks_from_json(apr_array_header_t **keys, apr_pool_t *p, json_
     }
     n = arr ? json_array_size(arr) : 1;
     res = apr_array_make(p, (int)(n ? n : 1), sizeof(vjwt_key_t *));
+    ent = apr_pcalloc(p, sizeof(*ent) * (n ? n : 1));
     for (i = 0; i < n; i++) {
         json_t *jwk = arr ? json_array_get(arr, i) : j;
         vjwt_key_t *k = NULL;
+        if (json_is_object(jwk) && json_is_string(json_object_get(jwk, "kty")) &&
+            !jwk_not_for_signing(jwk)) {
+            json_t *kid = json_object_get(jwk, "kid");
+            ent[nent].kty = json_string_value(json_object_get(jwk, "kty"));
+            ent[nent].kid = json_is_string(kid) ? json_string_value(kid) : NULL;
+            nent++;
+        }
         if (jwk_parse(&k, p, jwk, &why) != APR_SUCCESS) {
             skip_note(p, skipped, jwk, i, why ? why : "invalid JWK");
             continue;
         }
         APR_ARRAY_PUSH(res, vjwt_key_t *) = k;
     }
-    if (jwks_check_set(p, res, &why) != APR_SUCCESS) {
+    if (jwks_check_set(p, ent, nent, &why) != APR_SUCCESS) {
         int m;
         for (m = 0; m < res->nelts; m++) {
             key_release(p, APR_ARRAY_IDX(res, m, vjwt_key_t *));
@@ -1112,8 +1151,8 @@ apr_status_t vjwt_keys_from_file(apr_array_header_t *keys, apr_pool_t *p, const 
     }
     rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, APR_OS_DEFAULT, p);
     if (rv != APR_SUCCESS) {
-        return fail(err, apr_psprintf(p, "cannot open %s: %s", path,
-                                      apr_strerror(rv, ebuf, sizeof(ebuf))));
+        return fail(
+            err, apr_psprintf(p, "cannot open %s: %s", path, apr_strerror(rv, ebuf, sizeof(ebuf))));
     }
     rv = apr_file_info_get(&fi, APR_FINFO_SIZE | APR_FINFO_TYPE, f);
     if (rv != APR_SUCCESS || fi.filetype != APR_REG) {
@@ -1129,13 +1168,12 @@ apr_status_t vjwt_keys_from_file(apr_array_header_t *keys, apr_pool_t *p, const 
     apr_file_close(f);
     if (rv != APR_SUCCESS && !(APR_STATUS_IS_EOF(rv) && got == 0 && fi.size == 0)) {
         wipe((unsigned char *)buf, (apr_size_t)fi.size);
-        return fail(err, apr_psprintf(p, "cannot read %s: %s", path,
-                                      apr_strerror(rv, ebuf, sizeof(ebuf))));
+        return fail(
+            err, apr_psprintf(p, "cannot read %s: %s", path, apr_strerror(rv, ebuf, sizeof(ebuf))));
     }
     buf[got] = 0;
     source = apr_pstrcat(p, "file:", path, NULL);
-    for (i = 0; i < got && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' ||
-                            buf[i] == '\n');
+    for (i = 0; i < got && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n');
          i++) {
     }
     if (i < got && buf[i] == '{') {

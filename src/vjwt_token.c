@@ -203,7 +203,9 @@ const char *vjwt_token_from_authorization(apr_pool_t *p, const char *value,
     }
     rest = v + strcspn(v, " \t");
     if (!*rest) {
-        return v; /* no space: the whole value is the token (spec 2.2 step 1.4) */
+        /* No space: the whole value is the token (spec 2.2 step 1.4), except a bare
+         * "Bearer", which is "Bearer " with the empty token trimmed away (C25). */
+        return strcasecmp(v, "Bearer") == 0 ? NULL : v;
     }
     return trim(p, rest, strlen(rest));
 }

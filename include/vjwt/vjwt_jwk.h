@@ -41,8 +41,10 @@ apr_status_t vjwt_jwk_parse(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const 
 /* A JWKS {"keys":[...]} (or a single JWK object, taken as a one-key set). Keys that cannot
  * be used are skipped: each skip appends "kid/index: why" to *skipped (may be NULL).
  * Set-level problems fail the whole set (APR_EINVAL, *err): not JSON, no "keys" array,
- * duplicate kid among usable keys of the same kty, symmetric and asymmetric keys mixed.
- * An empty result is not an error here; callers decide. */
+ * duplicate kid among signing keys of the same kty, symmetric and asymmetric signing keys
+ * mixed. "Signing keys" are the usable ones plus those skipped for a malformed member;
+ * entries marked for other uses ("use" not "sig", "key_ops" without "verify") do not count
+ * (see jwks_check_set in vjwt_jwk.c). An empty result is not an error here; callers decide. */
 apr_status_t vjwt_jwks_parse(apr_array_header_t **keys, apr_pool_t *p, const char *buf,
                              apr_size_t len, apr_array_header_t *skipped, const char **err);
 

@@ -212,6 +212,11 @@ class HttpdServer:
                 raise RuntimeError("httpd %s did not stop on SIGTERM" % self.name)
         self._stderr.close()
         self.proc = None
+        # a crashed child is reported by the parent when it reaps it, possibly after the
+        # test that caused it; look once more now that the server is down
+        crashes = [l for l in self.read_errlog().splitlines() if CRASH_RE.search(l)]
+        if crashes:
+            raise RuntimeError("httpd %s: crashed children:\n%s" % (self.name, "\n".join(crashes)))
 
     @property
     def running(self):

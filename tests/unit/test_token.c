@@ -19,7 +19,7 @@
 #define POOL ((apr_pool_t *)*state)
 
 #define HDR_HS256 "{\"alg\":\"HS256\",\"typ\":\"JWT\"}"
-#define PAYLOAD "{\"sub\":\"1234567890\",\"name\":\"John Doe\",\"iat\":1516239022}"
+#define PAYLOAD   "{\"sub\":\"1234567890\",\"name\":\"John Doe\",\"iat\":1516239022}"
 
 /* --- helpers ------------------------------------------------------------------------- */
 
@@ -96,13 +96,13 @@ static void expect_invalid_(apr_pool_t *p, const char *tok, apr_size_t len, apr_
     }
 }
 
-#define PARSE_OK(p, tok)        parse_ok_(p, tok, 0, __LINE__)
-#define EXPECT_INVALID(p, tok)  expect_invalid_(p, tok, strlen(tok), 0, __LINE__)
-#define EXPECT_INVALID_HDR(p, h)                                                              \
-    expect_invalid_(p, mk(p, h, PAYLOAD, sig_default(p)),                                    \
+#define PARSE_OK(p, tok)       parse_ok_(p, tok, 0, __LINE__)
+#define EXPECT_INVALID(p, tok) expect_invalid_(p, tok, strlen(tok), 0, __LINE__)
+#define EXPECT_INVALID_HDR(p, h)                                                                   \
+    expect_invalid_(p, mk(p, h, PAYLOAD, sig_default(p)),                                          \
                     strlen(mk(p, h, PAYLOAD, sig_default(p))), 0, __LINE__)
-#define EXPECT_INVALID_PL(p, pl)                                                              \
-    expect_invalid_(p, mk(p, HDR_HS256, pl, sig_default(p)),                                 \
+#define EXPECT_INVALID_PL(p, pl)                                                                   \
+    expect_invalid_(p, mk(p, HDR_HS256, pl, sig_default(p)),                                       \
                     strlen(mk(p, HDR_HS256, pl, sig_default(p))), 0, __LINE__)
 
 /* Replace the first occurrence of from in s by to (a copy); fails when absent. */
@@ -193,11 +193,12 @@ static void test_parse_uses_len(void **state)
 static void test_parse_unknown_header_param_ignored_C37(void **state)
 {
     apr_pool_t *p = POOL;
-    vjwt_token_t *t = PARSE_OK(p, mk(p, "{\"alg\":\"HS256\",\"foo\":1,\"bar\":{\"x\":[1,2]}}",
-                                     PAYLOAD, sig_default(p)));
+    vjwt_token_t *t = PARSE_OK(
+        p, mk(p, "{\"alg\":\"HS256\",\"foo\":1,\"bar\":{\"x\":[1,2]}}", PAYLOAD, sig_default(p)));
     assert_string_equal(t->alg, "HS256");
-    PARSE_OK(p, mk(p, "{\"alg\":\"RS256\",\"jku\":\"https://evil.example/jwks\","
-                      "\"x5u\":\"https://evil.example/c.pem\"}",
+    PARSE_OK(p, mk(p,
+                   "{\"alg\":\"RS256\",\"jku\":\"https://evil.example/jwks\","
+                   "\"x5u\":\"https://evil.example/c.pem\"}",
                    PAYLOAD, sig_default(p)));
 }
 
@@ -217,8 +218,8 @@ static void test_parse_segment_counts_C31(void **state)
     EXPECT_INVALID(p, apr_pstrcat(p, h, ".", pl, ".", s, ".", s, ".", s, NULL));
     EXPECT_INVALID(p, apr_pstrcat(p, h, ".", pl, ".", s, ".", s, ".", s, ".", s, NULL));
     /* JWE-shaped: {"alg":"dir","enc":"A256CBC-HS512"} with empty encrypted key */
-    EXPECT_INVALID(p, apr_pstrcat(p, b64u(p, "{\"alg\":\"dir\",\"enc\":\"A256CBC-HS512\"}"),
-                                  "..", s, ".", s, ".", s, NULL));
+    EXPECT_INVALID(p, apr_pstrcat(p, b64u(p, "{\"alg\":\"dir\",\"enc\":\"A256CBC-HS512\"}"), "..",
+                                  s, ".", s, ".", s, NULL));
     /* trailing dot = 4 segments */
     EXPECT_INVALID(p, apr_pstrcat(p, h, ".", pl, ".", s, ".", NULL));
     EXPECT_INVALID(p, "");
@@ -254,14 +255,18 @@ static void test_parse_padding_C32(void **state)
     EXPECT_INVALID(p, apr_pstrcat(p, h, ".", pl, ".AA==", NULL));
     EXPECT_INVALID(p, apr_pstrcat(p, h, ".", pl, ".AA=", NULL));
     EXPECT_INVALID(p, apr_pstrcat(p, h, ".", pl, ".AAAA====", NULL));
-    /* a header whose encoding has a remainder, with padding */
+    /* headers whose encodings have a remainder, with padding */
     {
-        const char *h2 = b64u(p, "{\"alg\":\"HS256\"}");           /* 15 bytes, 20 chars */
-        const char *h3 = b64u(p, "{\"alg\":\"HS256\",\"x\":1}");   /* 22 bytes: rem 1 */
+        const char *h2 = b64u(p, "{\"alg\":\"HS256\"}");           /* 15 bytes: 20 chars */
+        const char *h3 = b64u(p, "{\"alg\":\"HS256\",\"x\":12}");  /* 22 bytes: 30 chars */
+        const char *h4 = b64u(p, "{\"alg\":\"HS256\",\"x\":123}"); /* 23 bytes: 31 chars */
         assert_int_equal(strlen(h2) % 4, 0);
         assert_int_equal(strlen(h3) % 4, 2);
+        assert_int_equal(strlen(h4) % 4, 3);
         PARSE_OK(p, apr_pstrcat(p, h3, ".", pl, ".AA", NULL));
+        PARSE_OK(p, apr_pstrcat(p, h4, ".", pl, ".AA", NULL));
         EXPECT_INVALID(p, apr_pstrcat(p, h3, "==.", pl, ".AA", NULL));
+        EXPECT_INVALID(p, apr_pstrcat(p, h4, "=.", pl, ".AA", NULL));
         EXPECT_INVALID(p, apr_pstrcat(p, h2, "=.", pl, ".AA", NULL));
     }
 }
@@ -307,8 +312,8 @@ static void test_parse_whitespace_C32(void **state)
     pn[10] = '\n';
     /* inserted (not replacing) whitespace */
     EXPECT_INVALID(p, apr_pstrcat(p, apr_pstrndup(p, h, 8), " ", h + 8, ".", pl, ".", s, NULL));
-    EXPECT_INVALID(p, apr_pstrcat(p, h, ".", apr_pstrndup(p, pl, 12), "\r\n", pl + 12, ".", s,
-                                  NULL));
+    EXPECT_INVALID(p,
+                   apr_pstrcat(p, h, ".", apr_pstrndup(p, pl, 12), "\r\n", pl + 12, ".", s, NULL));
     EXPECT_INVALID(p, apr_pstrcat(p, h, ".", pl, ".", apr_pstrndup(p, s, 4), " ", s + 4, NULL));
     EXPECT_INVALID(p, apr_pstrcat(p, hs, ".", pl, ".", s, NULL));
     EXPECT_INVALID(p, apr_pstrcat(p, ht, ".", pl, ".", s, NULL));
@@ -360,10 +365,12 @@ static void test_parse_noncanonical_trailing_bits(void **state)
 
     /* header and payload: bump the last character (its unused low bits were 0) */
     {
-        const char *h3 = b64u(p, "{\"alg\":\"HS256\",\"x\":1}"); /* 22 bytes: 2 unused bits */
-        const char *p1 = b64u(p, "{\"a\":1}");                   /* 7 bytes: 4 unused bits */
+        const char *h3 = b64u(p, "{\"alg\":\"HS256\",\"x\":123}"); /* 23 bytes: 2 unused bits */
+        const char *p1 = b64u(p, "{\"a\":1}");                     /* 7 bytes: 4 unused bits */
         char *hb = apr_pstrdup(p, h3);
         char *pb = apr_pstrdup(p, p1);
+        assert_int_equal(strlen(h3) % 4, 3);
+        assert_int_equal(strlen(p1) % 4, 2);
         hb[strlen(hb) - 1]++;
         pb[strlen(pb) - 1]++;
         PARSE_OK(p, apr_pstrcat(p, h3, ".", p1, ".AA", NULL));
@@ -413,11 +420,11 @@ static void test_parse_invalid_utf8_C33(void **state)
 {
     apr_pool_t *p = POOL;
     EXPECT_INVALID_HDR(p, "{\"alg\":\"HS256\",\"x\":\"\xff\"}");
-    EXPECT_INVALID_HDR(p, "{\"alg\":\"HS256\",\"x\":\"\xc0\xaf\"}");  /* overlong '/' */
-    EXPECT_INVALID_HDR(p, "{\"alg\":\"HS256\",\"\xe9t\xe9\":1}");     /* latin-1 key */
-    EXPECT_INVALID_PL(p, "{\"sub\":\"caf\xe9\"}");                    /* latin-1 */
-    EXPECT_INVALID_PL(p, "{\"sub\":\"\xed\xa0\x80\"}");               /* UTF-8 surrogate */
-    EXPECT_INVALID_PL(p, "{\"sub\":\"\xe2\x82\"}");                   /* truncated */
+    EXPECT_INVALID_HDR(p, "{\"alg\":\"HS256\",\"x\":\"\xc0\xaf\"}"); /* overlong '/' */
+    EXPECT_INVALID_HDR(p, "{\"alg\":\"HS256\",\"\xe9t\xe9\":1}");    /* latin-1 key */
+    EXPECT_INVALID_PL(p, "{\"sub\":\"caf\xe9\"}");                   /* latin-1 */
+    EXPECT_INVALID_PL(p, "{\"sub\":\"\xed\xa0\x80\"}");              /* UTF-8 surrogate */
+    EXPECT_INVALID_PL(p, "{\"sub\":\"\xe2\x82\"}");                  /* truncated */
     /* proper UTF-8 passes */
     PARSE_OK(p, mk(p, HDR_HS256, "{\"sub\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"}",
                    sig_default(p)));
@@ -567,8 +574,7 @@ static void expect_auth_(apr_pool_t *p, const char *value, const char *scheme, c
     }
     if (want && (!got || strcmp(got, want))) {
         fail_msg("line %d: Authorization '%s' (scheme %s): expected '%s', got '%s'", line,
-                 value ? value : "(null)", scheme ? scheme : "(none)", want,
-                 got ? got : "(null)");
+                 value ? value : "(null)", scheme ? scheme : "(none)", want, got ? got : "(null)");
     }
 }
 
@@ -607,7 +613,15 @@ static void test_auth_empty_token_C25(void **state)
     EXPECT_AUTH(p, "Bearer ", "Bearer", NULL);
     EXPECT_AUTH(p, "Bearer    ", "Bearer", NULL);
     EXPECT_AUTH(p, "  Bearer \t ", "Bearer", NULL);
-    /* C25 is stated for the default policy, which has no require-scheme */
+}
+
+/* C25 is stated for the default policy, which has no require-scheme: "Bearer " (scheme and
+ * nothing else) is "not present", not the token "Bearer". (Spec 2.2 step 1.4 read literally
+ * would give the token "Bearer" and so JwtInvalid; C25 and DESIGN.md - "Bearer is stripped
+ * from Authorization anyway" - say TokenNotPresent.) */
+static void test_auth_empty_token_no_scheme_C25(void **state)
+{
+    apr_pool_t *p = POOL;
     EXPECT_AUTH(p, "Bearer ", NULL, NULL);
     EXPECT_AUTH(p, "Bearer    ", NULL, NULL);
 }
@@ -677,8 +691,8 @@ static void expect_query_(apr_pool_t *p, const char *q, const char *name, const 
     const char *got = vjwt_token_from_query(p, q, name);
     if ((!want && got) || (want && (!got || strcmp(got, want)))) {
         fail_msg("line %d: query '%s' name '%s': expected %s%s%s, got %s%s%s", line,
-                 q ? q : "(null)", name, want ? "'" : "", want ? want : "(null)",
-                 want ? "'" : "", got ? "'" : "", got ? got : "(null)", got ? "'" : "");
+                 q ? q : "(null)", name, want ? "'" : "", want ? want : "(null)", want ? "'" : "",
+                 got ? "'" : "", got ? got : "(null)", got ? "'" : "");
     }
 }
 
@@ -730,6 +744,8 @@ static void test_query_percent_decoding(void **state)
     EXPECT_QUERY(p, "access_token=a%26b&x=1", "a&b");
     /* bad encodings */
     EXPECT_QUERY(p, "access_token=%zz", NULL);
+    EXPECT_QUERY(p, "access_token=%4zabc", NULL);
+    EXPECT_QUERY(p, "access_token=%G1abc", NULL);
     EXPECT_QUERY(p, "access_token=ab%4", NULL);
     EXPECT_QUERY(p, "access_token=ab%", NULL);
 }
@@ -818,8 +834,8 @@ static void test_reason_descriptions_rfc6750(void **state)
             int ok = (*c >= 0x20 && *c <= 0x21) || (*c >= 0x23 && *c <= 0x5b) ||
                      (*c >= 0x5d && *c <= 0x7e);
             if (!ok) {
-                fail_msg("description of %s holds 0x%02x: %s",
-                         vjwt_reason_name((vjwt_reason_e)r), *c, d);
+                fail_msg("description of %s holds 0x%02x: %s", vjwt_reason_name((vjwt_reason_e)r),
+                         *c, d);
             }
         }
     }
@@ -844,7 +860,11 @@ static void test_sanitize(void **state)
 
     assert_string_equal(vjwt_sanitize(p, "plain text", 100), "plain text");
     assert_string_equal(vjwt_sanitize(p, "", 100), "");
-    s = vjwt_sanitize(p, "a\nb\rc\td\x01" "e\x1f" "f\x7fg", 100);
+    s = vjwt_sanitize(p,
+                      "a\nb\rc\td\x01"
+                      "e\x1f"
+                      "f\x7fg",
+                      100);
     assert_string_equal(s, "a?b?c?d?e?f?g");
     /* exactly max bytes: no cut */
     assert_string_equal(vjwt_sanitize(p, "abcdefghij", 10), "abcdefghij");
@@ -908,6 +928,7 @@ int main(void)
         T(test_auth_no_scheme_C20),
         T(test_auth_require_scheme_C21_C22),
         T(test_auth_empty_token_C25),
+        T(test_auth_empty_token_no_scheme_C25),
         T(test_auth_whitespace_C26),
         T(test_auth_bare_token_C29),
         T(test_auth_missing_or_empty),

@@ -1,0 +1,649 @@
+/*
+ * test_policy.c - the policy model: unset fields, defaults, child-over-parent merge, the
+ * client-facing message and the value parsers (spec sections 2, 2.1, 6.1, 6.3, 13 M9).
+ *
+ * Checklist items covered (spec section 15): C5, C6, C7, C63 (allowlist parser), C123,
+ * C125, C126, C134 (merge).
+ */
+#include "testutil.h"
+
+#include <string.h>
+#include <apr_strings.h>
+
+#include "vjwt_policy.h"
+#include "vjwt_jose.h"
+#include "vjwt_token.h"
+#include "vjwt_verdict.h"
+
+#define POOL ((apr_pool_t *)*state)
+
+static apr_array_header_t *strs(apr_pool_t *p, const char *a, const char *b)
+{
+    apr_array_header_t *arr = apr_array_make(p, 2, sizeof(const char *));
+    if (a) {
+        APR_ARRAY_PUSH(arr, const char *) = a;
+    }
+    if (b) {
+        APR_ARRAY_PUSH(arr, const char *) = b;
+    }
+    return arr;
+}
+
+static unsigned alg_bit(const char *name)
+{
+    const vjwt_alg_t *a = vjwt_alg_lookup(name);
+    if (!a) {
+        fail_msg("alg %s not in the registry", name);
+    }
+    return a->bit;
+}
+
+/* --- make and defaults -------------------------------------------------------------- */
+
+static void test_make_all_unset(void **state)
+{
+    apr_pool_t *p = POOL;
+    vjwt_policy_t *pol = vjwt_policy_make(p);
+
+    assert_non_null(pol);
+    assert_int_equal(pol->source, VJWT_SRC_UNSET);
+    assert_null(pol->source_name);
+    assert_null(pol->require_scheme);
+    assert_int_equal(pol->status, VJWT_UNSET);
+    assert_null(pol->error_message);
+    assert_int_equal(pol->require_exp, VJWT_UNSET);
+    assert_int_equal(pol->require_signed, VJWT_UNSET);
+    assert_int_equal(pol->clock_skew, VJWT_UNSET);
+    assert_null(pol->output_var);
+    assert_null(pol->id);
+    assert_null(pol->keys);
+    assert_null(pol->audiences);
+    assert_null(pol->issuers);
+    assert_null(pol->claims);
+    assert_int_equal(pol->alg_mask, 0);
+    assert_int_equal(pol->min_rsa_bits, VJWT_UNSET);
+    assert_int_equal(pol->aud_ignore_trailing_slash, VJWT_UNSET);
+    assert_int_equal(pol->max_token_len, VJWT_UNSET);
+    assert_null(pol->remote_user_claim);
+    assert_int_equal(pol->pass_claims, VJWT_UNSET);
+    assert_int_equal(pol->www_authenticate, VJWT_UNSET);
+    assert_null(pol->realm);
+}
+
+static void check_defaults(const vjwt_policy_t *pol)
+{
+    const char *name = NULL;
+    assert_int_equal(vjwt_policy_source(pol, &name), VJWT_SRC_HEADER);
+    assert_non_null(name);
+    assert_string_equal(name, "Authorization");
+    assert_int_equal(vjwt_policy_status(pol), 401);
+    assert_int_equal(vjwt_policy_require_exp(pol), 1);
+    assert_int_equal(vjwt_policy_require_signed(pol), 1);
+    assert_int_equal(vjwt_policy_clock_skew(pol), 0);
+    assert_int_equal(vjwt_policy_alg_mask(pol), vjwt_alg_mask_all());
+    assert_int_equal(vjwt_policy_min_rsa_bits(pol), VJWT_DEFAULT_MIN_RSA_BITS);
+    assert_int_equal(vjwt_policy_min_rsa_bits(pol), 2048);
+    assert_int_equal(vjwt_policy_aud_ignore_trailing_slash(pol), 1);
+    assert_int_equal(vjwt_policy_max_token_len(pol), VJWT_DEFAULT_MAX_TOKEN_LEN);
+    assert_int_equal(vjwt_policy_max_token_len(pol), 16384);
+    assert_string_equal(vjwt_policy_remote_user_claim(pol), "sub");
+    assert_int_equal(vjwt_policy_pass_claims(pol), VJWT_PASS_ENV);
+    assert_int_equal(vjwt_policy_www_authenticate(pol), 1);
+}
+
+/* C6, C7 defaults and spec 2 defaults. */
+static void test_defaults(void **state)
+{
+    apr_pool_t *p = POOL;
+    check_defaults(vjwt_policy_make(p));
+}
+
+/* Accessors return set values, including "off" values that equal 0. */
+static void test_accessors_set_values(void **state)
+{
+    apr_pool_t *p = POOL;
+    vjwt_policy_t *pol = vjwt_policy_make(p);
+    const char *name = NULL;
+
+    pol->source = VJWT_SRC_QUERY;
+    pol->source_name = "access_token";
+    pol->status = 403;
+    pol->require_exp = 0;
+    pol->require_signed = 0;
+    pol->clock_skew = 120;
+    pol->alg_mask = alg_bit("RS256") | alg_bit("ES256");
+    pol->min_rsa_bits = 1024;
+    pol->aud_ignore_trailing_slash = 0;
+    pol->max_token_len = 4096;
+    pol->remote_user_claim = "oid";
+    pol->pass_claims = VJWT_PASS_NONE;
+    pol->www_authenticate = 0;
+
+    assert_int_equal(vjwt_policy_source(pol, &name), VJWT_SRC_QUERY);
+    assert_string_equal(name, "access_token");
+    assert_int_equal(vjwt_policy_status(pol), 403);
+    assert_int_equal(vjwt_policy_require_exp(pol), 0);
+    assert_int_equal(vjwt_policy_require_signed(pol), 0);
+    assert_int_equal(vjwt_policy_clock_skew(pol), 120);
+    assert_int_equal(vjwt_policy_alg_mask(pol), alg_bit("RS256") | alg_bit("ES256"));
+    assert_int_equal(vjwt_policy_min_rsa_bits(pol), 1024);
+    assert_int_equal(vjwt_policy_aud_ignore_trailing_slash(pol), 0);
+    assert_int_equal(vjwt_policy_max_token_len(pol), 4096);
+    assert_string_equal(vjwt_policy_remote_user_claim(pol), "oid");
+    assert_int_equal(vjwt_policy_pass_claims(pol), VJWT_PASS_NONE);
+    assert_int_equal(vjwt_policy_www_authenticate(pol), 0);
+
+    pol->source = VJWT_SRC_HEADER;
+    pol->source_name = "X-Token";
+    assert_int_equal(vjwt_policy_source(pol, &name), VJWT_SRC_HEADER);
+    assert_string_equal(name, "X-Token");
+    pol->pass_claims = VJWT_PASS_BOTH;
+    assert_int_equal(vjwt_policy_pass_claims(pol), VJWT_PASS_BOTH);
+    pol->pass_claims = VJWT_PASS_HEADERS;
+    assert_int_equal(vjwt_policy_pass_claims(pol), VJWT_PASS_HEADERS);
+}
+
+/* --- merge ----------------------------------------------------------------------------- */
+
+static vjwt_policy_t *full_parent(apr_pool_t *p)
+{
+    vjwt_policy_t *pol = vjwt_policy_make(p);
+    pol->source = VJWT_SRC_HEADER;
+    pol->source_name = "X-Parent";
+    pol->require_scheme = "Bearer";
+    pol->status = 403;
+    pol->error_message = "parent message";
+    pol->require_exp = 0;
+    pol->require_signed = 0;
+    pol->clock_skew = 60;
+    pol->output_var = "pjwt";
+    pol->id = "parent-id";
+    pol->keys = apr_array_make(p, 1, sizeof(void *));
+    pol->audiences = strs(p, "aud-a", "aud-b");
+    pol->issuers = strs(p, "iss-a", NULL);
+    pol->claims = apr_array_make(p, 1, sizeof(vjwt_claim_req_t *));
+    pol->alg_mask = alg_bit("RS256");
+    pol->min_rsa_bits = 1024;
+    pol->aud_ignore_trailing_slash = 0;
+    pol->max_token_len = 8000;
+    pol->remote_user_claim = "oid";
+    pol->pass_claims = VJWT_PASS_HEADERS;
+    pol->www_authenticate = 0;
+    pol->realm = "parent-realm";
+    pol->enabled = 1;
+    return pol;
+}
+
+/* Unset child fields inherit every parent field. */
+static void test_merge_child_unset_inherits(void **state)
+{
+    apr_pool_t *p = POOL;
+    vjwt_policy_t *base = full_parent(p);
+    vjwt_policy_t *add = vjwt_policy_make(p);
+    vjwt_policy_t *m = vjwt_policy_merge(p, base, add);
+    const char *name = NULL;
+
+    assert_non_null(m);
+    assert_true(m != base && m != add);
+    assert_int_equal(vjwt_policy_source(m, &name), VJWT_SRC_HEADER);
+    assert_string_equal(name, "X-Parent");
+    assert_string_equal(m->require_scheme, "Bearer");
+    assert_int_equal(vjwt_policy_status(m), 403);
+    assert_string_equal(m->error_message, "parent message");
+    assert_int_equal(vjwt_policy_require_exp(m), 0);
+    assert_int_equal(vjwt_policy_require_signed(m), 0);
+    assert_int_equal(vjwt_policy_clock_skew(m), 60);
+    assert_string_equal(m->output_var, "pjwt");
+    assert_string_equal(m->id, "parent-id");
+    assert_ptr_equal(m->keys, base->keys);
+    assert_non_null(m->audiences);
+    assert_int_equal(m->audiences->nelts, 2);
+    assert_string_equal(APR_ARRAY_IDX(m->audiences, 0, const char *), "aud-a");
+    assert_string_equal(APR_ARRAY_IDX(m->audiences, 1, const char *), "aud-b");
+    assert_non_null(m->issuers);
+    assert_int_equal(m->issuers->nelts, 1);
+    assert_non_null(m->claims);
+    assert_int_equal(vjwt_policy_alg_mask(m), alg_bit("RS256"));
+    assert_int_equal(vjwt_policy_min_rsa_bits(m), 1024);
+    assert_int_equal(vjwt_policy_aud_ignore_trailing_slash(m), 0);
+    assert_int_equal(vjwt_policy_max_token_len(m), 8000);
+    assert_string_equal(vjwt_policy_remote_user_claim(m), "oid");
+    assert_int_equal(vjwt_policy_pass_claims(m), VJWT_PASS_HEADERS);
+    assert_int_equal(vjwt_policy_www_authenticate(m), 0);
+    assert_string_equal(m->realm, "parent-realm");
+}
+
+/* Set child fields win, field by field; lists replace, never append (C134). */
+static void test_merge_child_overrides(void **state)
+{
+    apr_pool_t *p = POOL;
+    vjwt_policy_t *base = full_parent(p);
+    vjwt_policy_t *add = vjwt_policy_make(p);
+    vjwt_policy_t *m;
+    const char *name = NULL;
+
+    add->source = VJWT_SRC_QUERY;
+    add->source_name = "access_token";
+    add->require_scheme = "DPoP";
+    add->status = 400;
+    add->error_message = "child message";
+    add->require_exp = 1;
+    add->require_signed = 1;
+    add->clock_skew = 0; /* 0 is a set value */
+    add->output_var = "cjwt";
+    add->id = "child-id";
+    add->keys = apr_array_make(p, 1, sizeof(void *));
+    add->audiences = strs(p, "aud-c", NULL);
+    add->issuers = strs(p, "iss-b", "iss-c");
+    add->claims = apr_array_make(p, 2, sizeof(vjwt_claim_req_t *));
+    add->alg_mask = alg_bit("ES256");
+    add->min_rsa_bits = 3072;
+    add->aud_ignore_trailing_slash = 1;
+    add->max_token_len = 2000;
+    add->remote_user_claim = "email";
+    add->pass_claims = VJWT_PASS_NONE; /* 0 is a set value */
+    add->www_authenticate = 1;
+    add->realm = "child-realm";
+    add->enabled = 1;
+
+    m = vjwt_policy_merge(p, base, add);
+    assert_int_equal(vjwt_policy_source(m, &name), VJWT_SRC_QUERY);
+    assert_string_equal(name, "access_token");
+    assert_string_equal(m->require_scheme, "DPoP");
+    assert_int_equal(vjwt_policy_status(m), 400);
+    assert_string_equal(m->error_message, "child message");
+    assert_int_equal(vjwt_policy_require_exp(m), 1);
+    assert_int_equal(vjwt_policy_require_signed(m), 1);
+    assert_int_equal(vjwt_policy_clock_skew(m), 0);
+    assert_string_equal(m->output_var, "cjwt");
+    assert_string_equal(m->id, "child-id");
+    assert_ptr_equal(m->keys, add->keys);
+    assert_int_equal(m->audiences->nelts, 1);
+    assert_string_equal(APR_ARRAY_IDX(m->audiences, 0, const char *), "aud-c");
+    assert_int_equal(m->issuers->nelts, 2);
+    assert_string_equal(APR_ARRAY_IDX(m->issuers, 0, const char *), "iss-b");
+    assert_string_equal(APR_ARRAY_IDX(m->issuers, 1, const char *), "iss-c");
+    assert_ptr_equal(m->claims, add->claims);
+    assert_int_equal(vjwt_policy_alg_mask(m), alg_bit("ES256"));
+    assert_int_equal(vjwt_policy_min_rsa_bits(m), 3072);
+    assert_int_equal(vjwt_policy_aud_ignore_trailing_slash(m), 1);
+    assert_int_equal(vjwt_policy_max_token_len(m), 2000);
+    assert_string_equal(vjwt_policy_remote_user_claim(m), "email");
+    assert_int_equal(vjwt_policy_pass_claims(m), VJWT_PASS_NONE);
+    assert_int_equal(vjwt_policy_www_authenticate(m), 1);
+    assert_string_equal(m->realm, "child-realm");
+    assert_int_equal(m->enabled, 1);
+}
+
+/* A mixed child: some fields set, the rest inherited. */
+static void test_merge_mixed(void **state)
+{
+    apr_pool_t *p = POOL;
+    vjwt_policy_t *base = vjwt_policy_make(p);
+    vjwt_policy_t *add = vjwt_policy_make(p);
+    vjwt_policy_t *m;
+
+    base->audiences = strs(p, "parent-aud", NULL);
+    base->status = 403;
+    base->clock_skew = 30;
+    add->issuers = strs(p, "child-iss", NULL);
+    add->require_exp = 0;
+
+    m = vjwt_policy_merge(p, base, add);
+    assert_int_equal(m->audiences->nelts, 1);
+    assert_string_equal(APR_ARRAY_IDX(m->audiences, 0, const char *), "parent-aud");
+    assert_int_equal(m->issuers->nelts, 1);
+    assert_string_equal(APR_ARRAY_IDX(m->issuers, 0, const char *), "child-iss");
+    assert_int_equal(vjwt_policy_status(m), 403);
+    assert_int_equal(vjwt_policy_clock_skew(m), 30);
+    assert_int_equal(vjwt_policy_require_exp(m), 0);
+    /* never-set fields still resolve to the defaults */
+    assert_int_equal(vjwt_policy_require_signed(m), 1);
+    assert_int_equal(vjwt_policy_www_authenticate(m), 1);
+    assert_int_equal(vjwt_policy_alg_mask(m), vjwt_alg_mask_all());
+    assert_null(m->keys);
+}
+
+static void test_merge_both_unset_gives_defaults(void **state)
+{
+    apr_pool_t *p = POOL;
+    vjwt_policy_t *m = vjwt_policy_merge(p, vjwt_policy_make(p), vjwt_policy_make(p));
+    check_defaults(m);
+    assert_null(m->audiences);
+    assert_null(m->issuers);
+    assert_null(m->claims);
+    assert_null(m->keys);
+    assert_null(m->error_message);
+}
+
+/* Merge chains (server -> location -> sub-location): the innermost set value wins. */
+static void test_merge_three_levels(void **state)
+{
+    apr_pool_t *p = POOL;
+    vjwt_policy_t *a = vjwt_policy_make(p);
+    vjwt_policy_t *b = vjwt_policy_make(p);
+    vjwt_policy_t *c = vjwt_policy_make(p);
+    vjwt_policy_t *m;
+
+    a->status = 403;
+    a->audiences = strs(p, "a", NULL);
+    b->audiences = strs(p, "b", NULL);
+    c->clock_skew = 5;
+    m = vjwt_policy_merge(p, vjwt_policy_merge(p, a, b), c);
+    assert_int_equal(vjwt_policy_status(m), 403);
+    assert_int_equal(m->audiences->nelts, 1);
+    assert_string_equal(APR_ARRAY_IDX(m->audiences, 0, const char *), "b");
+    assert_int_equal(vjwt_policy_clock_skew(m), 5);
+}
+
+/* Neither input is changed. */
+static void test_merge_inputs_untouched(void **state)
+{
+    apr_pool_t *p = POOL;
+    vjwt_policy_t *base = full_parent(p);
+    vjwt_policy_t *add = vjwt_policy_make(p);
+    vjwt_policy_t base_copy, add_copy;
+    vjwt_policy_t *m;
+
+    add->audiences = strs(p, "child", NULL);
+    add->status = 400;
+    memcpy(&base_copy, base, sizeof(base_copy));
+    memcpy(&add_copy, add, sizeof(add_copy));
+
+    m = vjwt_policy_merge(p, base, add);
+    assert_memory_equal(&base_copy, base, sizeof(base_copy));
+    assert_memory_equal(&add_copy, add, sizeof(add_copy));
+    assert_int_equal(base->audiences->nelts, 2);
+    assert_int_equal(add->audiences->nelts, 1);
+
+    /* changing the result doesn't reach back into the inputs */
+    m->status = 599;
+    m->clock_skew = 9;
+    assert_int_equal(base->status, 403);
+    assert_int_equal(add->status, 400);
+    assert_int_equal(base->clock_skew, 60);
+    assert_int_equal(add->clock_skew, VJWT_UNSET);
+}
+
+/* --- message (spec 6.1, M9) --------------------------------------------------------------- */
+
+/* C125, C126: defaults. */
+static void test_message_defaults(void **state)
+{
+    apr_pool_t *p = POOL;
+    vjwt_policy_t *pol = vjwt_policy_make(p);
+    int r;
+
+    assert_string_equal(vjwt_policy_message(pol, VJWT_R_TOKEN_NOT_PRESENT), "JWT not present.");
+    for (r = VJWT_R_JWT_INVALID; r < VJWT_R__COUNT; r++) {
+        const char *m = vjwt_policy_message(pol, r);
+        if (!m || strcmp(m, "Invalid JWT.")) {
+            fail_msg("message for %s: '%s', want 'Invalid JWT.'",
+                     vjwt_reason_name((vjwt_reason_e)r), m ? m : "(null)");
+        }
+    }
+}
+
+/* C123: the configured message is used for every reason, TokenNotPresent included. */
+static void test_message_configured_C123(void **state)
+{
+    apr_pool_t *p = POOL;
+    vjwt_policy_t *pol = vjwt_policy_make(p);
+    int r;
+
+    pol->error_message = "Unauthorized. Access token is missing or invalid.";
+    for (r = VJWT_R_TOKEN_NOT_PRESENT; r < VJWT_R__COUNT; r++) {
+        assert_string_equal(vjwt_policy_message(pol, r),
+                            "Unauthorized. Access token is missing or invalid.");
+    }
+}
+
+/* Inherited through a merge. */
+static void test_message_merged(void **state)
+{
+    apr_pool_t *p = POOL;
+    vjwt_policy_t *base = vjwt_policy_make(p);
+    vjwt_policy_t *m;
+    base->error_message = "from parent";
+    m = vjwt_policy_merge(p, base, vjwt_policy_make(p));
+    assert_string_equal(vjwt_policy_message(m, VJWT_R_TOKEN_NOT_PRESENT), "from parent");
+    assert_string_equal(vjwt_policy_message(m, VJWT_R_TOKEN_EXPIRED), "from parent");
+}
+
+/* --- value parsers ------------------------------------------------------------------------- */
+
+static void bool_ok_(const char *s, int want, int line)
+{
+    int out = -7;
+    const char *err = vjwt_parse_bool(s, &out);
+    if (err) {
+        fail_msg("line %d: vjwt_parse_bool('%s') rejected: %s", line, s, err);
+    }
+    if (out != want) {
+        fail_msg("line %d: vjwt_parse_bool('%s') = %d, want %d", line, s, out, want);
+    }
+}
+
+static void bool_bad_(const char *s, int line)
+{
+    int out = -7;
+    const char *err = vjwt_parse_bool(s, &out);
+    if (!err || !*err) {
+        fail_msg("line %d: vjwt_parse_bool('%s') accepted (%d)", line, s, out);
+    }
+}
+
+/* C5: true/false/on/off in any letter case. */
+static void test_parse_bool_C5(void **state)
+{
+    (void)state;
+    bool_ok_("true", 1, __LINE__);
+    bool_ok_("True", 1, __LINE__);
+    bool_ok_("TRUE", 1, __LINE__);
+    bool_ok_("false", 0, __LINE__);
+    bool_ok_("FALSE", 0, __LINE__);
+    bool_ok_("fAlSe", 0, __LINE__);
+    bool_ok_("On", 1, __LINE__);
+    bool_ok_("on", 1, __LINE__);
+    bool_ok_("ON", 1, __LINE__);
+    bool_ok_("off", 0, __LINE__);
+    bool_ok_("Off", 0, __LINE__);
+    bool_bad_("yes", __LINE__);
+    bool_bad_("no", __LINE__);
+    bool_bad_("", __LINE__);
+    bool_bad_("1", __LINE__);
+    bool_bad_("0", __LINE__);
+    bool_bad_("tru", __LINE__);
+    bool_bad_("truee", __LINE__);
+    bool_bad_("t", __LINE__);
+    bool_bad_("o", __LINE__);
+    bool_bad_("onn", __LINE__);
+    bool_bad_("true1", __LINE__);
+}
+
+static void int_ok_(const char *(*fn)(const char *, int *), const char *fname, const char *s,
+                    int want, int line)
+{
+    int out = -7;
+    const char *err = fn(s, &out);
+    if (err) {
+        fail_msg("line %d: %s('%s') rejected: %s", line, fname, s, err);
+    }
+    if (out != want) {
+        fail_msg("line %d: %s('%s') = %d, want %d", line, fname, s, out, want);
+    }
+}
+
+static void int_bad_(const char *(*fn)(const char *, int *), const char *fname, const char *s,
+                     int line)
+{
+    int out = -7;
+    const char *err = fn(s, &out);
+    if (!err || !*err) {
+        fail_msg("line %d: %s('%s') accepted (%d)", line, fname, s, out);
+    }
+}
+
+#define STATUS_OK(s, w) int_ok_(vjwt_parse_status, "vjwt_parse_status", s, w, __LINE__)
+#define STATUS_BAD(s)   int_bad_(vjwt_parse_status, "vjwt_parse_status", s, __LINE__)
+
+/* C7: 400..599. */
+static void test_parse_status_C7(void **state)
+{
+    (void)state;
+    STATUS_OK("400", 400);
+    STATUS_OK("401", 401);
+    STATUS_OK("403", 403);
+    STATUS_OK("500", 500);
+    STATUS_OK("599", 599);
+    STATUS_BAD("399");
+    STATUS_BAD("600");
+    STATUS_BAD("200");
+    STATUS_BAD("0");
+    STATUS_BAD("-401");
+    STATUS_BAD("abc");
+    STATUS_BAD("401x");
+    STATUS_BAD("x401");
+    STATUS_BAD("");
+    STATUS_BAD("4.01e2");
+    STATUS_BAD("401.0");
+    STATUS_BAD("4294967697"); /* 2^32 + 401 */
+    STATUS_BAD("99999999999999999999");
+}
+
+static void seconds_ok_(const char *s, int max, int want, int line)
+{
+    int out = -7;
+    const char *err = vjwt_parse_seconds(s, max, &out);
+    if (err) {
+        fail_msg("line %d: vjwt_parse_seconds('%s', %d) rejected: %s", line, s, max, err);
+    }
+    if (out != want) {
+        fail_msg("line %d: vjwt_parse_seconds('%s', %d) = %d, want %d", line, s, max, out, want);
+    }
+}
+
+static void seconds_bad_(const char *s, int max, int line)
+{
+    int out = -7;
+    const char *err = vjwt_parse_seconds(s, max, &out);
+    if (!err || !*err) {
+        fail_msg("line %d: vjwt_parse_seconds('%s', %d) accepted (%d)", line, s, max, out);
+    }
+}
+
+/* C6: a non-negative decimal integer up to max. */
+static void test_parse_seconds_C6(void **state)
+{
+    (void)state;
+    seconds_ok_("0", 600, 0, __LINE__);
+    seconds_ok_("60", 600, 60, __LINE__);
+    seconds_ok_("120", 600, 120, __LINE__);
+    seconds_ok_("600", 600, 600, __LINE__);
+    seconds_ok_("3600", 86400, 3600, __LINE__);
+    seconds_bad_("601", 600, __LINE__);
+    seconds_bad_("-1", 600, __LINE__);
+    seconds_bad_("-0", 600, __LINE__);
+    seconds_bad_("+5", 600, __LINE__);
+    seconds_bad_("1.5", 600, __LINE__);
+    seconds_bad_("1.0", 600, __LINE__);
+    seconds_bad_("", 600, __LINE__);
+    seconds_bad_("x", 600, __LINE__);
+    seconds_bad_("60s", 600, __LINE__);
+    seconds_bad_("1e2", 600, __LINE__);
+    seconds_bad_("00:01:00", 600, __LINE__);
+    seconds_bad_("4294967296", 600, __LINE__);           /* 2^32 */
+    seconds_bad_("99999999999999999999", 600, __LINE__); /* overflows any integer */
+    seconds_bad_("99999999999999999999", 2147483647, __LINE__);
+}
+
+static void alg_ok_(const char *s, int line)
+{
+    unsigned mask = 0;
+    const char *err = vjwt_parse_alg_list(s, &mask);
+    if (err) {
+        fail_msg("line %d: vjwt_parse_alg_list('%s') rejected: %s", line, s, err);
+    }
+    if (mask != alg_bit(s)) {
+        fail_msg("line %d: vjwt_parse_alg_list('%s') mask 0x%x, want 0x%x", line, s, mask,
+                 alg_bit(s));
+    }
+}
+
+static void alg_bad_(const char *s, int line)
+{
+    unsigned mask = 0x1;
+    const char *err = vjwt_parse_alg_list(s, &mask);
+    if (!err || !*err) {
+        fail_msg("line %d: vjwt_parse_alg_list('%s') accepted (mask 0x%x)", line, s, mask);
+    }
+    if (mask != 0x1) {
+        fail_msg("line %d: vjwt_parse_alg_list('%s') rejected but changed the mask to 0x%x", line,
+                 s, mask);
+    }
+}
+
+/* spec 5.2, C63: exact, case-sensitive names; none/unknown rejected. */
+static void test_parse_alg_list(void **state)
+{
+    unsigned mask = 0;
+    int n = 0, i;
+    const vjwt_alg_t *all = vjwt_alg_all(&n);
+    (void)state;
+
+    alg_ok_("RS256", __LINE__);
+    alg_ok_("HS256", __LINE__);
+    alg_ok_("PS512", __LINE__);
+    alg_ok_("ES256", __LINE__);
+    alg_bad_("none", __LINE__);
+    alg_bad_("None", __LINE__);
+    alg_bad_("hs256", __LINE__);
+    alg_bad_("rs256", __LINE__);
+    alg_bad_("HS1", __LINE__);
+    alg_bad_("RS1", __LINE__);
+    alg_bad_("ES256K", __LINE__);
+    alg_bad_("", __LINE__);
+    alg_bad_("RS256 ", __LINE__);
+    alg_bad_("RS256,ES256", __LINE__);
+
+    /* names add up */
+    assert_null(vjwt_parse_alg_list("RS256", &mask));
+    assert_null(vjwt_parse_alg_list("ES256", &mask));
+    assert_int_equal(mask, alg_bit("RS256") | alg_bit("ES256"));
+    assert_null(vjwt_parse_alg_list("RS256", &mask));
+    assert_int_equal(mask, alg_bit("RS256") | alg_bit("ES256"));
+
+    /* every registry name parses, and together they make the full mask */
+    assert_true(n >= 12);
+    mask = 0;
+    for (i = 0; i < n; i++) {
+        assert_null(vjwt_parse_alg_list(all[i].name, &mask));
+    }
+    assert_int_equal(mask, vjwt_alg_mask_all());
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, vjwt_test_pool_setup, vjwt_test_pool_teardown)
+        T(test_make_all_unset),
+        T(test_defaults),
+        T(test_accessors_set_values),
+        T(test_merge_child_unset_inherits),
+        T(test_merge_child_overrides),
+        T(test_merge_mixed),
+        T(test_merge_both_unset_gives_defaults),
+        T(test_merge_three_levels),
+        T(test_merge_inputs_untouched),
+        T(test_message_defaults),
+        T(test_message_configured_C123),
+        T(test_message_merged),
+        T(test_parse_bool_C5),
+        T(test_parse_status_C7),
+        T(test_parse_seconds_C6),
+        T(test_parse_alg_list),
+#undef T
+    };
+    vjwt_test_init();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
