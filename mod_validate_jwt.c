@@ -26,11 +26,11 @@
 
 #include "vjwt.h"
 
-#define VJWT_LOGNO(n) "VJWT" #n ": "
-#define VJWT_AUTH_TYPE "JWT"
+#define VJWT_LOGNO(n)            "VJWT" #n ": "
+#define VJWT_AUTH_TYPE           "JWT"
 #define VJWT_CLAIM_HEADER_PREFIX "X-JWT-Claim-"
-#define VJWT_ENV_VALUE_MAX 4096
-#define VJWT_MAX_SKEW 600
+#define VJWT_ENV_VALUE_MAX       4096
+#define VJWT_MAX_SKEW            600
 
 module AP_MODULE_DECLARE_DATA validate_jwt_module;
 
@@ -47,7 +47,7 @@ typedef struct {
 } cert_ref_t;
 
 typedef struct {
-    apr_hash_t *certs;            /* ID -> vjwt_key_t * (ValidateJWTCertificate) */
+    apr_hash_t *certs;             /* ID -> vjwt_key_t * (ValidateJWTCertificate) */
     apr_array_header_t *cert_refs; /* cert_ref_t */
 } vjwt_srv_conf_t;
 
@@ -170,8 +170,8 @@ static const char *set_source(cmd_parms *cmd, void *dcfg, vjwt_source_e src, con
         const char *err = NULL;
         dc->token_expr = ap_expr_parse_cmd(cmd, arg, AP_EXPR_FLAG_STRING_RESULT, &err, NULL);
         if (err) {
-            return apr_psprintf(cmd->pool, "%s: cannot parse expression '%s': %s",
-                                cmd->cmd->name, arg, err);
+            return apr_psprintf(cmd->pool, "%s: cannot parse expression '%s': %s", cmd->cmd->name,
+                                arg, err);
         }
     }
     else {
@@ -331,8 +331,7 @@ static const char *cmd_realm(cmd_parms *cmd, void *dcfg, const char *arg)
     const char *c;
     for (c = arg; *c; c++) {
         if (*c == '"' || *c == '\\' || apr_iscntrl(*c)) {
-            return cmd_err(cmd, "must not hold quotes, backslashes or control characters:",
-                           arg);
+            return cmd_err(cmd, "must not hold quotes, backslashes or control characters:", arg);
         }
     }
     cmd_pol(dcfg)->realm = arg;
@@ -387,8 +386,9 @@ static const char *cmd_algorithms(cmd_parms *cmd, void *dcfg, const char *arg)
     vjwt_policy_t *pol = cmd_pol(dcfg);
     const char *err;
     if (!strcmp(arg, "none")) {
-        return cmd_err(cmd, "cannot allow unsigned tokens; use ValidateJWTRequireSignedTokens "
-                            "Off for that:",
+        return cmd_err(cmd,
+                       "cannot allow unsigned tokens; use ValidateJWTRequireSignedTokens "
+                       "Off for that:",
                        arg);
     }
     err = vjwt_parse_alg_list(arg, &pol->alg_mask);
@@ -429,8 +429,9 @@ static const char *cmd_required_claim(cmd_parms *cmd, void *dcfg, const char *ar
         }
         else if (!strncmp(w, "separator=", 10)) {
             if (!w[10]) {
-                return cmd_err(cmd, "separator must not be empty (quote a space: separator=\" \"),"
-                                    " got",
+                return cmd_err(cmd,
+                               "separator must not be empty (quote a space: separator=\" \"),"
+                               " got",
                                w);
             }
             c->separator = w + 10;
@@ -450,8 +451,9 @@ static const char *cmd_required_claim(cmd_parms *cmd, void *dcfg, const char *ar
 }
 
 /* Config-time warnings for keys that some algorithms can't use (RFC 7518 3.2, 3.3). */
-static void warn_weak_key(cmd_parms *cmd, const vjwt_key_t *k)
+static void warn_weak_key(cmd_parms *cmd, const vjwt_policy_t *pol, const vjwt_key_t *k)
 {
+    int floor = pol ? vjwt_policy_min_rsa_bits(pol) : VJWT_DEFAULT_MIN_RSA_BITS;
     if (k->kty == VJWT_KTY_OCT && k->secret_len < 32) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
                      VJWT_LOGNO(00002) "%s at %s:%d: the HMAC secret has %d bytes; HS256 needs "
@@ -466,13 +468,13 @@ static void warn_weak_key(cmd_parms *cmd, const vjwt_key_t *k)
                      cmd->cmd->name, cmd->directive->filename, cmd->directive->line_num,
                      (int)k->secret_len, k->secret_len < 48 ? "HS384 and HS512" : "HS512");
     }
-    else if (k->kty == VJWT_KTY_RSA && k->bits < VJWT_DEFAULT_MIN_RSA_BITS) {
+    else if (k->kty == VJWT_KTY_RSA && k->bits < floor) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
-                     VJWT_LOGNO(00004) "%s at %s:%d: the RSA key has %d bits, below the default "
+                     VJWT_LOGNO(00004) "%s at %s:%d: the RSA key has %d bits, below the "
                                        "floor of %d; it verifies nothing unless "
                                        "ValidateJWTMinRSAKeyBits allows it",
                      cmd->cmd->name, cmd->directive->filename, cmd->directive->line_num, k->bits,
-                     VJWT_DEFAULT_MIN_RSA_BITS);
+                     floor);
     }
 }
 
@@ -524,7 +526,8 @@ static const char *cmd_signing_key(cmd_parms *cmd, void *dcfg, const char *args)
         }
     }
     if ((n || e) && value) {
-        return apr_psprintf(cmd->pool, "%s: a key is either n=... e=... or one other value, got '%s'",
+        return apr_psprintf(cmd->pool,
+                            "%s: a key is either n=... e=... or one other value, got '%s'",
                             cmd->cmd->name, args);
     }
     if (!pol->keys) {
@@ -551,8 +554,8 @@ static const char *cmd_signing_key(cmd_parms *cmd, void *dcfg, const char *args)
                             cmd->cmd->name);
     }
     else if (!strncmp(value, "certificate-id=", 15)) {
-        vjwt_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config,
-                                                   &validate_jwt_module);
+        vjwt_srv_conf_t *sc =
+            ap_get_module_config(cmd->server->module_config, &validate_jwt_module);
         cert_ref_t *ref;
         if (!value[15]) {
             return cmd_err(cmd, "certificate-id= needs an ID, got", value);
@@ -575,8 +578,8 @@ static const char *cmd_signing_key(cmd_parms *cmd, void *dcfg, const char *args)
         }
         found = apr_array_make(cmd->pool, 2, sizeof(const vjwt_key_t *));
         if (vjwt_keys_from_file(found, cmd->pool, path, skipped, &why) != APR_SUCCESS) {
-            return apr_psprintf(cmd->pool, "%s: cannot use key file '%s': %s", cmd->cmd->name,
-                                path, why);
+            return apr_psprintf(cmd->pool, "%s: cannot use key file '%s': %s", cmd->cmd->name, path,
+                                why);
         }
         for (i = 0; i < skipped->nelts; i++) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
@@ -585,8 +588,8 @@ static const char *cmd_signing_key(cmd_parms *cmd, void *dcfg, const char *args)
                          APR_ARRAY_IDX(skipped, i, const char *));
         }
         if (found->nelts == 0) {
-            return apr_psprintf(cmd->pool, "%s: key file '%s' holds no usable key",
-                                cmd->cmd->name, path);
+            return apr_psprintf(cmd->pool, "%s: key file '%s' holds no usable key", cmd->cmd->name,
+                                path);
         }
         if (kid && found->nelts > 1) {
             return apr_psprintf(cmd->pool,
@@ -622,7 +625,7 @@ static const char *cmd_signing_key(cmd_parms *cmd, void *dcfg, const char *args)
     for (i = (int)before; i < pol->keys->nelts; i++) {
         const vjwt_key_t *k = APR_ARRAY_IDX(pol->keys, i, const vjwt_key_t *);
         if (k) {
-            warn_weak_key(cmd, k);
+            warn_weak_key(cmd, pol, k);
         }
     }
     return NULL;
@@ -641,8 +644,8 @@ static const char *cmd_certificate(cmd_parms *cmd, void *dcfg, const char *id, c
         return cmd_err(cmd, "invalid file path", file);
     }
     if (vjwt_keys_from_file(found, cmd->pool, path, NULL, &why) != APR_SUCCESS) {
-        return apr_psprintf(cmd->pool, "%s: cannot use certificate file '%s': %s",
-                            cmd->cmd->name, path, why);
+        return apr_psprintf(cmd->pool, "%s: cannot use certificate file '%s': %s", cmd->cmd->name,
+                            path, why);
     }
     if (found->nelts != 1) {
         return apr_psprintf(cmd->pool, "%s: '%s' must hold exactly one certificate or public key",
@@ -655,7 +658,7 @@ static const char *cmd_certificate(cmd_parms *cmd, void *dcfg, const char *id, c
     k->kid = NULL;
     k->source = apr_pstrcat(cmd->pool, "certificate-id=", id, NULL);
     apr_hash_set(sc->certs, id, APR_HASH_KEY_STRING, k);
-    warn_weak_key(cmd, k);
+    warn_weak_key(cmd, NULL, k);
     return NULL;
 }
 
@@ -664,8 +667,7 @@ static const char *cmd_certificate(cmd_parms *cmd, void *dcfg, const char *id, c
 
 /* Cross-directive checks that must fail `apachectl configtest`: check_config runs before
  * configtest exits (post_config does not). */
-static int vjwt_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
-                             server_rec *s)
+static int vjwt_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
     vjwt_srv_conf_t *main_sc = ap_get_module_config(s->module_config, &validate_jwt_module);
     server_rec *vs;
@@ -736,8 +738,8 @@ static const char *realm_of(request_rec *r, const vjwt_policy_t *pol)
 static int fail_request(request_rec *r, const vjwt_policy_t *pol, const vjwt_verdict_t *v,
                         const vjwt_token_t *t, const char *token)
 {
-    int status = v->reason == VJWT_R_KEYS_UNAVAILABLE ? HTTP_SERVICE_UNAVAILABLE
-                                                       : vjwt_policy_status(pol);
+    int status =
+        v->reason == VJWT_R_KEYS_UNAVAILABLE ? HTTP_SERVICE_UNAVAILABLE : vjwt_policy_status(pol);
     const char *reason = vjwt_reason_name(v->reason);
     const char *detail = v->detail ? v->detail : reason;
     const char *message = v->reason == VJWT_R_KEYS_UNAVAILABLE
@@ -833,8 +835,8 @@ static void export_claims(request_rec *r, const vjwt_policy_t *pol, const vjwt_t
             continue;
         }
         if (pass & VJWT_PASS_ENV) {
-            apr_table_setn(r->subprocess_env, apr_pstrcat(r->pool, "JWT_CLAIM_", name, NULL),
-                           text);
+            apr_table_setn(r->subprocess_env,
+                           apr_pstrcat(r->pool, "VALIDATE_JWT_CLAIM_", name, NULL), text);
         }
         if (pass & VJWT_PASS_HEADERS) {
             apr_table_setn(r->headers_in,
@@ -852,9 +854,9 @@ static void export_claims(request_rec *r, const vjwt_policy_t *pol, const vjwt_t
         size_t i;
         apr_table_setn(r->subprocess_env, x, t->raw);
         for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-            const char *text = claim_text(
-                r->pool, json_object_get(fields[i].in_header ? t->header : t->payload,
-                                         fields[i].claim));
+            const char *text =
+                claim_text(r->pool, json_object_get(fields[i].in_header ? t->header : t->payload,
+                                                    fields[i].claim));
             if (text) {
                 apr_table_setn(r->subprocess_env, apr_pstrcat(r->pool, x, fields[i].suffix, NULL),
                                text);
@@ -973,8 +975,7 @@ static void register_hooks(apr_pool_t *p)
 {
     ap_hook_pre_config(vjwt_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(vjwt_check_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_check_authn(vjwt_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
-                        AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_check_authn(vjwt_check_authn, NULL, NULL, APR_HOOK_MIDDLE, AP_AUTH_INTERNAL_PER_CONF);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -1035,15 +1036,14 @@ static const command_rec vjwt_cmds[] = {
                   "ID FILE: a certificate or public key that certificate-id=ID names"),
     {NULL}};
 
-module AP_MODULE_DECLARE_DATA validate_jwt_module = {
-    STANDARD20_MODULE_STUFF,
-    create_dir_conf,
-    merge_dir_conf,
-    create_srv_conf,
-    merge_srv_conf,
-    vjwt_cmds,
-    register_hooks,
+module AP_MODULE_DECLARE_DATA validate_jwt_module = {STANDARD20_MODULE_STUFF,
+                                                     create_dir_conf,
+                                                     merge_dir_conf,
+                                                     create_srv_conf,
+                                                     merge_srv_conf,
+                                                     vjwt_cmds,
+                                                     register_hooks,
 #if defined(AP_MODULE_FLAG_ALWAYS_MERGE)
-    AP_MODULE_FLAG_ALWAYS_MERGE
+                                                     AP_MODULE_FLAG_ALWAYS_MERGE
 #endif
 };

@@ -126,7 +126,8 @@ apr_status_t vjwt_claims_check_types(apr_pool_t *p, const json_t *payload, vjwt_
         if (c && !numeric_ok(c)) {
             return vjwt_fail(v, p, VJWT_R_JWT_INVALID,
                              "The claim '%s' is not a NumericDate (a JSON number within "
-                             "+-2^53).", dates[i]);
+                             "+-2^53).",
+                             dates[i]);
         }
     }
     for (i = 0; strings[i]; i++) {
@@ -298,8 +299,8 @@ apr_status_t vjwt_claims_check_required(apr_pool_t *p, const json_t *payload,
         const vjwt_claim_req_t *c = APR_ARRAY_IDX(claims, i, const vjwt_claim_req_t *);
         const json_t *val = json_object_get(payload, c->name);
         if (!val || json_is_null(val)) {
-            missing = missing ? apr_pstrcat(p, missing, ", ", c->name, NULL)
-                              : apr_pstrdup(p, c->name);
+            missing =
+                missing ? apr_pstrcat(p, missing, ", ", c->name, NULL) : apr_pstrdup(p, c->name);
         }
     }
     if (missing) {

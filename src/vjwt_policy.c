@@ -29,8 +29,7 @@ vjwt_policy_t *vjwt_policy_make(apr_pool_t *p)
 #define MERGE_INT(f) n->f = (add->f != VJWT_UNSET) ? add->f : base->f
 #define MERGE_PTR(f) n->f = add->f ? add->f : base->f
 
-vjwt_policy_t *vjwt_policy_merge(apr_pool_t *p, const vjwt_policy_t *base,
-                                 const vjwt_policy_t *add)
+vjwt_policy_t *vjwt_policy_merge(apr_pool_t *p, const vjwt_policy_t *base, const vjwt_policy_t *add)
 {
     vjwt_policy_t *n = apr_palloc(p, sizeof(*n));
     /* The token source is one field: header-name, query-parameter-name and token-value

@@ -10,8 +10,8 @@
 
 /* Header parameter names registered by RFC 7515 and RFC 7518: never valid in "crit". */
 static const char *const registered_header_names[] = {
-    "alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit", "enc",
-    "zip", "epk", "apu", "apv", "iv",  "tag", "p2s", "p2c",      NULL};
+    "alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit",
+    "enc", "zip", "epk", "apu", "apv", "iv",  "tag", "p2s",      "p2c", NULL};
 
 static int is_registered_header(const char *name)
 {
@@ -97,8 +97,9 @@ apr_status_t vjwt_token_parse(vjwt_token_t **out, apr_pool_t *p, const char *s, 
     }
     if (len > max_len) {
         return vjwt_fail(v, p, VJWT_R_JWT_INVALID,
-                         "The JWT is %" APR_SIZE_T_FMT " bytes, more than the limit of %"
-                         APR_SIZE_T_FMT ".", len, max_len);
+                         "The JWT is %" APR_SIZE_T_FMT
+                         " bytes, more than the limit of %" APR_SIZE_T_FMT ".",
+                         len, max_len);
     }
     for (i = 0; i < len; i++) {
         if (s[i] == '.') {

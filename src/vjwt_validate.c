@@ -6,14 +6,14 @@
 #include "vjwt_jose.h"
 #include "vjwt_claims.h"
 
-static int try_keys(const vjwt_token_t *t, const vjwt_alg_t *alg,
-                    const apr_array_header_t *cands, const vjwt_key_t **used)
+static int try_keys(const vjwt_token_t *t, const vjwt_alg_t *alg, const apr_array_header_t *cands,
+                    const vjwt_key_t **used)
 {
     int i;
     for (i = 0; i < cands->nelts; i++) {
         const vjwt_key_t *k = APR_ARRAY_IDX(cands, i, const vjwt_key_t *);
-        if (vjwt_jose_verify(alg, k, (const unsigned char *)t->signing_input,
-                             t->signing_input_len, t->sig, t->sig_len) == APR_SUCCESS) {
+        if (vjwt_jose_verify(alg, k, (const unsigned char *)t->signing_input, t->signing_input_len,
+                             t->sig, t->sig_len) == APR_SUCCESS) {
             if (used) {
                 *used = k;
             }
@@ -25,8 +25,8 @@ static int try_keys(const vjwt_token_t *t, const vjwt_alg_t *alg,
 
 apr_status_t vjwt_validate_signature(apr_pool_t *p, const vjwt_token_t *t,
                                      const apr_array_header_t *keys, unsigned alg_mask,
-                                     int min_rsa_bits, int require_signed,
-                                     const vjwt_key_t **used, vjwt_verdict_t *v)
+                                     int min_rsa_bits, int require_signed, const vjwt_key_t **used,
+                                     vjwt_verdict_t *v)
 {
     const vjwt_alg_t *alg;
     apr_array_header_t *cands, *matched;
@@ -117,8 +117,8 @@ apr_status_t vjwt_validate(apr_pool_t *p, const vjwt_policy_t *pol, const apr_ar
     }
     if (rv == APR_SUCCESS) {
         rv = vjwt_validate_signature(p, t, keys ? keys : pol->keys, vjwt_policy_alg_mask(pol),
-                                     vjwt_policy_min_rsa_bits(pol),
-                                     vjwt_policy_require_signed(pol), NULL, v);
+                                     vjwt_policy_min_rsa_bits(pol), vjwt_policy_require_signed(pol),
+                                     NULL, v);
     }
     if (rv == APR_SUCCESS) {
         rv = vjwt_claims_check_types(p, t->payload, v);

@@ -44,8 +44,7 @@ const char *vjwt_reason_description(vjwt_reason_e reason)
     return reasons[reason].description;
 }
 
-apr_status_t vjwt_fail(vjwt_verdict_t *v, apr_pool_t *p, vjwt_reason_e reason, const char *fmt,
-                       ...)
+apr_status_t vjwt_fail(vjwt_verdict_t *v, apr_pool_t *p, vjwt_reason_e reason, const char *fmt, ...)
 {
     if (v) {
         va_list ap;

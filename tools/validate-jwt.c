@@ -22,10 +22,9 @@
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: validate-jwt [--key file:PATH|n=..,e=..|BASE64] [--aud A] [--iss I] "
-            "[--claim NAME=VALUE] [--alg ALG] [--skew S] [--no-exp] [--unsigned-ok] "
-            "[--now EPOCH] [--min-rsa-bits N] [--repeat N] TOKEN|-\n");
+    fprintf(stderr, "usage: validate-jwt [--key file:PATH|n=..,e=..|BASE64] [--aud A] [--iss I] "
+                    "[--claim NAME=VALUE] [--alg ALG] [--skew S] [--no-exp] [--unsigned-ok] "
+                    "[--now EPOCH] [--min-rsa-bits N] [--repeat N] TOKEN|-\n");
     exit(2);
 }
 

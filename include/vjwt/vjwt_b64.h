@@ -11,8 +11,8 @@
 
 /* Strict base64url: only [A-Za-z0-9_-], no '=', no whitespace, len % 4 != 1, and the unused
  * trailing bits must be zero (canonical). APR_EINVAL on any violation. */
-apr_status_t vjwt_b64url_decode(apr_pool_t *p, const char *in, apr_size_t len,
-                                unsigned char **out, apr_size_t *outlen);
+apr_status_t vjwt_b64url_decode(apr_pool_t *p, const char *in, apr_size_t len, unsigned char **out,
+                                apr_size_t *outlen);
 
 /* base64url without padding. */
 const char *vjwt_b64url_encode(apr_pool_t *p, const unsigned char *in, apr_size_t len);

@@ -16,8 +16,7 @@
 /* Spec 3.6 rule 5: a claim's values as strings (arrays flattened one level; numbers as
  * decimal text; true/false; objects and nested arrays as compact JSON), each split on
  * separator when not NULL (empty pieces dropped). NULL when value is NULL or JSON null. */
-apr_array_header_t *vjwt_claim_strings(apr_pool_t *p, const json_t *value,
-                                       const char *separator);
+apr_array_header_t *vjwt_claim_strings(apr_pool_t *p, const json_t *value, const char *separator);
 
 /* Step 9: exp/nbf/iat are finite numbers within +-2^53, iss/sub/jti strings, aud a string
  * or an array of strings. JwtInvalid otherwise. */

@@ -19,13 +19,13 @@ typedef enum {
 } vjwt_alg_family_e;
 
 typedef struct {
-    const char *name;          /* "RS256" ... exact, case-sensitive */
+    const char *name; /* "RS256" ... exact, case-sensitive */
     vjwt_alg_family_e family;
     vjwt_kty_e kty;
-    int hash_bits;             /* 256/384/512; 0 for EdDSA */
-    int curve_nid;             /* ECDSA: required curve; 0 otherwise */
-    apr_size_t sig_len;        /* ECDSA: exact R||S length; EdDSA 64; HMAC: hash length */
-    unsigned bit;              /* 1 << index, for allowlists */
+    int hash_bits;      /* 256/384/512; 0 for EdDSA */
+    int curve_nid;      /* ECDSA: required curve; 0 otherwise */
+    apr_size_t sig_len; /* ECDSA: exact R||S length; EdDSA 64; HMAC: hash length */
+    unsigned bit;       /* 1 << index, for allowlists */
 } vjwt_alg_t;
 
 /* All supported algorithms, in registry order; *n set to the count. */
@@ -50,8 +50,7 @@ int vjwt_key_fits_alg(const vjwt_key_t *key, const vjwt_alg_t *alg, int min_rsa_
  * ECDSA signatures are raw R||S of exactly alg->sig_len bytes, r and s in [1, n-1];
  * PSS uses MGF1 with the same hash and salt length = hash length; HMAC compares the full
  * length in constant time. */
-apr_status_t vjwt_jose_verify(const vjwt_alg_t *alg, const vjwt_key_t *key,
-                              const unsigned char *in, apr_size_t inlen,
-                              const unsigned char *sig, apr_size_t siglen);
+apr_status_t vjwt_jose_verify(const vjwt_alg_t *alg, const vjwt_key_t *key, const unsigned char *in,
+                              apr_size_t inlen, const unsigned char *sig, apr_size_t siglen);
 
 #endif

@@ -19,7 +19,7 @@
 typedef enum { VJWT_KTY_OCT = 1, VJWT_KTY_RSA, VJWT_KTY_EC, VJWT_KTY_OKP } vjwt_kty_e;
 
 typedef struct {
-    const char *kid;       /* `id` of a static key or `kid` of a JWK; NULL = none */
+    const char *kid; /* `id` of a static key or `kid` of a JWK; NULL = none */
     vjwt_kty_e kty;
     EVP_PKEY *pkey;        /* RSA, EC, OKP */
     int bits;              /* RSA modulus bits; EC field bits; oct secret bits */
@@ -27,9 +27,9 @@ typedef struct {
                               OKP: NID_ED25519 */
     unsigned char *secret; /* oct */
     apr_size_t secret_len;
-    const char *alg;       /* JWK "alg": the only alg this key may be used with; NULL = any
-                              alg of its family */
-    const char *source;    /* where it came from, for log lines: "file:/x.pem", "n/e", ... */
+    const char *alg;    /* JWK "alg": the only alg this key may be used with; NULL = any
+                           alg of its family */
+    const char *source; /* where it came from, for log lines: "file:/x.pem", "n/e", ... */
 } vjwt_key_t;
 
 /* One JWK object. Only public (verification) use is considered: "use" other than "sig",

@@ -31,35 +31,35 @@ typedef enum {
 
 typedef struct {
     const char *name;
-    int match_any;                /* 0 = all (default), 1 = any */
-    const char *separator;        /* NULL = none */
-    apr_array_header_t *values;   /* const char *; empty = presence only */
+    int match_any;              /* 0 = all (default), 1 = any */
+    const char *separator;      /* NULL = none */
+    apr_array_header_t *values; /* const char *; empty = presence only */
 } vjwt_claim_req_t;
 
 typedef struct {
     vjwt_source_e source;
     const char *source_name;
     const char *require_scheme;
-    int status;                   /* failed-validation-httpcode, 400..599 */
-    const char *error_message;    /* failed-validation-error-message */
-    int require_exp;              /* 0/1 */
-    int require_signed;           /* 0/1 */
-    int clock_skew;               /* seconds >= 0 */
-    const char *output_var;       /* output-token-variable-name */
-    const char *id;               /* policy id */
-    apr_array_header_t *keys;     /* vjwt_key_t *; NULL = unset */
-    apr_array_header_t *audiences;/* const char * */
-    apr_array_header_t *issuers;  /* const char * */
-    apr_array_header_t *claims;   /* vjwt_claim_req_t * */
-    unsigned alg_mask;            /* 0 = unset */
+    int status;                    /* failed-validation-httpcode, 400..599 */
+    const char *error_message;     /* failed-validation-error-message */
+    int require_exp;               /* 0/1 */
+    int require_signed;            /* 0/1 */
+    int clock_skew;                /* seconds >= 0 */
+    const char *output_var;        /* output-token-variable-name */
+    const char *id;                /* policy id */
+    apr_array_header_t *keys;      /* vjwt_key_t *; NULL = unset */
+    apr_array_header_t *audiences; /* const char * */
+    apr_array_header_t *issuers;   /* const char * */
+    apr_array_header_t *claims;    /* vjwt_claim_req_t * */
+    unsigned alg_mask;             /* 0 = unset */
     int min_rsa_bits;
     int aud_ignore_trailing_slash;
     int max_token_len;
     const char *remote_user_claim;
-    int pass_claims;              /* vjwt_pass_e */
-    int www_authenticate;         /* 0/1 */
-    const char *realm;            /* NULL = server name */
-    int enabled;                  /* 1 once any field of the policy was set in some scope */
+    int pass_claims;      /* vjwt_pass_e */
+    int www_authenticate; /* 0/1 */
+    const char *realm;    /* NULL = server name */
+    int enabled;          /* 1 once any field of the policy was set in some scope */
 } vjwt_policy_t;
 
 /* Every field unset. */
@@ -88,8 +88,8 @@ int vjwt_policy_www_authenticate(const vjwt_policy_t *pol);
 const char *vjwt_policy_message(const vjwt_policy_t *pol, int reason);
 
 /* Value parsers shared by directives and XML; NULL on success, else an error text. */
-const char *vjwt_parse_bool(const char *s, int *out);          /* true/false/on/off, any case */
-const char *vjwt_parse_status(const char *s, int *out);        /* 400..599 */
+const char *vjwt_parse_bool(const char *s, int *out);             /* true/false/on/off, any case */
+const char *vjwt_parse_status(const char *s, int *out);           /* 400..599 */
 const char *vjwt_parse_seconds(const char *s, int max, int *out); /* 0..max, digits only */
 const char *vjwt_parse_alg_list(const char *s, unsigned *mask);   /* adds one name to mask */
 

@@ -14,16 +14,16 @@
 #define VJWT_DEFAULT_MAX_TOKEN_LEN 16384
 
 typedef struct {
-    const char *raw;           /* the compact token (NUL-terminated copy) */
+    const char *raw; /* the compact token (NUL-terminated copy) */
     apr_size_t raw_len;
     const char *signing_input; /* == raw, first signing_input_len bytes: "header.payload" */
     apr_size_t signing_input_len;
-    json_t *header;            /* owned by the pool */
-    json_t *payload;           /* owned by the pool */
-    const char *alg;           /* header alg (always a string after a successful parse) */
-    const char *kid;           /* header kid or NULL */
-    const char *typ;           /* header typ or NULL */
-    unsigned char *sig;        /* decoded signature, may be empty */
+    json_t *header;     /* owned by the pool */
+    json_t *payload;    /* owned by the pool */
+    const char *alg;    /* header alg (always a string after a successful parse) */
+    const char *kid;    /* header kid or NULL */
+    const char *typ;    /* header typ or NULL */
+    unsigned char *sig; /* decoded signature, may be empty */
     apr_size_t sig_len;
 } vjwt_token_t;
 

@@ -18,8 +18,8 @@
  * binding). keys holds vjwt_key_t *. *used (may be NULL) gets the key that verified. */
 apr_status_t vjwt_validate_signature(apr_pool_t *p, const vjwt_token_t *t,
                                      const apr_array_header_t *keys, unsigned alg_mask,
-                                     int min_rsa_bits, int require_signed,
-                                     const vjwt_key_t **used, vjwt_verdict_t *v);
+                                     int min_rsa_bits, int require_signed, const vjwt_key_t **used,
+                                     vjwt_verdict_t *v);
 
 /* Steps 2-13 on a token already extracted (step 1 is the caller's). keys may be NULL
  * (then the policy's keys are used). now is seconds since the epoch. *out (may be NULL)

@@ -15,16 +15,16 @@
 
 typedef enum {
     VJWT_R_OK = 0,
-    VJWT_R_TOKEN_NOT_PRESENT,                /* TokenNotPresent */
-    VJWT_R_JWT_INVALID,                      /* JwtInvalid */
-    VJWT_R_TOKEN_SIGNATURE_INVALID,          /* TokenSignatureInvalid */
-    VJWT_R_TOKEN_SIGNATURE_KEY_NOT_FOUND,    /* TokenSignatureKeyNotFound */
-    VJWT_R_TOKEN_EXPIRED,                    /* TokenExpired */
-    VJWT_R_TOKEN_AUDIENCE_NOT_ALLOWED,       /* TokenAudienceNotAllowed */
-    VJWT_R_TOKEN_ISSUER_NOT_ALLOWED,         /* TokenIssuerNotAllowed */
-    VJWT_R_TOKEN_CLAIM_NOT_FOUND,            /* TokenClaimNotFound */
-    VJWT_R_TOKEN_CLAIM_VALUE_NOT_ALLOWED,    /* TokenClaimValueNotAllowed */
-    VJWT_R_KEYS_UNAVAILABLE,                 /* KeysUnavailable (module extension, 503) */
+    VJWT_R_TOKEN_NOT_PRESENT,             /* TokenNotPresent */
+    VJWT_R_JWT_INVALID,                   /* JwtInvalid */
+    VJWT_R_TOKEN_SIGNATURE_INVALID,       /* TokenSignatureInvalid */
+    VJWT_R_TOKEN_SIGNATURE_KEY_NOT_FOUND, /* TokenSignatureKeyNotFound */
+    VJWT_R_TOKEN_EXPIRED,                 /* TokenExpired */
+    VJWT_R_TOKEN_AUDIENCE_NOT_ALLOWED,    /* TokenAudienceNotAllowed */
+    VJWT_R_TOKEN_ISSUER_NOT_ALLOWED,      /* TokenIssuerNotAllowed */
+    VJWT_R_TOKEN_CLAIM_NOT_FOUND,         /* TokenClaimNotFound */
+    VJWT_R_TOKEN_CLAIM_VALUE_NOT_ALLOWED, /* TokenClaimValueNotAllowed */
+    VJWT_R_KEYS_UNAVAILABLE,              /* KeysUnavailable (module extension, 503) */
     VJWT_R__COUNT
 } vjwt_reason_e;
 
@@ -40,8 +40,7 @@ const char *vjwt_reason_name(vjwt_reason_e reason);
 const char *vjwt_reason_description(vjwt_reason_e reason);
 
 /* Set v (if not NULL) to reason + formatted detail. Returns APR_EGENERAL for chaining. */
-apr_status_t vjwt_fail(vjwt_verdict_t *v, apr_pool_t *p, vjwt_reason_e reason, const char *fmt,
-                       ...)
+apr_status_t vjwt_fail(vjwt_verdict_t *v, apr_pool_t *p, vjwt_reason_e reason, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 4, 5)))
 #endif

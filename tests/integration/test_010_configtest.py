@@ -132,7 +132,7 @@ def test_configtest_rejects_missing_certificate_file(httpd, keys):
 
 def test_configtest_accepts_good_config(httpd, keys):
     """C5 (true/false/On/Off any case), C6 (0 and positive skew), C7 (400 and 599),
-    C12 (missing match = all, match=any, separator), C13-like repeatable keys; every key
+    C12 (missing match = all, match=any, separator), repeatable keys; every key
     form (base64 with padding, n/e, certificate-id, file: PEM key, PEM certificate, JWK,
     JWKS) and every extension directive pass `apache2 -t`."""
     ne = keys.ne(keys.rsa1)

@@ -193,7 +193,7 @@ def _claims_token(keys, **extra):
 
 
 def _claim_env(env):
-    return {k: v for k, v in env.items() if k.startswith("JWT_CLAIM_")}
+    return {k: v for k, v in env.items() if k.startswith("VALIDATE_JWT_CLAIM_")}
 
 
 def _claim_hdrs(env):
@@ -205,19 +205,19 @@ def _diff(expect, got):
 
 
 def test_pass_claims_environment_default(srv, keys):
-    """Default PassClaimsAs environment: JWT_CLAIM_<name> for every top-level claim whose
+    """Default PassClaimsAs environment: VALIDATE_JWT_CLAIM_<name> for every top-level claim whose
     name matches [A-Za-z0-9_]+ (arrays joined with ",", numbers as decimal text,
     true/false); other names skipped; no X-JWT-Claim-* headers; REMOTE_USER = sub."""
     tok = _claims_token(keys)
     env = assert_pass(srv.get("/p/env/", tok)).env
     ce = _claim_env(env)
     payload = json.loads(b64u_dec(tok.split(".")[1]))
-    expect = {"JWT_CLAIM_sub": SUB, "JWT_CLAIM_iss": ISS, "JWT_CLAIM_aud": AUD,
-              "JWT_CLAIM_roles": "a,b", "JWT_CLAIM_email": "u@example.com",
-              "JWT_CLAIM_flag": "true", "JWT_CLAIM_off": "false", "JWT_CLAIM_f": "1.5",
-              "JWT_CLAIM_n": "42", "JWT_CLAIM_exp": str(payload["exp"])}
+    expect = {"VALIDATE_JWT_CLAIM_sub": SUB, "VALIDATE_JWT_CLAIM_iss": ISS, "VALIDATE_JWT_CLAIM_aud": AUD,
+              "VALIDATE_JWT_CLAIM_roles": "a,b", "VALIDATE_JWT_CLAIM_email": "u@example.com",
+              "VALIDATE_JWT_CLAIM_flag": "true", "VALIDATE_JWT_CLAIM_off": "false", "VALIDATE_JWT_CLAIM_f": "1.5",
+              "VALIDATE_JWT_CLAIM_n": "42", "VALIDATE_JWT_CLAIM_exp": str(payload["exp"])}
     problems = _diff(expect, ce)
-    skipped = [k for k in ce if k.startswith("JWT_CLAIM_my")]
+    skipped = [k for k in ce if k.startswith("VALIDATE_JWT_CLAIM_my")]
     assert not problems and not skipped, "expected/got: %r; not skipped: %r" % (problems,
                                                                                  skipped)
     assert _claim_hdrs(env) == {}, _claim_hdrs(env)
@@ -226,7 +226,7 @@ def test_pass_claims_environment_default(srv, keys):
 
 def test_pass_claims_headers(srv, keys):
     """PassClaimsAs headers: the backend sees X-JWT-Claim-<name> request headers and no
-    JWT_CLAIM_* env; a client-sent X-JWT-Claim-sub can't spoof the subject."""
+    VALIDATE_JWT_CLAIM_* env; a client-sent X-JWT-Claim-sub can't spoof the subject."""
     tok = _claims_token(keys)
     r = assert_pass(srv.get("/p/headers/", tok, headers=[("X-JWT-Claim-sub", "evil")]))
     env = r.env
@@ -250,7 +250,7 @@ def test_pass_claims_headers_strip_spoofed_absent_claim(srv, keys):
 
 
 def test_pass_claims_none(srv, keys):
-    """PassClaimsAs none: neither JWT_CLAIM_* env nor X-JWT-Claim-* headers; REMOTE_USER
+    """PassClaimsAs none: neither VALIDATE_JWT_CLAIM_* env nor X-JWT-Claim-* headers; REMOTE_USER
     is still set."""
     env = assert_pass(srv.get("/p/none/", _claims_token(keys))).env
     assert _claim_env(env) == {} and _claim_hdrs(env) == {}
@@ -260,7 +260,7 @@ def test_pass_claims_none(srv, keys):
 def test_pass_claims_both(srv, keys):
     """PassClaimsAs both: env and headers."""
     env = assert_pass(srv.get("/p/both/", _claims_token(keys))).env
-    assert _claim_env(env).get("JWT_CLAIM_roles") == "a,b"
+    assert _claim_env(env).get("VALIDATE_JWT_CLAIM_roles") == "a,b"
     assert _claim_hdrs(env).get("HTTP_X_JWT_CLAIM_ROLES") == "a,b"
 
 
@@ -293,13 +293,13 @@ def test_output_token_variable(srv, keys):
 
 def test_output_token_variable_with_claims_environment(srv, keys):
     """C129 with the default PassClaimsAs environment: the output variable jwt_CLAIM_<name>
-    and JWT_CLAIM_<name> both reach the backend (names differing only in letter case must
+    and VALIDATE_JWT_CLAIM_<name> both reach the backend (names differing only in letter case must
     not overwrite each other in the request environment)."""
     tok = mint(hmac_jwk(keys.hs64), "HS256", group=["finance", "logistics"])
     env = assert_pass(srv.get("/p/outenv/", tok)).env
     expect = {"jwt": tok, "jwt_SUB": SUB, "jwt_CLAIM_sub": SUB,
-              "jwt_CLAIM_group": "finance,logistics", "JWT_CLAIM_sub": SUB,
-              "JWT_CLAIM_group": "finance,logistics"}
+              "jwt_CLAIM_group": "finance,logistics", "VALIDATE_JWT_CLAIM_sub": SUB,
+              "VALIDATE_JWT_CLAIM_group": "finance,logistics"}
     assert not _diff(expect, env), "expected/got: %r; exported: %r" % (
         _diff(expect, env), sorted(k for k in env if k.lower().startswith("jwt")))
 

@@ -1,6 +1,8 @@
 """Nested <Location> merging: a child inherits the parent's fields and overrides them field
 by field; a list directive in the child replaces the parent's list (DESIGN.md
-Configuration; spec 1 nested contexts, C134-style override of single fields)."""
+Configuration).  Note: spec C134 ("only the innermost policy applies") describes whole-policy
+override; DESIGN.md and the module contract merge field by field, which is what is tested
+here."""
 
 import pytest
 

@@ -1,0 +1,49 @@
+/*
+ * vjwt_fetch.h - bounded HTTP(S) GET of discovery documents and JWK Sets (libcurl).
+ *
+ * https only, with certificate verification; plain http only to loopback hosts
+ * (127.0.0.0/8, ::1, localhost) or when allow_http is set. Redirects are followed by hand,
+ * at most max_redirects, and every hop is checked by the same URL rules. Connect and total
+ * timeouts, a body size cap, no signals, no cookies, no proxies from the environment unless
+ * use_env_proxy.
+ *
+ * Thread context: any thread; one curl easy handle per call, freed before it returns.
+ * curl_global_init must have run (vjwt_fetch_global_init, before threads exist).
+ */
+#ifndef VJWT_FETCH_H
+#define VJWT_FETCH_H
+
+#include <apr_pools.h>
+
+typedef struct {
+    int connect_timeout_ms; /* default 5000 */
+    int timeout_ms;         /* total, default 10000 */
+    apr_size_t max_size;    /* default 1 MiB */
+    int max_redirects;      /* default 3 */
+    int allow_http;         /* plain http to any host */
+    const char *ca_file;    /* NULL: system store */
+} vjwt_fetch_opts_t;
+
+typedef struct {
+    long status; /* final HTTP status, 0 when no response */
+    char *body;  /* NUL-terminated, from the pool */
+    apr_size_t len;
+    long max_age; /* Cache-Control max-age in seconds, -1 when absent */
+    const char *final_url;
+    const char *error; /* on failure: what went wrong */
+} vjwt_fetch_result_t;
+
+void vjwt_fetch_opts_default(vjwt_fetch_opts_t *o);
+
+/* Once per process, before threads. */
+apr_status_t vjwt_fetch_global_init(void);
+
+/* NULL when url may be fetched under these rules, else why not (config-time check too). */
+const char *vjwt_fetch_check_url(apr_pool_t *p, const char *url, int allow_http);
+
+/* GET url. APR_SUCCESS only for a 200 response within the limits; otherwise APR_EGENERAL
+ * with res->error set (res->status holds the status when there was a response). */
+apr_status_t vjwt_fetch(apr_pool_t *p, const char *url, const vjwt_fetch_opts_t *o,
+                        vjwt_fetch_result_t *res);
+
+#endif

@@ -1,0 +1,243 @@
+/* vjwt_fetch.c - bounded HTTP(S) GET with libcurl, redirects checked hop by hop. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <apr_strings.h>
+#include <apr_lib.h>
+#include <curl/curl.h>
+
+#include "vjwt_fetch.h"
+
+void vjwt_fetch_opts_default(vjwt_fetch_opts_t *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->connect_timeout_ms = 5000;
+    o->timeout_ms = 10000;
+    o->max_size = 1024 * 1024;
+    o->max_redirects = 3;
+}
+
+apr_status_t vjwt_fetch_global_init(void)
+{
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? APR_SUCCESS : APR_EGENERAL;
+}
+
+static int host_is_loopback(const char *host)
+{
+    if (!strcasecmp(host, "localhost") || !strcmp(host, "::1") || !strcmp(host, "[::1]")) {
+        return 1;
+    }
+    if (!strncmp(host, "127.", 4)) {
+        const char *c;
+        int dots = 0;
+        for (c = host; *c; c++) {
+            if (*c == '.') {
+                dots++;
+            }
+            else if (!apr_isdigit(*c)) {
+                return 0;
+            }
+        }
+        return dots == 3;
+    }
+    return 0;
+}
+
+const char *vjwt_fetch_check_url(apr_pool_t *p, const char *url, int allow_http)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL;
+    const char *err = NULL;
+    if (!u) {
+        return "out of memory";
+    }
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        err = "is not an absolute URL";
+    }
+    else if (!strcasecmp(scheme, "https")) {
+        err = NULL;
+    }
+    else if (!strcasecmp(scheme, "http")) {
+        if (!allow_http && !host_is_loopback(host)) {
+            err = "uses plain http to a host that is not loopback (use https, or "
+                  "ValidateJWTFetchAllowHTTP On)";
+        }
+    }
+    else {
+        err = "must be an https:// URL";
+    }
+    if (err) {
+        err = apr_pstrdup(p, err);
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return err;
+}
+
+typedef struct {
+    apr_pool_t *p;
+    char *buf;
+    apr_size_t len, cap, max;
+    int too_big;
+    long max_age;
+} sink_t;
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *baton)
+{
+    sink_t *s = baton;
+    size_t n = size * nmemb;
+    if (s->len + n > s->max) {
+        s->too_big = 1;
+        return 0; /* aborts the transfer */
+    }
+    if (s->len + n + 1 > s->cap) {
+        apr_size_t cap = s->cap ? s->cap : 16384;
+        char *nb;
+        while (cap < s->len + n + 1) {
+            cap *= 2;
+        }
+        nb = apr_palloc(s->p, cap);
+        if (s->len) {
+            memcpy(nb, s->buf, s->len);
+        }
+        s->buf = nb;
+        s->cap = cap;
+    }
+    memcpy(s->buf + s->len, data, n);
+    s->len += n;
+    s->buf[s->len] = 0;
+    return n;
+}
+
+/* Cache-Control: ... max-age=N ... (case-insensitive directive name). */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *baton)
+{
+    sink_t *s = baton;
+    size_t n = size * nmemb;
+    if (n > 14 && !strncasecmp(data, "cache-control:", 14)) {
+        char *line = apr_pstrmemdup(s->p, data + 14, n - 14), *tok, *last;
+        for (tok = apr_strtok(line, ",", &last); tok; tok = apr_strtok(NULL, ",", &last)) {
+            while (apr_isspace(*tok)) {
+                tok++;
+            }
+            if (!strncasecmp(tok, "max-age=", 8) && apr_isdigit(tok[8])) {
+                s->max_age = atol(tok + 8);
+            }
+            else if (!strncasecmp(tok, "no-store", 8) || !strncasecmp(tok, "no-cache", 8)) {
+                s->max_age = 0;
+            }
+        }
+    }
+    return n;
+}
+
+static apr_status_t fetch_once(apr_pool_t *p, CURL *c, const char *url, const vjwt_fetch_opts_t *o,
+                               vjwt_fetch_result_t *res, sink_t *sink, char **redirect)
+{
+    CURLcode cc;
+    char *loc = NULL;
+    char errbuf[CURL_ERROR_SIZE] = "";
+    const char *why = vjwt_fetch_check_url(p, url, o->allow_http);
+    if (why) {
+        res->error = apr_psprintf(p, "URL '%s' %s", url, why);
+        return APR_EGENERAL;
+    }
+    curl_easy_reset(c);
+    sink->len = 0;
+    sink->too_big = 0;
+    sink->max_age = -1;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
+                     o->allow_http || !strncasecmp(url, "http:", 5) ? "http,https" : "https");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_size);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (o->ca_file) {
+        curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
+    }
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "mod_validate_jwt");
+    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, sink);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, sink);
+
+    cc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);
+    if (cc != CURLE_OK) {
+        if (sink->too_big || cc == CURLE_FILESIZE_EXCEEDED) {
+            res->error =
+                apr_psprintf(p, "GET %s: the response is larger than %" APR_SIZE_T_FMT " bytes",
+                             url, o->max_size);
+        }
+        else {
+            res->error =
+                apr_psprintf(p, "GET %s: %s", url, *errbuf ? errbuf : curl_easy_strerror(cc));
+        }
+        return APR_EGENERAL;
+    }
+    if (res->status >= 300 && res->status < 400 &&
+        curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc) {
+        *redirect = apr_pstrdup(p, loc);
+        return APR_SUCCESS;
+    }
+    if (res->status != 200) {
+        res->error = apr_psprintf(p, "GET %s: HTTP status %ld", url, res->status);
+        return APR_EGENERAL;
+    }
+    res->body = sink->buf ? sink->buf : apr_pstrdup(p, "");
+    res->len = sink->len;
+    res->max_age = sink->max_age;
+    res->final_url = url;
+    return APR_SUCCESS;
+}
+
+apr_status_t vjwt_fetch(apr_pool_t *p, const char *url, const vjwt_fetch_opts_t *o,
+                        vjwt_fetch_result_t *res)
+{
+    CURL *c = curl_easy_init();
+    sink_t sink;
+    apr_status_t rv = APR_EGENERAL;
+    int hops;
+
+    memset(res, 0, sizeof(*res));
+    res->max_age = -1;
+    if (!c) {
+        res->error = "cannot create a curl handle";
+        return APR_ENOMEM;
+    }
+    memset(&sink, 0, sizeof(sink));
+    sink.p = p;
+    sink.max = o->max_size;
+    for (hops = 0;; hops++) {
+        char *redirect = NULL;
+        rv = fetch_once(p, c, url, o, res, &sink, &redirect);
+        if (rv != APR_SUCCESS || !redirect) {
+            break;
+        }
+        if (hops >= o->max_redirects) {
+            res->error = apr_psprintf(p, "GET %s: more than %d redirects", url, o->max_redirects);
+            rv = APR_EGENERAL;
+            break;
+        }
+        if (!strncasecmp(url, "https:", 6) && strncasecmp(redirect, "https:", 6) != 0) {
+            res->error =
+                apr_psprintf(p, "GET %s: redirect from https to '%s' refused", url, redirect);
+            rv = APR_EGENERAL;
+            break;
+        }
+        url = redirect;
+    }
+    curl_easy_cleanup(c);
+    return rv;
+}
