@@ -25,14 +25,12 @@
 #include "apr_lib.h"
 
 #include "vjwt.h"
+#include "httpd/vjwt_mod.h"
 
-#define VJWT_LOGNO(n)            "VJWT" #n ": "
 #define VJWT_AUTH_TYPE           "JWT"
 #define VJWT_CLAIM_HEADER_PREFIX "X-JWT-Claim-"
 #define VJWT_ENV_VALUE_MAX       4096
 #define VJWT_MAX_SKEW            600
-
-module AP_MODULE_DECLARE_DATA validate_jwt_module;
 
 APLOG_USE_MODULE(validate_jwt);
 
@@ -46,22 +44,13 @@ typedef struct {
     int line;
 } cert_ref_t;
 
-typedef struct {
-    apr_hash_t *certs;             /* ID -> vjwt_key_t * (ValidateJWTCertificate) */
-    apr_array_header_t *cert_refs; /* cert_ref_t */
-} vjwt_srv_conf_t;
-
-typedef struct {
-    vjwt_policy_t *pol;
-    ap_expr_info_t *token_expr; /* ValidateJWTTokenValue; follows pol->source */
-} vjwt_dir_conf_t;
-
 /* ------------------------------------------------------------------------------------ */
 /* configuration objects                                                                */
 
 static void *create_srv_conf(apr_pool_t *p, server_rec *s)
 {
     vjwt_srv_conf_t *sc = apr_pcalloc(p, sizeof(*sc));
+    vjwt_mod_srv_conf_init(sc);
     sc->certs = apr_hash_make(p);
     sc->cert_refs = apr_array_make(p, 2, sizeof(cert_ref_t));
     return sc;
@@ -72,6 +61,8 @@ static void *merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     vjwt_srv_conf_t *base = basev, *add = addv, *n = apr_pcalloc(p, sizeof(*n));
     n->certs = apr_hash_overlay(p, add->certs, base->certs);
     n->cert_refs = add->cert_refs; /* each server resolves the references made in it */
+    /* the key-store options are server-wide: only the main server's count */
+    vjwt_mod_srv_conf_init(n);
     return n;
 }
 
@@ -631,6 +622,20 @@ static const char *cmd_signing_key(cmd_parms *cmd, void *dcfg, const char *args)
     return NULL;
 }
 
+static const char *cmd_openid_config(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    return vjwt_mod_add_source(cmd, cmd_pol(dcfg), VJWT_KS_DISCOVERY, arg);
+}
+
+/* A URL is fetched like a discovery document's jwks_uri; anything else is a file read now. */
+static const char *cmd_jwks_uri(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    if (ap_strstr_c(arg, "://")) {
+        return vjwt_mod_add_source(cmd, cmd_pol(dcfg), VJWT_KS_JWKS_URL, arg);
+    }
+    return cmd_signing_key(cmd, dcfg, apr_pstrcat(cmd->pool, "\"file:", arg, "\"", NULL));
+}
+
 static const char *cmd_certificate(cmd_parms *cmd, void *dcfg, const char *id, const char *file)
 {
     vjwt_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config, &validate_jwt_module);
@@ -743,7 +748,7 @@ static int fail_request(request_rec *r, const vjwt_policy_t *pol, const vjwt_ver
     const char *reason = vjwt_reason_name(v->reason);
     const char *detail = v->detail ? v->detail : reason;
     const char *message = v->reason == VJWT_R_KEYS_UNAVAILABLE
-                              ? "Signing keys are unavailable."
+                              ? "Signing keys unavailable."
                               : vjwt_policy_message(pol, v->reason);
     const char *body;
 
@@ -772,7 +777,9 @@ static int fail_request(request_rec *r, const vjwt_policy_t *pol, const vjwt_ver
                                           realm, vjwt_reason_description(v->reason)));
     }
     if (status == HTTP_SERVICE_UNAVAILABLE) {
-        apr_table_setn(r->err_headers_out, "Retry-After", "30");
+        vjwt_store_t *store = vjwt_mod_store();
+        apr_table_setn(r->err_headers_out, "Retry-After",
+                       apr_itoa(r->pool, store ? vjwt_store_retry_after(store) : 60));
     }
 
     /* An ErrorDocument for this status wins: httpd sends it, with our env available. */
@@ -920,6 +927,37 @@ static const char *extract_token(request_rec *r, const vjwt_dir_conf_t *dc)
     }
 }
 
+/* The pipeline with the keys of the policy's discovery documents and JWKS URLs: an unknown
+ * kid may refresh them once (rate-limited), and no keys at all is KeysUnavailable (503). */
+static apr_status_t validate(request_rec *r, const vjwt_policy_t *pol, const char *token,
+                             vjwt_token_t **t, vjwt_verdict_t *v)
+{
+    double now = (double)apr_time_now() / APR_USEC_PER_SEC;
+    vjwt_store_t *store = vjwt_mod_store();
+    vjwt_keys_view_t view;
+    apr_status_t rv;
+
+    if (!pol->sources || pol->sources->nelts == 0 || !store) {
+        return vjwt_validate(r->pool, pol, NULL, token, strlen(token), now, t, v);
+    }
+    vjwt_store_collect(store, r->pool, pol->sources, pol->keys, &view);
+    rv = vjwt_validate_ex(r->pool, pol, view.keys, view.issuers, token, strlen(token), now, t, v);
+    if (rv != APR_SUCCESS && v->reason == VJWT_R_TOKEN_SIGNATURE_KEY_NOT_FOUND && *t && (*t)->kid &&
+        vjwt_store_refetch_for_kid(store, r->pool, pol->sources, (*t)->kid)) {
+        vjwt_store_collect(store, r->pool, pol->sources, pol->keys, &view);
+        rv = vjwt_validate_ex(r->pool, pol, view.keys, view.issuers, token, strlen(token), now, t,
+                              v);
+    }
+    if (rv != APR_SUCCESS && v->reason == VJWT_R_TOKEN_SIGNATURE_KEY_NOT_FOUND &&
+        view.unavailable > 0) {
+        vjwt_fail(v, r->pool, VJWT_R_KEYS_UNAVAILABLE,
+                  "No signing keys from %d of %d key source(s): the identity provider was not "
+                  "reachable, or its keys are older than ValidateJWTKeysMaxStale.",
+                  view.unavailable, pol->sources->nelts);
+    }
+    return rv;
+}
+
 static int vjwt_check_authn(request_rec *r)
 {
     const char *type = ap_auth_type(r);
@@ -943,8 +981,7 @@ static int vjwt_check_authn(request_rec *r)
         v.detail = "JWT not present.";
         return fail_request(r, pol, &v, NULL, NULL);
     }
-    if (vjwt_validate(r->pool, pol, NULL, token, strlen(token),
-                      (double)apr_time_now() / APR_USEC_PER_SEC, &t, &v) != APR_SUCCESS) {
+    if (validate(r, pol, token, &t, &v) != APR_SUCCESS) {
         return fail_request(r, pol, &v, t, token);
     }
     user = claim_text(r->pool, json_object_get(t->payload, vjwt_policy_remote_user_claim(pol)));
@@ -976,6 +1013,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_pre_config(vjwt_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(vjwt_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_authn(vjwt_check_authn, NULL, NULL, APR_HOOK_MIDDLE, AP_AUTH_INTERNAL_PER_CONF);
+    vjwt_mod_store_register_hooks(p);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -1032,8 +1070,32 @@ static const command_rec vjwt_cmds[] = {
                   "On|Off: audiences differing by one trailing / are equal (default On)"),
     AP_INIT_TAKE1("ValidateJWTMaxTokenLength", cmd_max_token_len, NULL, DIR_AUTH,
                   "Longest accepted token in bytes (default 16384)"),
+    AP_INIT_TAKE1("ValidateJWTOpenIDConfig", cmd_openid_config, NULL, DIR_CONF,
+                  "URL of an OpenID discovery document whose jwks_uri keys verify tokens"),
+    AP_INIT_TAKE1("ValidateJWTJWKSURI", cmd_jwks_uri, NULL, DIR_CONF,
+                  "URL or file of a JWK Set whose keys verify tokens"),
     AP_INIT_TAKE2("ValidateJWTCertificate", cmd_certificate, NULL, RSRC_CONF,
                   "ID FILE: a certificate or public key that certificate-id=ID names"),
+    AP_INIT_TAKE1("ValidateJWTCache", vjwt_mod_cmd_cache, NULL, RSRC_CONF,
+                  "socache provider[:args] shared by processes and hosts, or none (default "
+                  "shmcb)"),
+    AP_INIT_TAKE1("ValidateJWTKeysRefreshInterval", vjwt_mod_cmd_interval,
+                  (void *)APR_OFFSETOF(vjwt_srv_conf_t, refresh), RSRC_CONF,
+                  "Seconds between key refreshes (default 3600)"),
+    AP_INIT_TAKE1("ValidateJWTKeysRefetchInterval", vjwt_mod_cmd_interval,
+                  (void *)APR_OFFSETOF(vjwt_srv_conf_t, refetch), RSRC_CONF,
+                  "Least seconds between two fetches of one source (default 60)"),
+    AP_INIT_TAKE1("ValidateJWTKeysMaxStale", vjwt_mod_cmd_interval,
+                  (void *)APR_OFFSETOF(vjwt_srv_conf_t, max_stale), RSRC_CONF,
+                  "Seconds cached keys stay usable after their last fetch, or unlimited"),
+    AP_INIT_TAKE12("ValidateJWTFetchTimeout", vjwt_mod_cmd_fetch_timeout, NULL, RSRC_CONF,
+                   "CONNECT [TOTAL] seconds for key fetches (default 5 10)"),
+    AP_INIT_TAKE1("ValidateJWTFetchMaxSize", vjwt_mod_cmd_fetch_max_size, NULL, RSRC_CONF,
+                  "Largest discovery document or JWKS in bytes (default 1048576)"),
+    AP_INIT_TAKE1("ValidateJWTCAFile", vjwt_mod_cmd_ca_file, NULL, RSRC_CONF,
+                  "CA certificates for https key fetches (default: the system store)"),
+    AP_INIT_TAKE1("ValidateJWTFetchAllowHTTP", vjwt_mod_cmd_allow_http, NULL, RSRC_CONF,
+                  "On|Off: allow plain http key URLs to non-loopback hosts (default Off)"),
     {NULL}};
 
 module AP_MODULE_DECLARE_DATA validate_jwt_module = {STANDARD20_MODULE_STUFF,

@@ -2,7 +2,7 @@
 # Fails when a VJWT log tag is used twice or is not documented in docs/log-messages.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-used=$(grep -oh 'VJWT_LOGNO([0-9]\{5\})' mod_validate_jwt.c src/*.c 2>/dev/null | grep -o '[0-9]\{5\}' | sort)
+used=$(grep -ohE 'VJWT_(LOGNO|TAG)\([0-9]{5}\)' mod_validate_jwt.c httpd/*.c src/*.c 2>/dev/null | grep -o '[0-9]\{5\}' | sort)
 dups=$(echo "$used" | uniq -d)
 status=0
 if [ -n "$dups" ]; then

@@ -256,9 +256,29 @@ apr_status_t vjwt_claims_check_audience(apr_pool_t *p, const json_t *payload,
 apr_status_t vjwt_claims_check_issuer(apr_pool_t *p, const json_t *payload,
                                       const apr_array_header_t *issuers, vjwt_verdict_t *v)
 {
+    return vjwt_claims_check_issuer_ex(p, payload, issuers, NULL, v);
+}
+
+/* A discovery issuer with "{tenantid}" replaced by the token's tid, or NULL. */
+static const char *tenant_issuer(apr_pool_t *p, const char *tmpl, const json_t *payload)
+{
+    const char *at = strstr(tmpl, "{tenantid}");
+    const json_t *tid = json_object_get(payload, "tid");
+    if (!at || !json_is_string(tid) || !*json_string_value(tid)) {
+        return NULL;
+    }
+    return apr_pstrcat(p, apr_pstrmemdup(p, tmpl, (apr_size_t)(at - tmpl)), json_string_value(tid),
+                       at + strlen("{tenantid}"), NULL);
+}
+
+apr_status_t vjwt_claims_check_issuer_ex(apr_pool_t *p, const json_t *payload,
+                                         const apr_array_header_t *configured,
+                                         const apr_array_header_t *discovered, vjwt_verdict_t *v)
+{
     const json_t *iss;
+    const char *s;
     int i;
-    if (!issuers || issuers->nelts == 0) {
+    if ((!configured || configured->nelts == 0) && (!discovered || discovered->nelts == 0)) {
         return APR_SUCCESS;
     }
     iss = json_object_get(payload, "iss");
@@ -266,14 +286,22 @@ apr_status_t vjwt_claims_check_issuer(apr_pool_t *p, const json_t *payload,
         return vjwt_fail(v, p, VJWT_R_TOKEN_ISSUER_NOT_ALLOWED,
                          "Issuer validation failed. The token has no issuer. Access denied.");
     }
-    for (i = 0; i < issuers->nelts; i++) {
-        if (strcmp(json_string_value(iss), APR_ARRAY_IDX(issuers, i, const char *)) == 0) {
+    s = json_string_value(iss);
+    for (i = 0; configured && i < configured->nelts; i++) {
+        if (strcmp(s, APR_ARRAY_IDX(configured, i, const char *)) == 0) {
+            return APR_SUCCESS;
+        }
+    }
+    for (i = 0; discovered && i < discovered->nelts; i++) {
+        const char *d = APR_ARRAY_IDX(discovered, i, const char *);
+        const char *t = tenant_issuer(p, d, payload);
+        if (strcmp(s, d) == 0 || (t && strcmp(s, t) == 0)) {
             return APR_SUCCESS;
         }
     }
     return vjwt_fail(v, p, VJWT_R_TOKEN_ISSUER_NOT_ALLOWED,
                      "Issuer validation failed. Issuer: '%s'. Access denied.",
-                     vjwt_sanitize(p, json_string_value(iss), MAX_DETAIL_VALUE));
+                     vjwt_sanitize(p, s, MAX_DETAIL_VALUE));
 }
 
 static int contains(const apr_array_header_t *vals, const char *s)

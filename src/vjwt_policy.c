@@ -54,6 +54,7 @@ vjwt_policy_t *vjwt_policy_merge(apr_pool_t *p, const vjwt_policy_t *base, const
     MERGE_PTR(audiences);
     MERGE_PTR(issuers);
     MERGE_PTR(claims);
+    MERGE_PTR(sources);
     n->alg_mask = add->alg_mask ? add->alg_mask : base->alg_mask;
     MERGE_INT(min_rsa_bits);
     MERGE_INT(aud_ignore_trailing_slash);

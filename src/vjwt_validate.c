@@ -105,6 +105,14 @@ apr_status_t vjwt_validate(apr_pool_t *p, const vjwt_policy_t *pol, const apr_ar
                            const char *token, apr_size_t len, double now, vjwt_token_t **out,
                            vjwt_verdict_t *v)
 {
+    return vjwt_validate_ex(p, pol, keys, NULL, token, len, now, out, v);
+}
+
+apr_status_t vjwt_validate_ex(apr_pool_t *p, const vjwt_policy_t *pol,
+                              const apr_array_header_t *keys,
+                              const apr_array_header_t *discovered_issuers, const char *token,
+                              apr_size_t len, double now, vjwt_token_t **out, vjwt_verdict_t *v)
+{
     vjwt_token_t *t = NULL;
     apr_status_t rv;
 
@@ -132,7 +140,7 @@ apr_status_t vjwt_validate(apr_pool_t *p, const vjwt_policy_t *pol, const apr_ar
                                         vjwt_policy_aud_ignore_trailing_slash(pol), v);
     }
     if (rv == APR_SUCCESS) {
-        rv = vjwt_claims_check_issuer(p, t->payload, pol->issuers, v);
+        rv = vjwt_claims_check_issuer_ex(p, t->payload, pol->issuers, discovered_issuers, v);
     }
     if (rv == APR_SUCCESS) {
         rv = vjwt_claims_check_required(p, t->payload, pol->claims, v);

@@ -14,5 +14,7 @@
 #include "vjwt_policy.h"
 #include "vjwt_claims.h"
 #include "vjwt_validate.h"
+#include "vjwt_fetch.h"
+#include "vjwt_keystore.h"
 
 #endif

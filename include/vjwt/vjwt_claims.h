@@ -35,6 +35,13 @@ apr_status_t vjwt_claims_check_audience(apr_pool_t *p, const json_t *payload,
 apr_status_t vjwt_claims_check_issuer(apr_pool_t *p, const json_t *payload,
                                       const apr_array_header_t *issuers, vjwt_verdict_t *v);
 
+/* Step 12 with discovery issuers (spec 3.5): the accepted set is configured U discovered;
+ * a discovered issuer holding the literal "{tenantid}" is compared with that text replaced
+ * by the token's "tid" claim (spec 13 M11). Checked when either list is non-empty. */
+apr_status_t vjwt_claims_check_issuer_ex(apr_pool_t *p, const json_t *payload,
+                                         const apr_array_header_t *configured,
+                                         const apr_array_header_t *discovered, vjwt_verdict_t *v);
+
 /* Step 13: presence of all, then values in order. */
 apr_status_t vjwt_claims_check_required(apr_pool_t *p, const json_t *payload,
                                         const apr_array_header_t *claims, vjwt_verdict_t *v);

@@ -51,6 +51,7 @@ typedef struct {
     apr_array_header_t *audiences; /* const char * */
     apr_array_header_t *issuers;   /* const char * */
     apr_array_header_t *claims;    /* vjwt_claim_req_t * */
+    apr_array_header_t *sources;   /* vjwt_ks_source_t *: discovery documents, JWKS URLs */
     unsigned alg_mask;             /* 0 = unset */
     int min_rsa_bits;
     int aud_ignore_trailing_slash;

@@ -29,4 +29,12 @@ apr_status_t vjwt_validate(apr_pool_t *p, const vjwt_policy_t *pol, const apr_ar
                            const char *token, apr_size_t len, double now, vjwt_token_t **out,
                            vjwt_verdict_t *v);
 
+/* vjwt_validate with keys and discovery issuers from a key store (see vjwt_keystore.h):
+ * keys replaces the policy's keys (NULL: the policy's), discovered issuers join the
+ * policy's issuers (spec 3.5). */
+apr_status_t vjwt_validate_ex(apr_pool_t *p, const vjwt_policy_t *pol,
+                              const apr_array_header_t *keys,
+                              const apr_array_header_t *discovered_issuers, const char *token,
+                              apr_size_t len, double now, vjwt_token_t **out, vjwt_verdict_t *v);
+
 #endif

@@ -1,0 +1,62 @@
+/*
+ * vjwt_mod.h - what the files of the httpd glue share: configuration structs, the log tag
+ * macro, and the key-store glue (httpd/vjwt_mod_store.c: socache, global mutex, watchdog,
+ * server-wide directives).
+ *
+ * Thread context: configuration structs are written at configuration time only.
+ */
+#ifndef VJWT_MOD_H
+#define VJWT_MOD_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "vjwt.h"
+
+#define VJWT_LOGNO(n) "VJWT" #n ": "
+
+extern module AP_MODULE_DECLARE_DATA validate_jwt_module;
+
+/* Server config. The key-store options are read from the main server's only. */
+typedef struct {
+    apr_hash_t *certs;             /* ID -> vjwt_key_t * (ValidateJWTCertificate) */
+    apr_array_header_t *cert_refs; /* certificate-id= uses waiting for check_config */
+    /* server-wide, main server only */
+    const char *cache_spec; /* ValidateJWTCache; NULL = default shmcb */
+    int refresh;            /* seconds, -1 unset */
+    int refetch;
+    int max_stale; /* 0 = unlimited */
+    int connect_timeout;
+    int total_timeout;
+    int max_size;
+    int allow_http;
+    const char *ca_file;
+} vjwt_srv_conf_t;
+
+/* Per-dir config. */
+typedef struct {
+    vjwt_policy_t *pol;
+    void *token_expr; /* ap_expr_info_t * of ValidateJWTTokenValue; follows pol->source */
+} vjwt_dir_conf_t;
+
+void vjwt_mod_srv_conf_init(vjwt_srv_conf_t *sc);
+
+/* ValidateJWTOpenIDConfig / ValidateJWTJWKSURI URL: declares the source (checked against
+ * ValidateJWTFetchAllowHTTP in check_config) and adds it to the scope's policy. */
+const char *vjwt_mod_add_source(cmd_parms *cmd, vjwt_policy_t *pol, vjwt_ks_kind_e kind,
+                                const char *url);
+
+/* Server-wide directive handlers. */
+const char *vjwt_mod_cmd_cache(cmd_parms *cmd, void *dcfg, const char *arg);
+const char *vjwt_mod_cmd_interval(cmd_parms *cmd, void *dcfg, const char *arg);
+const char *vjwt_mod_cmd_fetch_timeout(cmd_parms *cmd, void *dcfg, const char *a1, const char *a2);
+const char *vjwt_mod_cmd_fetch_max_size(cmd_parms *cmd, void *dcfg, const char *arg);
+const char *vjwt_mod_cmd_ca_file(cmd_parms *cmd, void *dcfg, const char *arg);
+const char *vjwt_mod_cmd_allow_http(cmd_parms *cmd, void *dcfg, const char *arg);
+
+/* Hooks of the key-store glue; register_hooks calls this. */
+void vjwt_mod_store_register_hooks(apr_pool_t *p);
+
+/* The process's key store; NULL when no location uses a discovery or JWKS URL. */
+vjwt_store_t *vjwt_mod_store(void);
+
+#endif

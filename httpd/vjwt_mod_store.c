@@ -1,0 +1,480 @@
+/*
+ * vjwt_mod_store.c - httpd side of the key store: the server-wide directives, the socache
+ * instance and global mutex behind the core's cache port, the watchdog thread that
+ * refreshes keys in every child, and the log bridge.
+ *
+ * Thread context: directive handlers, check_config and post_config in the parent at
+ * configuration time; child_init once per child; the cache port and the watchdog callback
+ * on any thread of a child.
+ */
+#include <string.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "ap_provider.h"
+#include "ap_socache.h"
+#include "util_mutex.h"
+#include "mod_watchdog.h"
+#include "apr_strings.h"
+#include "apr_global_mutex.h"
+#include "apr_optional.h"
+
+#include "vjwt_mod.h"
+
+APLOG_USE_MODULE(validate_jwt);
+
+#define SOURCES_KEY   "validate_jwt:sources"
+#define MUTEX_TYPE    "validate-jwt-keys"
+#define CACHE_CNAME   "validate_jwt"
+#define WATCHDOG_NAME "validate_jwt"
+#define DEFAULT_CACHE "shmcb"
+#define RECORD_SLACK  4096
+
+/* Where a source was declared, for the check_config URL check. */
+typedef struct {
+    vjwt_ks_source_t *src;
+    const char *directive;
+    const char *file;
+    int line;
+} source_decl_t;
+
+typedef struct {
+    apr_array_header_t *sources; /* vjwt_ks_source_t *, for the core */
+    apr_array_header_t *decls;   /* source_decl_t */
+} registry_t;
+
+/* The cache port's state. Written in post_config (before fork), read-only afterwards. */
+typedef struct {
+    ap_socache_provider_t *prov;
+    ap_socache_instance_t *inst;
+    apr_global_mutex_t *mutex;
+    server_rec *s;
+    apr_size_t max;
+} cache_t;
+
+static vjwt_store_t *the_store;
+static cache_t *the_cache;
+
+void vjwt_mod_srv_conf_init(vjwt_srv_conf_t *sc)
+{
+    sc->refresh = sc->refetch = sc->max_stale = -1;
+    sc->connect_timeout = sc->total_timeout = sc->max_size = sc->allow_http = -1;
+}
+
+vjwt_store_t *vjwt_mod_store(void)
+{
+    return the_store;
+}
+
+static registry_t *registry(apr_pool_t *pconf)
+{
+    void *data = NULL;
+    registry_t *reg;
+    apr_pool_userdata_get(&data, SOURCES_KEY, pconf);
+    if (data) {
+        return data;
+    }
+    reg = apr_pcalloc(pconf, sizeof(*reg));
+    reg->sources = apr_array_make(pconf, 4, sizeof(vjwt_ks_source_t *));
+    reg->decls = apr_array_make(pconf, 4, sizeof(source_decl_t));
+    apr_pool_userdata_set(reg, SOURCES_KEY, apr_pool_cleanup_null, pconf);
+    return reg;
+}
+
+static vjwt_srv_conf_t *main_conf(server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &validate_jwt_module);
+}
+
+const char *vjwt_mod_add_source(cmd_parms *cmd, vjwt_policy_t *pol, vjwt_ks_kind_e kind,
+                                const char *url)
+{
+    registry_t *reg = registry(cmd->pool);
+    source_decl_t *d;
+    /* Scheme and syntax now; plain http to non-loopback hosts once ValidateJWTFetchAllowHTTP
+     * is known (check_config). */
+    const char *why = vjwt_fetch_check_url(cmd->temp_pool, url, 1);
+    if (why) {
+        return apr_psprintf(cmd->pool, "%s: '%s' %s", cmd->cmd->name, url, why);
+    }
+    d = apr_array_push(reg->decls);
+    d->src = vjwt_ks_source_make(cmd->pool, reg->sources, kind, url);
+    d->directive = cmd->cmd->name;
+    d->file = cmd->directive->filename;
+    d->line = cmd->directive->line_num;
+    if (!pol->sources) {
+        pol->sources = apr_array_make(cmd->pool, 2, sizeof(vjwt_ks_source_t *));
+    }
+    APR_ARRAY_PUSH(pol->sources, vjwt_ks_source_t *) = d->src;
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* server-wide directives                                                               */
+
+static const char *global_only(cmd_parms *cmd)
+{
+    return ap_check_cmd_context(cmd, GLOBAL_ONLY);
+}
+
+const char *vjwt_mod_cmd_cache(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    vjwt_srv_conf_t *sc = main_conf(cmd->server);
+    const char *err = global_only(cmd), *name = arg, *colon;
+    if (err) {
+        return err;
+    }
+    if (strcasecmp(arg, "none") != 0) {
+        colon = strchr(arg, ':');
+        if (colon) {
+            name = apr_pstrmemdup(cmd->temp_pool, arg, (apr_size_t)(colon - arg));
+        }
+        if (!ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name, AP_SOCACHE_PROVIDER_VERSION)) {
+            apr_array_header_t *names = ap_list_provider_names(
+                cmd->temp_pool, AP_SOCACHE_PROVIDER_GROUP, AP_SOCACHE_PROVIDER_VERSION);
+            const char *list = "";
+            int i;
+            for (i = 0; i < names->nelts; i++) {
+                ap_list_provider_names_t *n = &APR_ARRAY_IDX(names, i, ap_list_provider_names_t);
+                list = apr_pstrcat(cmd->temp_pool, list, i ? ", " : "", n->provider_name, NULL);
+            }
+            return apr_psprintf(cmd->pool,
+                                "%s: '%s' is not a loaded socache provider (loaded: %s); load "
+                                "its module (e.g. socache_%s_module) before this line, or use "
+                                "none",
+                                cmd->cmd->name, name, *list ? list : "none", name);
+        }
+    }
+    sc->cache_spec = arg;
+    return NULL;
+}
+
+const char *vjwt_mod_cmd_interval(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    vjwt_srv_conf_t *sc = main_conf(cmd->server);
+    const char *err = global_only(cmd);
+    int *field = (int *)((char *)sc + (apr_size_t)cmd->info), n = 0;
+    if (err) {
+        return err;
+    }
+    if (field == &sc->max_stale && !strcasecmp(arg, "unlimited")) {
+        *field = 0;
+        return NULL;
+    }
+    if (vjwt_parse_seconds(arg, 86400 * 365, &n) || n < 1) {
+        return apr_psprintf(cmd->pool, "%s: must be a whole number of seconds from 1%s, got '%s'",
+                            cmd->cmd->name, field == &sc->max_stale ? " or unlimited" : "", arg);
+    }
+    *field = n;
+    return NULL;
+}
+
+const char *vjwt_mod_cmd_fetch_timeout(cmd_parms *cmd, void *dcfg, const char *a1, const char *a2)
+{
+    vjwt_srv_conf_t *sc = main_conf(cmd->server);
+    const char *err = global_only(cmd);
+    int c = 0, t = 0;
+    if (err) {
+        return err;
+    }
+    if (vjwt_parse_seconds(a1, 300, &c) || c < 1 ||
+        (a2 && (vjwt_parse_seconds(a2, 600, &t) || t < 1))) {
+        return apr_psprintf(cmd->pool,
+                            "%s: expects CONNECT [TOTAL] in whole seconds (1-300, 1-600), got "
+                            "'%s%s%s'",
+                            cmd->cmd->name, a1, a2 ? " " : "", a2 ? a2 : "");
+    }
+    sc->connect_timeout = c;
+    sc->total_timeout = a2 ? t : (c * 2 > 600 ? 600 : c * 2);
+    if (sc->total_timeout < sc->connect_timeout) {
+        return apr_psprintf(cmd->pool, "%s: TOTAL must not be shorter than CONNECT",
+                            cmd->cmd->name);
+    }
+    return NULL;
+}
+
+const char *vjwt_mod_cmd_fetch_max_size(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    vjwt_srv_conf_t *sc = main_conf(cmd->server);
+    const char *err = global_only(cmd);
+    int n = 0;
+    if (err) {
+        return err;
+    }
+    if (vjwt_parse_seconds(arg, 16 * 1024 * 1024, &n) || n < 1024) {
+        return apr_psprintf(cmd->pool,
+                            "%s: must be a number of bytes from 1024 to 16777216, got "
+                            "'%s'",
+                            cmd->cmd->name, arg);
+    }
+    sc->max_size = n;
+    return NULL;
+}
+
+const char *vjwt_mod_cmd_ca_file(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    vjwt_srv_conf_t *sc = main_conf(cmd->server);
+    const char *err = global_only(cmd), *path;
+    apr_finfo_t fi;
+    if (err) {
+        return err;
+    }
+    path = ap_server_root_relative(cmd->pool, arg);
+    if (!path || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->temp_pool) != APR_SUCCESS ||
+        fi.filetype != APR_REG) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a readable file", cmd->cmd->name, arg);
+    }
+    sc->ca_file = path;
+    return NULL;
+}
+
+const char *vjwt_mod_cmd_allow_http(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    vjwt_srv_conf_t *sc = main_conf(cmd->server);
+    const char *err = global_only(cmd);
+    if (err) {
+        return err;
+    }
+    err = vjwt_parse_bool(arg, &sc->allow_http);
+    return err ? apr_psprintf(cmd->pool, "%s: %s '%s'", cmd->cmd->name, err, arg) : NULL;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* the cache port over socache + global mutex                                            */
+
+static apr_status_t port_get(void *baton, apr_pool_t *p, const char *key, char **val,
+                             apr_size_t *len)
+{
+    cache_t *c = baton;
+    unsigned int n = (unsigned int)c->max;
+    unsigned char *buf = apr_palloc(p, c->max + 1);
+    apr_status_t rv = c->prov->retrieve(c->inst, c->s, (const unsigned char *)key,
+                                        (unsigned int)strlen(key), buf, &n, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    buf[n] = 0;
+    *val = (char *)buf;
+    *len = n;
+    return APR_SUCCESS;
+}
+
+static apr_status_t port_set(void *baton, apr_pool_t *p, const char *key, const char *val,
+                             apr_size_t len, apr_time_t expiry)
+{
+    cache_t *c = baton;
+    if (len > c->max) {
+        return APR_ENOSPC;
+    }
+    return c->prov->store(c->inst, c->s, (const unsigned char *)key, (unsigned int)strlen(key),
+                          expiry, (unsigned char *)val, (unsigned int)len, p);
+}
+
+static apr_status_t port_lock(void *baton)
+{
+    return apr_global_mutex_lock(((cache_t *)baton)->mutex);
+}
+
+static apr_status_t port_unlock(void *baton)
+{
+    return apr_global_mutex_unlock(((cache_t *)baton)->mutex);
+}
+
+static void store_log(void *baton, vjwt_log_level_e level, int tag, const char *msg)
+{
+    ap_log_error(APLOG_MARK, (int)level, 0, (server_rec *)baton, "VJWT%05d: %s", tag, msg);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* hooks                                                                                */
+
+static apr_status_t reset_globals(void *data)
+{
+    the_store = NULL;
+    the_cache = NULL;
+    return APR_SUCCESS;
+}
+
+static int store_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    return ap_mutex_register(pconf, MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0) == APR_SUCCESS
+               ? OK
+               : HTTP_INTERNAL_SERVER_ERROR;
+}
+
+/* http:// sources need ValidateJWTFetchAllowHTTP On unless the host is loopback (C80). */
+static int store_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    registry_t *reg = registry(pconf);
+    vjwt_srv_conf_t *sc = main_conf(s);
+    int i;
+    for (i = 0; i < reg->decls->nelts; i++) {
+        source_decl_t *d = &APR_ARRAY_IDX(reg->decls, i, source_decl_t);
+        const char *why =
+            vjwt_fetch_check_url(ptemp, vjwt_ks_source_url(d->src), sc->allow_http == 1);
+        if (why) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
+                         VJWT_LOGNO(00007) "Syntax error on line %d of %s: %s: '%s' %s", d->line,
+                         d->file, d->directive, vjwt_ks_source_url(d->src), why);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    if (sc->allow_http == 1) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, NULL,
+                     VJWT_LOGNO(00008) "ValidateJWTFetchAllowHTTP On: keys may be fetched over "
+                                       "plain http, where anyone on the path can replace them");
+    }
+    return OK;
+}
+
+static apr_status_t wd_callback(int state, void *data, apr_pool_t *pool)
+{
+    if (state == AP_WATCHDOG_STATE_RUNNING && the_store) {
+        vjwt_store_tick(the_store, pool);
+    }
+    return APR_SUCCESS;
+}
+
+static const char *setup_cache(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
+                               vjwt_srv_conf_t *sc, apr_size_t max_record)
+{
+    const char *spec = sc->cache_spec ? sc->cache_spec : DEFAULT_CACHE, *name = spec, *args;
+    const char *err;
+    struct ap_socache_hints hints = {48, 8192, apr_time_from_sec(60)};
+    cache_t *c;
+    apr_status_t rv;
+
+    if (!strcasecmp(spec, "none")) {
+        return NULL;
+    }
+    args = strchr(spec, ':');
+    if (args) {
+        name = apr_pstrmemdup(ptemp, spec, (apr_size_t)(args - spec));
+        args++;
+    }
+    c = apr_pcalloc(pconf, sizeof(*c));
+    c->prov = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name, AP_SOCACHE_PROVIDER_VERSION);
+    if (!c->prov) {
+        if (!sc->cache_spec) {
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
+                         VJWT_LOGNO(00009) "socache_shmcb_module is not loaded: each child "
+                                           "fetches and caches keys by itself (load it, or set "
+                                           "ValidateJWTCache)");
+            return NULL;
+        }
+        return apr_psprintf(ptemp, "ValidateJWTCache: socache provider '%s' is not loaded", name);
+    }
+    err = c->prov->create(&c->inst, args, ptemp, pconf);
+    if (err) {
+        return apr_psprintf(ptemp, "ValidateJWTCache %s: %s", spec, err);
+    }
+    rv = ap_global_mutex_create(&c->mutex, NULL, MUTEX_TYPE, NULL, s, pconf, 0);
+    if (rv != APR_SUCCESS) {
+        return apr_psprintf(ptemp, "ValidateJWTCache: cannot create the global mutex (%d)", rv);
+    }
+    rv = c->prov->init(c->inst, CACHE_CNAME, &hints, s, pconf);
+    if (rv != APR_SUCCESS) {
+        return apr_psprintf(ptemp, "ValidateJWTCache %s: cannot initialise the cache (%d)", spec,
+                            rv);
+    }
+    c->s = s;
+    c->max = max_record;
+    the_cache = c;
+    return NULL;
+}
+
+static int store_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    registry_t *reg = registry(pconf);
+    vjwt_srv_conf_t *sc = main_conf(s);
+    vjwt_store_opts_t o;
+    const char *err;
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) * wd_get;
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) * wd_register;
+    ap_watchdog_t *wd = NULL;
+
+    apr_pool_cleanup_register(pconf, NULL, reset_globals, apr_pool_cleanup_null);
+    if (reg->sources->nelts == 0 ||
+        ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
+    if (vjwt_fetch_global_init() != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, VJWT_LOGNO(00010) "curl_global_init failed");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    vjwt_store_opts_default(&o);
+    if (sc->refresh > 0) {
+        o.refresh = apr_time_from_sec(sc->refresh);
+    }
+    if (sc->refetch > 0) {
+        o.refetch = apr_time_from_sec(sc->refetch);
+    }
+    if (o.refetch > o.refresh) {
+        o.refetch = o.refresh;
+    }
+    if (sc->max_stale > 0) {
+        o.max_stale = apr_time_from_sec(sc->max_stale);
+    }
+    if (sc->connect_timeout > 0) {
+        o.fetch.connect_timeout_ms = sc->connect_timeout * 1000;
+        o.fetch.timeout_ms = sc->total_timeout * 1000;
+    }
+    if (sc->max_size > 0) {
+        o.fetch.max_size = (apr_size_t)sc->max_size;
+    }
+    o.fetch.allow_http = sc->allow_http == 1;
+    o.fetch.ca_file = sc->ca_file;
+    o.log = store_log;
+    o.log_baton = s;
+
+    err = setup_cache(pconf, ptemp, s, sc, o.fetch.max_size * 2 + RECORD_SLACK);
+    if (err) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, VJWT_LOGNO(00011) "%s", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (the_cache) {
+        o.cache.baton = the_cache;
+        o.cache.get = port_get;
+        o.cache.set = port_set;
+        o.cache.lock = port_lock;
+        o.cache.unlock = port_unlock;
+    }
+    if (vjwt_store_make(&the_store, pconf, &o, reg->sources) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                     VJWT_LOGNO(00012) "cannot create the key store");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    wd_get = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
+    wd_register = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
+    if (!wd_get || !wd_register || wd_get(&wd, WATCHDOG_NAME, 0, 0, pconf) != APR_SUCCESS ||
+        wd_register(wd, AP_WD_TM_INTERVAL, the_store, wd_callback) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     VJWT_LOGNO(00013) "mod_watchdog is not available: keys are loaded and "
+                                       "refreshed only when requests need them");
+    }
+    return OK;
+}
+
+static void store_child_init(apr_pool_t *p, server_rec *s)
+{
+    if (the_cache && the_cache->mutex) {
+        apr_status_t rv = apr_global_mutex_child_init(
+            &the_cache->mutex, apr_global_mutex_lockfile(the_cache->mutex), p);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                         VJWT_LOGNO(00014) "cannot attach to the key cache mutex");
+        }
+    }
+}
+
+void vjwt_mod_store_register_hooks(apr_pool_t *p)
+{
+    static const char *const after_watchdog[] = {"mod_watchdog.c", NULL};
+    ap_hook_pre_config(store_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(store_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(store_post_config, NULL, after_watchdog, APR_HOOK_MIDDLE);
+    ap_hook_child_init(store_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+}

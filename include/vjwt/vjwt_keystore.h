@@ -1,0 +1,111 @@
+/*
+ * vjwt_keystore.h - keys from OpenID discovery documents and JWKS URLs: one store per
+ * process, immutable key-set snapshots, sharing of fetched documents between processes and
+ * hosts through a cache port, rate-limited single-flight fetching, refresh, outage rules.
+ *
+ * Lifecycle: sources are declared at configuration time (vjwt_ks_source_make), the store
+ * is made after the configuration is read (vjwt_store_make, in the parent, before fork);
+ * from then on every function is safe on any thread of any child.
+ *
+ * Readers never hold a lock while verifying: vjwt_store_collect takes a reference on each
+ * source's current snapshot (released by a cleanup on the request pool). A fetch never
+ * runs under a lock that readers need; at most one fetch per source runs at a time in a
+ * process, and the cache port's lock plus an attempt marker in the shared cache keep it to
+ * at most one per refetch interval in the whole server (and every host sharing the cache).
+ */
+#ifndef VJWT_KEYSTORE_H
+#define VJWT_KEYSTORE_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+#include "vjwt_fetch.h"
+#include "vjwt_jwk.h"
+
+/* A shared cache of small blobs with an absolute expiry (the glue wraps httpd's socache).
+ * Every member may be NULL: then the store works per process. */
+typedef struct {
+    void *baton;
+    /* APR_SUCCESS and *val (from p, NUL-terminated) when found; APR_NOTFOUND when not. */
+    apr_status_t (*get)(void *baton, apr_pool_t *p, const char *key, char **val, apr_size_t *len);
+    apr_status_t (*set)(void *baton, apr_pool_t *p, const char *key, const char *val,
+                        apr_size_t len, apr_time_t expiry);
+    /* A lock over all processes sharing the cache (not held across fetches). */
+    apr_status_t (*lock)(void *baton);
+    apr_status_t (*unlock)(void *baton);
+} vjwt_cache_port_t;
+
+typedef enum {
+    VJWT_LOG_ERR = 3,
+    VJWT_LOG_WARN = 4,
+    VJWT_LOG_NOTICE = 5,
+    VJWT_LOG_INFO = 6,
+    VJWT_LOG_DEBUG = 7
+} vjwt_log_level_e;
+
+/* Log sink: tag is the 5-digit VJWT number. */
+typedef void vjwt_log_fn(void *baton, vjwt_log_level_e level, int tag, const char *msg);
+
+/* The fetcher (vjwt_fetch by default; tests plug in fakes). */
+typedef apr_status_t vjwt_fetcher_fn(void *baton, apr_pool_t *p, const char *url,
+                                     const vjwt_fetch_opts_t *o, vjwt_fetch_result_t *res);
+
+typedef struct {
+    apr_interval_time_t refresh;   /* background refresh period (default 3600 s) */
+    apr_interval_time_t refetch;   /* floor between fetches of one source (default 60 s) */
+    apr_interval_time_t max_stale; /* 0 = unlimited */
+    vjwt_fetch_opts_t fetch;
+    vjwt_cache_port_t cache;
+    vjwt_log_fn *log;
+    void *log_baton;
+    vjwt_fetcher_fn *fetcher; /* NULL = vjwt_fetch */
+    void *fetcher_baton;
+    apr_time_t (*now)(void); /* NULL = apr_time_now (tests use a fake clock) */
+} vjwt_store_opts_t;
+
+typedef enum { VJWT_KS_DISCOVERY = 1, VJWT_KS_JWKS_URL } vjwt_ks_kind_e;
+
+typedef struct vjwt_store vjwt_store_t;
+typedef struct vjwt_ks_source vjwt_ks_source_t;
+
+/* Defaults for every option; the cache port and logger empty. */
+void vjwt_store_opts_default(vjwt_store_opts_t *o);
+
+/* Configuration time: a source, deduplicated by (kind, url) within registry (an array of
+ * vjwt_ks_source_t * owned by the caller). */
+vjwt_ks_source_t *vjwt_ks_source_make(apr_pool_t *p, apr_array_header_t *registry,
+                                      vjwt_ks_kind_e kind, const char *url);
+const char *vjwt_ks_source_url(const vjwt_ks_source_t *src);
+
+/* After configuration: the store adopts every source of the registry. */
+apr_status_t vjwt_store_make(vjwt_store_t **out, apr_pool_t *p, const vjwt_store_opts_t *o,
+                             apr_array_header_t *registry);
+
+/* What a request validates against. */
+typedef struct {
+    apr_array_header_t *keys;    /* const vjwt_key_t *: static keys, then every source's */
+    apr_array_header_t *issuers; /* const char *: issuers of the discovery documents */
+    int unavailable;             /* sources that have no usable keys */
+} vjwt_keys_view_t;
+
+/* Request path: the keys of static_keys (may be NULL) and of every source in sources
+ * (vjwt_ks_source_t *). A source that has never loaded keys in this process is loaded at
+ * once (from the shared cache, or fetched, waiting at most the fetch timeout, subject to
+ * the refetch floor). References are released by a cleanup on rp. */
+void vjwt_store_collect(vjwt_store_t *st, apr_pool_t *rp, const apr_array_header_t *sources,
+                        const apr_array_header_t *static_keys, vjwt_keys_view_t *view);
+
+/* Request path, for a kid found in no key: refresh the sources (from the shared cache or by
+ * a fetch, within the refetch floor) unless kid is remembered as unknown since the last
+ * fetch. Returns 1 when some source now has a different snapshot (collect again). */
+int vjwt_store_refetch_for_kid(vjwt_store_t *st, apr_pool_t *rp, const apr_array_header_t *sources,
+                               const char *kid);
+
+/* Background: refresh every source whose keys are due (or missing). Call every second or
+ * so from one thread per process; never blocks on another fetch. */
+void vjwt_store_tick(vjwt_store_t *st, apr_pool_t *p);
+
+/* Seconds for Retry-After when keys are unavailable. */
+int vjwt_store_retry_after(const vjwt_store_t *st);
+
+#endif

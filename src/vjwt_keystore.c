@@ -1,0 +1,692 @@
+/* vjwt_keystore.c - key sets from discovery documents and JWKS URLs (see vjwt_keystore.h). */
+#include <stdlib.h>
+#include <string.h>
+#include <apr_strings.h>
+#include <apr_hash.h>
+#include <apr_thread_mutex.h>
+#include <openssl/evp.h>
+
+#include "vjwt_keystore.h"
+#include "vjwt_json.h"
+
+/* Log tags, documented in docs/log-messages.md. VJWT_TAG(n) keeps the 5-digit form greppable
+ * for scripts/check-lognos.sh. */
+#define VJWT_TAG(n)      (1##n - 100000)
+#define MAX_UNKNOWN_KIDS 1024
+#define COLD_POLL        apr_time_from_msec(50)
+
+typedef struct snapshot {
+    apr_pool_t *pool; /* unmanaged: any thread may destroy it */
+    apr_array_header_t *keys;
+    const char *issuer;
+    const char *jwks_text; /* to tell a rotation from a plain refresh */
+    apr_time_t fetched;
+    apr_time_t refresh_at;
+    int refs;
+    int retired;
+    apr_hash_t *unknown_kids; /* kids that stayed unknown after a fetch; guarded by mutex */
+} snapshot_t;
+
+struct vjwt_ks_source {
+    vjwt_ks_kind_e kind;
+    const char *url;
+    const char *record_key;
+    const char *attempt_key;
+    vjwt_store_t *store;
+    apr_thread_mutex_t *mutex;       /* cur, refs, unknown_kids */
+    apr_thread_mutex_t *fetch_mutex; /* one fetch at a time in this process */
+    snapshot_t *cur;
+    apr_time_t local_attempt; /* attempt marker when there is no shared cache */
+};
+
+struct vjwt_store {
+    apr_pool_t *pool;
+    vjwt_store_opts_t o;
+    apr_array_header_t *sources;
+};
+
+typedef enum { UPDATE_COLD, UPDATE_REFRESH, UPDATE_KID } update_mode_e;
+
+/* ------------------------------------------------------------------------------------ */
+
+void vjwt_store_opts_default(vjwt_store_opts_t *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->refresh = apr_time_from_sec(3600);
+    o->refetch = apr_time_from_sec(60);
+    o->max_stale = 0;
+    vjwt_fetch_opts_default(&o->fetch);
+}
+
+static apr_time_t now_of(const vjwt_store_t *st)
+{
+    return st->o.now ? st->o.now() : apr_time_now();
+}
+
+static void store_log(const vjwt_store_t *st, vjwt_log_level_e level, int tag, apr_pool_t *p,
+                      const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+static void store_log(const vjwt_store_t *st, vjwt_log_level_e level, int tag, apr_pool_t *p,
+                      const char *fmt, ...)
+{
+    va_list ap;
+    const char *msg;
+    if (!st->o.log) {
+        return;
+    }
+    va_start(ap, fmt);
+    msg = apr_pvsprintf(p, fmt, ap);
+    va_end(ap);
+    st->o.log(st->o.log_baton, level, tag, msg);
+}
+
+static const char *hash_key(apr_pool_t *p, const char *prefix, vjwt_ks_kind_e kind, const char *url)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0, i;
+    char hex[33];
+    const char *in = apr_psprintf(p, "%d %s", (int)kind, url);
+    EVP_Digest(in, strlen(in), md, &n, EVP_sha256(), NULL);
+    for (i = 0; i < 16 && i < n; i++) {
+        apr_snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    }
+    hex[32] = 0;
+    return apr_pstrcat(p, prefix, hex, NULL);
+}
+
+vjwt_ks_source_t *vjwt_ks_source_make(apr_pool_t *p, apr_array_header_t *registry,
+                                      vjwt_ks_kind_e kind, const char *url)
+{
+    vjwt_ks_source_t *src;
+    int i;
+    for (i = 0; i < registry->nelts; i++) {
+        src = APR_ARRAY_IDX(registry, i, vjwt_ks_source_t *);
+        if (src->kind == kind && strcmp(src->url, url) == 0) {
+            return src;
+        }
+    }
+    src = apr_pcalloc(p, sizeof(*src));
+    src->kind = kind;
+    src->url = apr_pstrdup(p, url);
+    src->record_key = hash_key(p, "vjwt:k:", kind, url);
+    src->attempt_key = hash_key(p, "vjwt:a:", kind, url);
+    APR_ARRAY_PUSH(registry, vjwt_ks_source_t *) = src;
+    return src;
+}
+
+const char *vjwt_ks_source_url(const vjwt_ks_source_t *src)
+{
+    return src->url;
+}
+
+apr_status_t vjwt_store_make(vjwt_store_t **out, apr_pool_t *p, const vjwt_store_opts_t *o,
+                             apr_array_header_t *registry)
+{
+    vjwt_store_t *st = apr_pcalloc(p, sizeof(*st));
+    int i;
+    st->pool = p;
+    st->o = *o;
+    st->sources = registry;
+    for (i = 0; i < registry->nelts; i++) {
+        vjwt_ks_source_t *src = APR_ARRAY_IDX(registry, i, vjwt_ks_source_t *);
+        apr_status_t rv;
+        src->store = st;
+        src->cur = NULL;
+        src->local_attempt = 0;
+        rv = apr_thread_mutex_create(&src->mutex, APR_THREAD_MUTEX_DEFAULT, p);
+        if (rv == APR_SUCCESS) {
+            rv = apr_thread_mutex_create(&src->fetch_mutex, APR_THREAD_MUTEX_DEFAULT, p);
+        }
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    *out = st;
+    return APR_SUCCESS;
+}
+
+int vjwt_store_retry_after(const vjwt_store_t *st)
+{
+    int s = (int)apr_time_sec(st->o.refetch);
+    return s > 0 ? s : 1;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* snapshots                                                                            */
+
+static void snapshot_destroy(snapshot_t *s)
+{
+    apr_pool_destroy(s->pool);
+}
+
+/* Builds a snapshot from a JWKS text. Symmetric keys are never taken from a remote set. */
+static snapshot_t *snapshot_build(const vjwt_ks_source_t *src, const char *issuer, const char *jwks,
+                                  apr_size_t len, apr_time_t fetched, apr_time_t refresh_at,
+                                  apr_array_header_t *skipped, apr_pool_t *tp, const char **err)
+{
+    apr_pool_t *sp;
+    snapshot_t *s;
+    apr_array_header_t *keys = NULL;
+    int i;
+    if (apr_pool_create_unmanaged_ex(&sp, NULL, NULL) != APR_SUCCESS) {
+        *err = "out of memory";
+        return NULL;
+    }
+    s = apr_pcalloc(sp, sizeof(*s));
+    s->pool = sp;
+    if (vjwt_jwks_parse(&keys, sp, jwks, len, skipped, err) != APR_SUCCESS) {
+        apr_pool_destroy(sp);
+        return NULL;
+    }
+    s->keys = apr_array_make(sp, keys->nelts, sizeof(const vjwt_key_t *));
+    for (i = 0; i < keys->nelts; i++) {
+        const vjwt_key_t *k = APR_ARRAY_IDX(keys, i, const vjwt_key_t *);
+        if (k->kty == VJWT_KTY_OCT) {
+            if (skipped) {
+                APR_ARRAY_PUSH(skipped, const char *) = apr_psprintf(
+                    tp, "%s: symmetric (oct) keys are not accepted from a fetched key set",
+                    k->kid ? k->kid : apr_psprintf(tp, "#%d", i));
+            }
+            continue;
+        }
+        APR_ARRAY_PUSH(s->keys, const vjwt_key_t *) = k;
+    }
+    if (s->keys->nelts == 0) {
+        *err = "the key set holds no usable signing key";
+        apr_pool_destroy(sp);
+        return NULL;
+    }
+    s->issuer = issuer ? apr_pstrdup(sp, issuer) : NULL;
+    s->jwks_text = apr_pstrmemdup(sp, jwks, len);
+    s->fetched = fetched;
+    s->refresh_at = refresh_at;
+    s->unknown_kids = apr_hash_make(sp);
+    (void)src;
+    return s;
+}
+
+/* Swap in a new snapshot; the old one goes when its last reader lets go. */
+static void snapshot_install(vjwt_ks_source_t *src, snapshot_t *s)
+{
+    snapshot_t *old;
+    apr_thread_mutex_lock(src->mutex);
+    old = src->cur;
+    src->cur = s;
+    if (old) {
+        old->retired = 1;
+        if (old->refs == 0) {
+            snapshot_destroy(old);
+        }
+    }
+    apr_thread_mutex_unlock(src->mutex);
+}
+
+typedef struct {
+    vjwt_ks_source_t *src;
+    snapshot_t *snap;
+} ref_t;
+
+static apr_status_t snapshot_release(void *data)
+{
+    ref_t *ref = data;
+    apr_thread_mutex_lock(ref->src->mutex);
+    if (--ref->snap->refs == 0 && ref->snap->retired) {
+        snapshot_destroy(ref->snap);
+    }
+    apr_thread_mutex_unlock(ref->src->mutex);
+    return APR_SUCCESS;
+}
+
+/* The current snapshot with a reference released when rp goes; NULL when there is none. */
+static snapshot_t *snapshot_acquire(vjwt_ks_source_t *src, apr_pool_t *rp)
+{
+    snapshot_t *s;
+    apr_thread_mutex_lock(src->mutex);
+    s = src->cur;
+    if (s) {
+        s->refs++;
+    }
+    apr_thread_mutex_unlock(src->mutex);
+    if (s) {
+        ref_t *ref = apr_palloc(rp, sizeof(*ref));
+        ref->src = src;
+        ref->snap = s;
+        apr_pool_cleanup_register(rp, ref, snapshot_release, apr_pool_cleanup_null);
+    }
+    return s;
+}
+
+static apr_time_t current_fetched(vjwt_ks_source_t *src)
+{
+    apr_time_t t;
+    apr_thread_mutex_lock(src->mutex);
+    t = src->cur ? src->cur->fetched : 0;
+    apr_thread_mutex_unlock(src->mutex);
+    return t;
+}
+
+static int snapshot_usable(const vjwt_store_t *st, const snapshot_t *s, apr_time_t now)
+{
+    return s && (st->o.max_stale <= 0 || now - s->fetched <= st->o.max_stale);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* the shared record: {"v":1,"fetched":usec,"refresh_at":usec,"issuer":...,"jwks":"..."} */
+
+static int shared(const vjwt_store_t *st)
+{
+    return st->o.cache.get && st->o.cache.set;
+}
+
+static snapshot_t *record_load(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t newer_than)
+{
+    vjwt_store_t *st = src->store;
+    char *val = NULL;
+    apr_size_t len = 0;
+    json_t *j = NULL, *jw, *ji, *jf, *jr;
+    const char *err = NULL;
+    snapshot_t *s;
+    if (!shared(st) ||
+        st->o.cache.get(st->o.cache.baton, tp, src->record_key, &val, &len) != APR_SUCCESS) {
+        return NULL;
+    }
+    if (vjwt_json_parse(&j, tp, val, len, 1, &err) != APR_SUCCESS) {
+        return NULL;
+    }
+    jw = json_object_get(j, "jwks");
+    ji = json_object_get(j, "issuer");
+    jf = json_object_get(j, "fetched");
+    jr = json_object_get(j, "refresh_at");
+    if (!json_is_string(jw) || !json_is_integer(jf) || !json_is_integer(jr) ||
+        json_integer_value(jf) <= newer_than) {
+        return NULL;
+    }
+    s = snapshot_build(src, json_is_string(ji) ? json_string_value(ji) : NULL,
+                       json_string_value(jw), json_string_length(jw),
+                       (apr_time_t)json_integer_value(jf), (apr_time_t)json_integer_value(jr), NULL,
+                       tp, &err);
+    if (s) {
+        store_log(st, VJWT_LOG_INFO, VJWT_TAG(00203), tp,
+                  "keys of %s taken from the shared cache: %d key(s), fetched %" APR_TIME_T_FMT
+                  " s ago by another process or host",
+                  src->url, s->keys->nelts, apr_time_sec(now_of(st) - s->fetched));
+    }
+    return s;
+}
+
+static void record_store(vjwt_ks_source_t *src, apr_pool_t *tp, const snapshot_t *s)
+{
+    vjwt_store_t *st = src->store;
+    json_t *j;
+    char *text;
+    apr_status_t rv;
+    apr_time_t expiry;
+    if (!shared(st)) {
+        return;
+    }
+    j = json_pack("{s:i, s:s, s:I, s:I, s:s?, s:s}", "v", 1, "url", src->url, "fetched",
+                  (json_int_t)s->fetched, "refresh_at", (json_int_t)s->refresh_at, "issuer",
+                  s->issuer, "jwks", s->jwks_text);
+    if (!j) {
+        return;
+    }
+    text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (!text) {
+        return;
+    }
+    /* Kept past refresh_at so that a stale-but-good set survives an IdP outage. */
+    expiry = s->refresh_at + (st->o.max_stale > 0 ? st->o.max_stale : apr_time_from_sec(86400 * 7));
+    if (st->o.cache.lock) {
+        st->o.cache.lock(st->o.cache.baton);
+    }
+    rv = st->o.cache.set(st->o.cache.baton, tp, src->record_key, text, strlen(text), expiry);
+    if (st->o.cache.unlock) {
+        st->o.cache.unlock(st->o.cache.baton);
+    }
+    free(text);
+    if (rv != APR_SUCCESS) {
+        store_log(st, VJWT_LOG_WARN, VJWT_TAG(00204), tp,
+                  "cannot store the keys of %s in the shared cache (status %d); other processes "
+                  "will fetch them themselves",
+                  src->url, rv);
+    }
+}
+
+/* The attempt marker: at most one fetch per source per refetch interval, server-wide.
+ * Returns 1 when this caller may fetch now (and has set the marker). */
+static int attempt_claim(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t now,
+                         apr_time_t *claimed_at)
+{
+    vjwt_store_t *st = src->store;
+    int ok;
+    *claimed_at = 0;
+    if (!shared(st)) {
+        ok = !src->local_attempt || now - src->local_attempt >= st->o.refetch;
+        if (ok) {
+            src->local_attempt = now;
+        }
+        else {
+            *claimed_at = src->local_attempt;
+        }
+        return ok;
+    }
+    if (st->o.cache.lock) {
+        st->o.cache.lock(st->o.cache.baton);
+    }
+    {
+        char *val = NULL;
+        apr_size_t len = 0;
+        if (st->o.cache.get(st->o.cache.baton, tp, src->attempt_key, &val, &len) == APR_SUCCESS &&
+            val && now - (apr_time_t)apr_atoi64(val) < st->o.refetch) {
+            *claimed_at = (apr_time_t)apr_atoi64(val);
+            ok = 0;
+        }
+        else {
+            const char *mark = apr_psprintf(tp, "%" APR_TIME_T_FMT, now);
+            st->o.cache.set(st->o.cache.baton, tp, src->attempt_key, mark, strlen(mark),
+                            now + st->o.refetch);
+            ok = 1;
+        }
+    }
+    if (st->o.cache.unlock) {
+        st->o.cache.unlock(st->o.cache.baton);
+    }
+    return ok;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* fetching                                                                             */
+
+static apr_status_t get_doc(vjwt_store_t *st, apr_pool_t *tp, const char *url,
+                            vjwt_fetch_result_t *res, long *max_age)
+{
+    apr_status_t rv = st->o.fetcher ? st->o.fetcher(st->o.fetcher_baton, tp, url, &st->o.fetch, res)
+                                    : vjwt_fetch(tp, url, &st->o.fetch, res);
+    if (rv == APR_SUCCESS && res->max_age >= 0 && (*max_age < 0 || res->max_age < *max_age)) {
+        *max_age = res->max_age;
+    }
+    return rv;
+}
+
+/* Fetch the source; on success a new snapshot (not yet installed). */
+static snapshot_t *source_fetch(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t now,
+                                const char **err)
+{
+    vjwt_store_t *st = src->store;
+    vjwt_fetch_result_t res;
+    const char *jwks_url = src->url, *issuer = NULL;
+    long max_age = -1;
+    apr_interval_time_t interval = st->o.refresh;
+    apr_array_header_t *skipped = apr_array_make(tp, 2, sizeof(const char *));
+    snapshot_t *s;
+    int i;
+
+    if (src->kind == VJWT_KS_DISCOVERY) {
+        json_t *doc = NULL, *ji, *ju;
+        const char *jerr = NULL, *why;
+        if (get_doc(st, tp, src->url, &res, &max_age) != APR_SUCCESS) {
+            *err = res.error ? res.error : "fetch failed";
+            return NULL;
+        }
+        if (vjwt_json_parse(&doc, tp, res.body, res.len, 1, &jerr) != APR_SUCCESS) {
+            *err = apr_psprintf(tp, "the discovery document is not a JSON object: %s",
+                                jerr ? jerr : "parse error");
+            return NULL;
+        }
+        ji = json_object_get(doc, "issuer");
+        ju = json_object_get(doc, "jwks_uri");
+        if (!json_is_string(ji) || !*json_string_value(ji)) {
+            *err = "the discovery document has no 'issuer' string";
+            return NULL;
+        }
+        if (!json_is_string(ju) || !*json_string_value(ju)) {
+            *err = "the discovery document has no 'jwks_uri' string";
+            return NULL;
+        }
+        issuer = json_string_value(ji);
+        jwks_url = json_string_value(ju);
+        why = vjwt_fetch_check_url(tp, jwks_url, st->o.fetch.allow_http);
+        if (why) {
+            *err = apr_psprintf(tp, "jwks_uri '%s' %s", jwks_url, why);
+            return NULL;
+        }
+    }
+    if (get_doc(st, tp, jwks_url, &res, &max_age) != APR_SUCCESS) {
+        *err = res.error ? res.error : "fetch failed";
+        return NULL;
+    }
+    if (max_age >= 0) {
+        interval = apr_time_from_sec(max_age);
+        if (interval < st->o.refetch) {
+            interval = st->o.refetch;
+        }
+        if (interval > st->o.refresh) {
+            interval = st->o.refresh;
+        }
+    }
+    s = snapshot_build(src, issuer, res.body, res.len, now, now + interval, skipped, tp, err);
+    for (i = 0; i < skipped->nelts; i++) {
+        store_log(st, VJWT_LOG_WARN, VJWT_TAG(00202), tp, "%s: key skipped: %s", jwks_url,
+                  APR_ARRAY_IDX(skipped, i, const char *));
+    }
+    if (!s && *err) {
+        *err = apr_psprintf(tp, "%s: %s", jwks_url, *err);
+    }
+    return s;
+}
+
+static const char *kid_list(apr_pool_t *p, const snapshot_t *s)
+{
+    const char *out = "";
+    int i;
+    for (i = 0; i < s->keys->nelts && i < 16; i++) {
+        const vjwt_key_t *k = APR_ARRAY_IDX(s->keys, i, const vjwt_key_t *);
+        out = apr_pstrcat(p, out, i ? " " : "", k->kid ? k->kid : "-", NULL);
+    }
+    return out;
+}
+
+/* Bring the source up to date. Returns 1 when a different snapshot was installed. */
+static int source_update(vjwt_ks_source_t *src, apr_pool_t *tp, update_mode_e mode)
+{
+    vjwt_store_t *st = src->store;
+    apr_time_t now = now_of(st), have, claimed_at;
+    snapshot_t *s;
+    const char *err = NULL;
+    int changed = 0;
+
+    if (mode == UPDATE_REFRESH) {
+        if (apr_thread_mutex_trylock(src->fetch_mutex) != APR_SUCCESS) {
+            return 0;
+        }
+    }
+    else {
+        apr_thread_mutex_lock(src->fetch_mutex);
+    }
+
+    /* 1. Another process or host may have fetched already. */
+    have = current_fetched(src);
+    s = record_load(src, tp, have);
+    if (s) {
+        int fresh = s->refresh_at > now;
+        snapshot_install(src, s);
+        changed = 1;
+        have = s->fetched;
+        if (mode != UPDATE_REFRESH || fresh) {
+            goto done;
+        }
+    }
+    else if (mode == UPDATE_COLD && have) {
+        goto done; /* another thread of this process loaded keys while we waited */
+    }
+    else if (mode == UPDATE_REFRESH && have) {
+        apr_time_t due;
+        apr_thread_mutex_lock(src->mutex);
+        due = src->cur ? src->cur->refresh_at : 0;
+        apr_thread_mutex_unlock(src->mutex);
+        if (due > now) {
+            goto done;
+        }
+    }
+
+    /* 2. At most one fetch per refetch interval in the whole server. */
+    if (!attempt_claim(src, tp, now, &claimed_at)) {
+        if (mode == UPDATE_COLD && !have && shared(st)) {
+            /* Someone else is fetching right now: wait for their result, bounded. */
+            apr_time_t until = claimed_at + apr_time_from_msec(st->o.fetch.timeout_ms) * 2;
+            while (now_of(st) < until) {
+                apr_sleep(COLD_POLL);
+                s = record_load(src, tp, 0);
+                if (s) {
+                    snapshot_install(src, s);
+                    changed = 1;
+                    break;
+                }
+            }
+        }
+        goto done;
+    }
+
+    /* 3. Fetch; no lock that readers need is held. */
+    s = source_fetch(src, tp, now, &err);
+    if (!s) {
+        apr_time_t kept = current_fetched(src);
+        store_log(st, VJWT_LOG_WARN, VJWT_TAG(00201), tp,
+                  "fetching keys from %s failed: %s; %s; next attempt in %d s", src->url,
+                  err ? err : "unknown error",
+                  kept ? apr_psprintf(tp, "keeping the keys fetched %" APR_TIME_T_FMT " s ago",
+                                      apr_time_sec(now - kept))
+                       : "no keys yet (requests that need them get 503)",
+                  vjwt_store_retry_after(st));
+        goto done;
+    }
+    {
+        int rotated;
+        apr_thread_mutex_lock(src->mutex);
+        rotated = !src->cur || strcmp(src->cur->jwks_text, s->jwks_text) != 0;
+        apr_thread_mutex_unlock(src->mutex);
+        store_log(st, rotated ? VJWT_LOG_NOTICE : VJWT_LOG_INFO, VJWT_TAG(00200), tp,
+                  "keys of %s %s: %d key(s) [%s]%s%s; next refresh in %" APR_TIME_T_FMT " s",
+                  src->url, rotated ? "loaded" : "refreshed (unchanged)", s->keys->nelts,
+                  kid_list(tp, s), s->issuer ? ", issuer " : "", s->issuer ? s->issuer : "",
+                  apr_time_sec(s->refresh_at - now));
+    }
+    record_store(src, tp, s);
+    snapshot_install(src, s);
+    changed = 1;
+
+done:
+    apr_thread_mutex_unlock(src->fetch_mutex);
+    return changed;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* request path and background                                                          */
+
+void vjwt_store_collect(vjwt_store_t *st, apr_pool_t *rp, const apr_array_header_t *sources,
+                        const apr_array_header_t *static_keys, vjwt_keys_view_t *view)
+{
+    apr_time_t now = now_of(st);
+    int i;
+    view->keys = apr_array_make(rp, 8, sizeof(const vjwt_key_t *));
+    view->issuers = apr_array_make(rp, 2, sizeof(const char *));
+    view->unavailable = 0;
+    if (static_keys) {
+        apr_array_cat(view->keys, static_keys);
+    }
+    for (i = 0; sources && i < sources->nelts; i++) {
+        vjwt_ks_source_t *src = APR_ARRAY_IDX(sources, i, vjwt_ks_source_t *);
+        snapshot_t *s = snapshot_acquire(src, rp);
+        if (!snapshot_usable(st, s, now)) {
+            apr_pool_t *tp;
+            apr_pool_create(&tp, rp);
+            source_update(src, tp, UPDATE_COLD);
+            apr_pool_destroy(tp);
+            s = snapshot_acquire(src, rp);
+        }
+        if (!snapshot_usable(st, s, now)) {
+            view->unavailable++;
+            continue;
+        }
+        apr_array_cat(view->keys, s->keys);
+        if (s->issuer) {
+            APR_ARRAY_PUSH(view->issuers, const char *) = s->issuer;
+        }
+    }
+}
+
+static int has_kid(const snapshot_t *s, const char *kid)
+{
+    int i;
+    for (i = 0; i < s->keys->nelts; i++) {
+        const vjwt_key_t *k = APR_ARRAY_IDX(s->keys, i, const vjwt_key_t *);
+        if (k->kid && strcmp(k->kid, kid) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int vjwt_store_refetch_for_kid(vjwt_store_t *st, apr_pool_t *rp, const apr_array_header_t *sources,
+                               const char *kid)
+{
+    int i, changed = 0;
+    for (i = 0; sources && i < sources->nelts; i++) {
+        vjwt_ks_source_t *src = APR_ARRAY_IDX(sources, i, vjwt_ks_source_t *);
+        snapshot_t *s;
+        int known_unknown = 0, updated;
+        apr_pool_t *tp;
+
+        apr_thread_mutex_lock(src->mutex);
+        if (src->cur && apr_hash_get(src->cur->unknown_kids, kid, APR_HASH_KEY_STRING)) {
+            known_unknown = 1;
+        }
+        apr_thread_mutex_unlock(src->mutex);
+        if (known_unknown) {
+            continue;
+        }
+        apr_pool_create(&tp, rp);
+        updated = source_update(src, tp, UPDATE_KID);
+        apr_pool_destroy(tp);
+        changed |= updated;
+        if (!updated) {
+            continue; /* refetch floor: not remembered, a later request may fetch */
+        }
+        /* Fetched (or read from the shared cache) after the kid was seen: if it is still
+         * unknown, remember that until the next fetch. */
+        s = snapshot_acquire(src, rp);
+        if (s && !has_kid(s, kid)) {
+            apr_thread_mutex_lock(src->mutex);
+            if (apr_hash_count(s->unknown_kids) < MAX_UNKNOWN_KIDS) {
+                const char *copy = apr_pstrdup(s->pool, kid);
+                apr_hash_set(s->unknown_kids, copy, APR_HASH_KEY_STRING, copy);
+            }
+            apr_thread_mutex_unlock(src->mutex);
+        }
+    }
+    return changed;
+}
+
+void vjwt_store_tick(vjwt_store_t *st, apr_pool_t *p)
+{
+    apr_time_t now = now_of(st);
+    int i;
+    for (i = 0; i < st->sources->nelts; i++) {
+        vjwt_ks_source_t *src = APR_ARRAY_IDX(st->sources, i, vjwt_ks_source_t *);
+        apr_time_t due;
+        apr_thread_mutex_lock(src->mutex);
+        due = src->cur ? src->cur->refresh_at : 0;
+        apr_thread_mutex_unlock(src->mutex);
+        if (due <= now) {
+            apr_pool_t *tp;
+            apr_pool_create(&tp, p);
+            source_update(src, tp, UPDATE_REFRESH);
+            apr_pool_destroy(tp);
+        }
+    }
+}
