@@ -91,6 +91,22 @@ static vjwt_policy_t *cmd_pol(void *dcfg)
     return dc->pol;
 }
 
+/* The scope's list for a directive: a list the scope's ValidateJWTPolicy set is replaced by
+ * the first directive after it; otherwise directives add to the list. */
+static apr_array_header_t *scope_list(cmd_parms *cmd, void *dcfg, unsigned bit,
+                                      apr_array_header_t **field, int elt_size)
+{
+    vjwt_dir_conf_t *dc = dcfg;
+    if (dc->from_policy & bit) {
+        dc->from_policy &= ~bit;
+        *field = NULL;
+    }
+    if (!*field) {
+        *field = apr_array_make(cmd->pool, 2, elt_size);
+    }
+    return *field;
+}
+
 static const char *cmd_err(cmd_parms *cmd, const char *what, const char *value)
 {
     return apr_psprintf(cmd->pool, "%s: %s '%s'", cmd->cmd->name, what, value);
@@ -146,7 +162,10 @@ static const char *set_source(cmd_parms *cmd, void *dcfg, vjwt_source_e src, con
     if (!*arg) {
         return cmd_err(cmd, "needs a non-empty value, got", arg);
     }
-    if (pol->source != VJWT_SRC_UNSET) {
+    if (dc->from_policy & VJWT_FROM_POLICY_SOURCE) {
+        dc->from_policy &= ~VJWT_FROM_POLICY_SOURCE; /* a directive overrides the policy file */
+    }
+    else if (pol->source != VJWT_SRC_UNSET) {
         return apr_psprintf(cmd->pool,
                             "%s: this scope already takes the token from %s; use only one of "
                             "ValidateJWTHeaderName, ValidateJWTQueryParameterName and "
@@ -350,26 +369,24 @@ static const char *cmd_pass_claims(cmd_parms *cmd, void *dcfg, const char *arg)
     return NULL;
 }
 
-static const char *push_string(cmd_parms *cmd, apr_array_header_t **list, const char *arg)
+static const char *push_string(cmd_parms *cmd, void *dcfg, unsigned bit, apr_array_header_t **list,
+                               const char *arg)
 {
     if (!*arg) {
         return cmd_err(cmd, "values must not be empty:", arg);
     }
-    if (!*list) {
-        *list = apr_array_make(cmd->pool, 2, sizeof(const char *));
-    }
-    APR_ARRAY_PUSH(*list, const char *) = arg;
+    APR_ARRAY_PUSH(scope_list(cmd, dcfg, bit, list, sizeof(const char *)), const char *) = arg;
     return NULL;
 }
 
 static const char *cmd_audience(cmd_parms *cmd, void *dcfg, const char *arg)
 {
-    return push_string(cmd, &cmd_pol(dcfg)->audiences, arg);
+    return push_string(cmd, dcfg, VJWT_FROM_POLICY_AUDIENCES, &cmd_pol(dcfg)->audiences, arg);
 }
 
 static const char *cmd_issuer(cmd_parms *cmd, void *dcfg, const char *arg)
 {
-    return push_string(cmd, &cmd_pol(dcfg)->issuers, arg);
+    return push_string(cmd, dcfg, VJWT_FROM_POLICY_ISSUERS, &cmd_pol(dcfg)->issuers, arg);
 }
 
 static const char *cmd_algorithms(cmd_parms *cmd, void *dcfg, const char *arg)
@@ -434,10 +451,9 @@ static const char *cmd_required_claim(cmd_parms *cmd, void *dcfg, const char *ar
     for (; i < words->nelts; i++) {
         APR_ARRAY_PUSH(c->values, const char *) = APR_ARRAY_IDX(words, i, const char *);
     }
-    if (!pol->claims) {
-        pol->claims = apr_array_make(cmd->pool, 2, sizeof(vjwt_claim_req_t *));
-    }
-    APR_ARRAY_PUSH(pol->claims, vjwt_claim_req_t *) = c;
+    APR_ARRAY_PUSH(
+        scope_list(cmd, dcfg, VJWT_FROM_POLICY_CLAIMS, &pol->claims, sizeof(vjwt_claim_req_t *)),
+        vjwt_claim_req_t *) = c;
     return NULL;
 }
 
@@ -521,9 +537,7 @@ static const char *cmd_signing_key(cmd_parms *cmd, void *dcfg, const char *args)
                             "%s: a key is either n=... e=... or one other value, got '%s'",
                             cmd->cmd->name, args);
     }
-    if (!pol->keys) {
-        pol->keys = apr_array_make(cmd->pool, 2, sizeof(const vjwt_key_t *));
-    }
+    scope_list(cmd, dcfg, VJWT_FROM_POLICY_KEYS, &pol->keys, sizeof(const vjwt_key_t *));
     before = (apr_size_t)pol->keys->nelts;
 
     if (n || e) {
@@ -624,16 +638,142 @@ static const char *cmd_signing_key(cmd_parms *cmd, void *dcfg, const char *args)
 
 static const char *cmd_openid_config(cmd_parms *cmd, void *dcfg, const char *arg)
 {
-    return vjwt_mod_add_source(cmd, cmd_pol(dcfg), VJWT_KS_DISCOVERY, arg);
+    vjwt_policy_t *pol = cmd_pol(dcfg);
+    scope_list(cmd, dcfg, VJWT_FROM_POLICY_SOURCES, &pol->sources, sizeof(void *));
+    return vjwt_mod_add_source(cmd, pol, VJWT_KS_DISCOVERY, arg);
 }
 
 /* A URL is fetched like a discovery document's jwks_uri; anything else is a file read now. */
 static const char *cmd_jwks_uri(cmd_parms *cmd, void *dcfg, const char *arg)
 {
     if (ap_strstr_c(arg, "://")) {
-        return vjwt_mod_add_source(cmd, cmd_pol(dcfg), VJWT_KS_JWKS_URL, arg);
+        vjwt_policy_t *pol = cmd_pol(dcfg);
+        scope_list(cmd, dcfg, VJWT_FROM_POLICY_SOURCES, &pol->sources, sizeof(void *));
+        return vjwt_mod_add_source(cmd, pol, VJWT_KS_JWKS_URL, arg);
     }
     return cmd_signing_key(cmd, dcfg, apr_pstrcat(cmd->pool, "\"file:", arg, "\"", NULL));
+}
+
+#define NAMED_VALUES_KEY "validate_jwt:named-values"
+
+static apr_hash_t *named_values(apr_pool_t *pconf)
+{
+    void *data = NULL;
+    apr_pool_userdata_get(&data, NAMED_VALUES_KEY, pconf);
+    if (!data) {
+        data = apr_hash_make(pconf);
+        apr_pool_userdata_set(data, NAMED_VALUES_KEY, apr_pool_cleanup_null, pconf);
+    }
+    return data;
+}
+
+static const char *named_value(void *baton, const char *name)
+{
+    return apr_hash_get((apr_hash_t *)baton, name, APR_HASH_KEY_STRING);
+}
+
+/* ValidateJWTNamedValue NAME VALUE: what {{NAME}} stands for in policy files (APIM named
+ * values). Defined before the ValidateJWTPolicy lines that use it. */
+static const char *cmd_named_value(cmd_parms *cmd, void *dcfg, const char *name, const char *value)
+{
+    apr_hash_t *nv = named_values(cmd->pool);
+    const char *c;
+    if (!*name) {
+        return cmd_err(cmd, "needs a name, got", name);
+    }
+    for (c = name; *c; c++) {
+        if (!apr_isalnum(*c) && *c != '-' && *c != '.' && *c != '_') {
+            return cmd_err(cmd, "names use letters, digits, '-', '.' and '_', got", name);
+        }
+    }
+    if (apr_hash_get(nv, name, APR_HASH_KEY_STRING)) {
+        return cmd_err(cmd, "defines this name twice:", name);
+    }
+    apr_hash_set(nv, name, APR_HASH_KEY_STRING, value);
+    return NULL;
+}
+
+/* An empty list, so that a policy's absent element replaces what an outer scope had. */
+static apr_array_header_t *or_empty(apr_pool_t *p, apr_array_header_t *a, int elt_size)
+{
+    return a ? a : apr_array_make(p, 1, elt_size);
+}
+
+/* ValidateJWTPolicy FILE [id=ID]: an APIM <validate-jwt> fills every APIM field of this
+ * scope (absent ones get their defaults), so it replaces an outer policy as a whole;
+ * directives after it in this scope or in inner scopes override single fields. */
+static const char *cmd_policy(cmd_parms *cmd, void *dcfg, const char *file, const char *sel)
+{
+    vjwt_dir_conf_t *dc = dcfg;
+    vjwt_policy_t *pol = cmd_pol(dcfg), *x;
+    vjwt_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config, &validate_jwt_module);
+    vjwt_xml_result_t res;
+    const char *path = ap_server_root_relative(cmd->pool, file), *err = NULL, *id = NULL;
+    int i;
+
+    if (dc->policy) {
+        return apr_psprintf(cmd->pool,
+                            "%s: this scope already has the policy %s; use one "
+                            "policy per scope (inner scopes may have their own)",
+                            cmd->cmd->name, dc->policy);
+    }
+    if (sel) {
+        if (strncmp(sel, "id=", 3) != 0 || !sel[3]) {
+            return cmd_err(cmd, "the second argument must be id=ID, got", sel);
+        }
+        id = sel + 3;
+    }
+    if (!path) {
+        return cmd_err(cmd, "invalid path", file);
+    }
+    if (vjwt_policy_xml_read(&res, cmd->pool, path, id, named_value, named_values(cmd->pool),
+                             &err) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
+    }
+    for (i = 0; i < res.warnings->nelts; i++) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server, VJWT_LOGNO(00015) "%s at %s:%d: %s",
+                     cmd->cmd->name, cmd->directive->filename, cmd->directive->line_num,
+                     APR_ARRAY_IDX(res.warnings, i, const char *));
+    }
+    x = res.pol;
+    pol->source = x->source;
+    pol->source_name = x->source_name;
+    dc->token_expr = NULL;
+    pol->require_scheme = x->require_scheme ? x->require_scheme : "";
+    pol->status = x->status;
+    pol->error_message = x->error_message ? x->error_message : "";
+    pol->require_exp = x->require_exp;
+    pol->require_signed = x->require_signed;
+    pol->clock_skew = x->clock_skew;
+    pol->output_var = x->output_var ? x->output_var : "";
+    pol->id = x->id ? x->id : "";
+    pol->keys = or_empty(cmd->pool, x->keys, sizeof(const vjwt_key_t *));
+    pol->audiences = or_empty(cmd->pool, x->audiences, sizeof(const char *));
+    pol->issuers = or_empty(cmd->pool, x->issuers, sizeof(const char *));
+    pol->claims = or_empty(cmd->pool, x->claims, sizeof(vjwt_claim_req_t *));
+    pol->sources = apr_array_make(cmd->pool, 1, sizeof(void *));
+    for (i = 0; i < res.certrefs->nelts; i++) {
+        vjwt_xml_certref_t *xr = &APR_ARRAY_IDX(res.certrefs, i, vjwt_xml_certref_t);
+        cert_ref_t *ref = apr_array_push(sc->cert_refs);
+        ref->cert_id = xr->cert_id;
+        ref->kid = xr->kid;
+        ref->keys = pol->keys;
+        ref->index = xr->index;
+        ref->file = path;
+        ref->line = xr->line;
+    }
+    for (i = 0; i < res.openid->nelts; i++) {
+        vjwt_xml_openid_t *o = &APR_ARRAY_IDX(res.openid, i, vjwt_xml_openid_t);
+        err = vjwt_mod_add_source_at(cmd, pol, VJWT_KS_DISCOVERY, o->url, path, o->line);
+        if (err) {
+            return apr_psprintf(cmd->pool, "%s: %s:%d: validate-jwt/openid-config: %s",
+                                cmd->cmd->name, path, o->line, err);
+        }
+    }
+    dc->from_policy = VJWT_FROM_POLICY_SOURCE | VJWT_FROM_POLICY_KEYS | VJWT_FROM_POLICY_AUDIENCES |
+                      VJWT_FROM_POLICY_ISSUERS | VJWT_FROM_POLICY_CLAIMS | VJWT_FROM_POLICY_SOURCES;
+    dc->policy = path;
+    return NULL;
 }
 
 static const char *cmd_certificate(cmd_parms *cmd, void *dcfg, const char *id, const char *file)
@@ -688,7 +828,7 @@ static int vjwt_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
             if (!k) {
                 ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
                              VJWT_LOGNO(00006) "Syntax error on line %d of %s: "
-                                               "ValidateJWTIssuerSigningKey: certificate-id=%s "
+                                               "certificate-id=%s "
                                                "names no certificate; add "
                                                "'ValidateJWTCertificate %s /path/to/cert.pem' to "
                                                "the server configuration",
@@ -755,7 +895,7 @@ static int fail_request(request_rec *r, const vjwt_policy_t *pol, const vjwt_ver
     apr_table_setn(r->subprocess_env, "VALIDATE_JWT_ERROR_SOURCE", "validate-jwt");
     apr_table_setn(r->subprocess_env, "VALIDATE_JWT_ERROR_REASON", reason);
     apr_table_set(r->subprocess_env, "VALIDATE_JWT_ERROR_MESSAGE", detail);
-    if (pol->id) {
+    if (pol->id && *pol->id) {
         apr_table_setn(r->subprocess_env, "VALIDATE_JWT_ERROR_POLICY_ID", pol->id);
     }
 
@@ -850,7 +990,7 @@ static void export_claims(request_rec *r, const vjwt_policy_t *pol, const vjwt_t
                            apr_pstrcat(r->pool, VJWT_CLAIM_HEADER_PREFIX, name, NULL), text);
         }
     }
-    if (pol->output_var) {
+    if (pol->output_var && *pol->output_var) {
         static const struct {
             const char *suffix, *claim;
             int in_header;
@@ -909,7 +1049,8 @@ static const char *extract_token(request_rec *r, const vjwt_dir_conf_t *dc)
         return vjwt_token_from_query(r->pool, r->args, name);
     case VJWT_SRC_VALUE:
         if (!dc->token_expr) {
-            return NULL;
+            /* token-value of a policy file: a literal token (spec 2.2 step 4) */
+            return vjwt_token_from_header(r->pool, name);
         }
         val = ap_expr_str_exec(r, dc->token_expr, &err);
         if (err) {
@@ -1070,6 +1211,10 @@ static const command_rec vjwt_cmds[] = {
                   "On|Off: audiences differing by one trailing / are equal (default On)"),
     AP_INIT_TAKE1("ValidateJWTMaxTokenLength", cmd_max_token_len, NULL, DIR_AUTH,
                   "Longest accepted token in bytes (default 16384)"),
+    AP_INIT_TAKE12("ValidateJWTPolicy", cmd_policy, NULL, DIR_CONF,
+                   "FILE [id=ID]: an Azure API Management <validate-jwt> policy"),
+    AP_INIT_TAKE2("ValidateJWTNamedValue", cmd_named_value, NULL, RSRC_CONF,
+                  "NAME VALUE: what {{NAME}} stands for in policy files"),
     AP_INIT_TAKE1("ValidateJWTOpenIDConfig", cmd_openid_config, NULL, DIR_CONF,
                   "URL of an OpenID discovery document whose jwks_uri keys verify tokens"),
     AP_INIT_TAKE1("ValidateJWTJWKSURI", cmd_jwks_uri, NULL, DIR_CONF,

@@ -33,9 +33,20 @@ typedef struct {
 } vjwt_srv_conf_t;
 
 /* Per-dir config. */
+/* Fields a ValidateJWTPolicy set in this scope: the first directive after it that sets one
+ * of them replaces the policy's value (a list starts anew) instead of adding to it. */
+#define VJWT_FROM_POLICY_SOURCE    0x01
+#define VJWT_FROM_POLICY_KEYS      0x02
+#define VJWT_FROM_POLICY_AUDIENCES 0x04
+#define VJWT_FROM_POLICY_ISSUERS   0x08
+#define VJWT_FROM_POLICY_CLAIMS    0x10
+#define VJWT_FROM_POLICY_SOURCES   0x20
+
 typedef struct {
     vjwt_policy_t *pol;
-    void *token_expr; /* ap_expr_info_t * of ValidateJWTTokenValue; follows pol->source */
+    void *token_expr;     /* ap_expr_info_t * of ValidateJWTTokenValue; follows pol->source */
+    unsigned from_policy; /* VJWT_FROM_POLICY_* */
+    const char *policy;   /* the ValidateJWTPolicy file of this scope */
 } vjwt_dir_conf_t;
 
 void vjwt_mod_srv_conf_init(vjwt_srv_conf_t *sc);
@@ -44,6 +55,10 @@ void vjwt_mod_srv_conf_init(vjwt_srv_conf_t *sc);
  * ValidateJWTFetchAllowHTTP in check_config) and adds it to the scope's policy. */
 const char *vjwt_mod_add_source(cmd_parms *cmd, vjwt_policy_t *pol, vjwt_ks_kind_e kind,
                                 const char *url);
+
+/* The same for an <openid-config> of a policy file (file and line for messages). */
+const char *vjwt_mod_add_source_at(cmd_parms *cmd, vjwt_policy_t *pol, vjwt_ks_kind_e kind,
+                                   const char *url, const char *file, int line);
 
 /* Server-wide directive handlers. */
 const char *vjwt_mod_cmd_cache(cmd_parms *cmd, void *dcfg, const char *arg);

@@ -91,6 +91,13 @@ static vjwt_srv_conf_t *main_conf(server_rec *s)
 const char *vjwt_mod_add_source(cmd_parms *cmd, vjwt_policy_t *pol, vjwt_ks_kind_e kind,
                                 const char *url)
 {
+    return vjwt_mod_add_source_at(cmd, pol, kind, url, cmd->directive->filename,
+                                  cmd->directive->line_num);
+}
+
+const char *vjwt_mod_add_source_at(cmd_parms *cmd, vjwt_policy_t *pol, vjwt_ks_kind_e kind,
+                                   const char *url, const char *file, int line)
+{
     registry_t *reg = registry(cmd->pool);
     source_decl_t *d;
     /* Scheme and syntax now; plain http to non-loopback hosts once ValidateJWTFetchAllowHTTP
@@ -102,8 +109,8 @@ const char *vjwt_mod_add_source(cmd_parms *cmd, vjwt_policy_t *pol, vjwt_ks_kind
     d = apr_array_push(reg->decls);
     d->src = vjwt_ks_source_make(cmd->pool, reg->sources, kind, url);
     d->directive = cmd->cmd->name;
-    d->file = cmd->directive->filename;
-    d->line = cmd->directive->line_num;
+    d->file = file;
+    d->line = line;
     if (!pol->sources) {
         pol->sources = apr_array_make(cmd->pool, 2, sizeof(vjwt_ks_source_t *));
     }

@@ -16,5 +16,6 @@
 #include "vjwt_validate.h"
 #include "vjwt_fetch.h"
 #include "vjwt_keystore.h"
+#include "vjwt_policy_xml.h"
 
 #endif
