@@ -290,8 +290,18 @@ static snapshot_t *record_load(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t
     json_t *j = NULL, *jw, *ji, *jf, *jr;
     const char *err = NULL;
     snapshot_t *s;
-    if (!shared(st) ||
-        st->o.cache.get(st->o.cache.baton, tp, src->record_key, &val, &len) != APR_SUCCESS) {
+    apr_status_t rv;
+    if (!shared(st)) {
+        return NULL;
+    }
+    if (st->o.cache.lock) {
+        st->o.cache.lock(st->o.cache.baton);
+    }
+    rv = st->o.cache.get(st->o.cache.baton, tp, src->record_key, &val, &len);
+    if (st->o.cache.unlock) {
+        st->o.cache.unlock(st->o.cache.baton);
+    }
+    if (rv != APR_SUCCESS) {
         return NULL;
     }
     if (vjwt_json_parse(&j, tp, val, len, 1, &err) != APR_SUCCESS) {
@@ -540,8 +550,11 @@ static int source_update(vjwt_ks_source_t *src, apr_pool_t *tp, update_mode_e mo
             /* Someone else is fetching right now: wait for their result, bounded. */
             apr_time_t until = claimed_at + apr_time_from_msec(st->o.fetch.timeout_ms) * 2;
             while (now_of(st) < until) {
+                apr_pool_t *pp;
                 apr_sleep(COLD_POLL);
-                s = record_load(src, tp, 0);
+                apr_pool_create(&pp, tp);
+                s = record_load(src, pp, 0);
+                apr_pool_destroy(pp);
                 if (s) {
                     snapshot_install(src, s);
                     changed = 1;
