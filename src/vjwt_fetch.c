@@ -147,6 +147,9 @@ static apr_status_t fetch_once(apr_pool_t *p, CURL *c, const char *url, const vj
     }
     curl_easy_reset(c);
     sink->len = 0;
+    if (sink->buf) {
+        sink->buf[0] = 0;
+    }
     sink->too_big = 0;
     sink->max_age = -1;
     curl_easy_setopt(c, CURLOPT_URL, url);

@@ -123,6 +123,23 @@ const char *vjwt_ks_source_url(const vjwt_ks_source_t *src)
     return src->url;
 }
 
+static void snapshot_destroy(snapshot_t *s);
+
+/* The store's pool goes: the current snapshots go with it (readers are gone by then). */
+static apr_status_t store_cleanup(void *data)
+{
+    vjwt_store_t *st = data;
+    int i;
+    for (i = 0; i < st->sources->nelts; i++) {
+        vjwt_ks_source_t *src = APR_ARRAY_IDX(st->sources, i, vjwt_ks_source_t *);
+        if (src->cur && src->cur->refs == 0) {
+            snapshot_destroy(src->cur);
+        }
+        src->cur = NULL;
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t vjwt_store_make(vjwt_store_t **out, apr_pool_t *p, const vjwt_store_opts_t *o,
                              apr_array_header_t *registry)
 {
@@ -145,6 +162,7 @@ apr_status_t vjwt_store_make(vjwt_store_t **out, apr_pool_t *p, const vjwt_store
             return rv;
         }
     }
+    apr_pool_cleanup_register(p, st, store_cleanup, apr_pool_cleanup_null);
     *out = st;
     return APR_SUCCESS;
 }
@@ -179,6 +197,7 @@ static snapshot_t *snapshot_build(const vjwt_ks_source_t *src, const char *issue
     s = apr_pcalloc(sp, sizeof(*s));
     s->pool = sp;
     if (vjwt_jwks_parse(&keys, sp, jwks, len, skipped, err) != APR_SUCCESS) {
+        *err = apr_pstrdup(tp, *err ? *err : "invalid key set"); /* sp goes now */
         apr_pool_destroy(sp);
         return NULL;
     }
@@ -370,11 +389,12 @@ static void record_store(vjwt_ks_source_t *src, apr_pool_t *tp, const snapshot_t
 /* The attempt marker: at most one fetch per source per refetch interval, server-wide.
  * Returns 1 when this caller may fetch now (and has set the marker). */
 static int attempt_claim(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t now,
-                         apr_time_t *claimed_at)
+                         apr_time_t *claimed_at, int *failed)
 {
     vjwt_store_t *st = src->store;
     int ok;
     *claimed_at = 0;
+    *failed = 0;
     if (!shared(st)) {
         ok = !src->local_attempt || now - src->local_attempt >= st->o.refetch;
         if (ok) {
@@ -394,6 +414,7 @@ static int attempt_claim(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t now,
         if (st->o.cache.get(st->o.cache.baton, tp, src->attempt_key, &val, &len) == APR_SUCCESS &&
             val && now - (apr_time_t)apr_atoi64(val) < st->o.refetch) {
             *claimed_at = (apr_time_t)apr_atoi64(val);
+            *failed = strstr(val, " failed") != NULL;
             ok = 0;
         }
         else {
@@ -407,6 +428,41 @@ static int attempt_claim(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t now,
         st->o.cache.unlock(st->o.cache.baton);
     }
     return ok;
+}
+
+/* The claimed attempt failed: processes waiting for its result stop waiting. */
+static void attempt_failed(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t claimed)
+{
+    vjwt_store_t *st = src->store;
+    const char *mark = apr_psprintf(tp, "%" APR_TIME_T_FMT " failed", claimed);
+    if (!shared(st)) {
+        return;
+    }
+    if (st->o.cache.lock) {
+        st->o.cache.lock(st->o.cache.baton);
+    }
+    st->o.cache.set(st->o.cache.baton, tp, src->attempt_key, mark, strlen(mark),
+                    claimed + st->o.refetch);
+    if (st->o.cache.unlock) {
+        st->o.cache.unlock(st->o.cache.baton);
+    }
+}
+
+/* Whether the attempt being waited for has failed. */
+static int attempt_has_failed(vjwt_ks_source_t *src, apr_pool_t *tp)
+{
+    vjwt_store_t *st = src->store;
+    char *val = NULL;
+    apr_size_t len = 0;
+    apr_status_t rv;
+    if (st->o.cache.lock) {
+        st->o.cache.lock(st->o.cache.baton);
+    }
+    rv = st->o.cache.get(st->o.cache.baton, tp, src->attempt_key, &val, &len);
+    if (st->o.cache.unlock) {
+        st->o.cache.unlock(st->o.cache.baton);
+    }
+    return rv == APR_SUCCESS && val && strstr(val, " failed") != NULL;
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -470,14 +526,15 @@ static snapshot_t *source_fetch(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_
         *err = res.error ? res.error : "fetch failed";
         return NULL;
     }
-    if (max_age >= 0) {
+    if (max_age >= 0 && apr_time_from_sec(max_age) < interval) {
         interval = apr_time_from_sec(max_age);
-        if (interval < st->o.refetch) {
-            interval = st->o.refetch;
-        }
-        if (interval > st->o.refresh) {
-            interval = st->o.refresh;
-        }
+    }
+    /* Refresh well before the keys would go stale while the provider is up. */
+    if (st->o.max_stale > 0 && interval > st->o.max_stale / 2) {
+        interval = st->o.max_stale / 2;
+    }
+    if (interval < st->o.refetch) {
+        interval = st->o.refetch;
     }
     s = snapshot_build(src, issuer, res.body, res.len, now, now + interval, skipped, tp, err);
     for (i = 0; i < skipped->nelts; i++) {
@@ -508,7 +565,7 @@ static int source_update(vjwt_ks_source_t *src, apr_pool_t *tp, update_mode_e mo
     apr_time_t now = now_of(st), have, claimed_at;
     snapshot_t *s;
     const char *err = NULL;
-    int changed = 0;
+    int changed = 0, failed = 0;
 
     if (mode == UPDATE_REFRESH) {
         if (apr_thread_mutex_trylock(src->fetch_mutex) != APR_SUCCESS) {
@@ -545,8 +602,8 @@ static int source_update(vjwt_ks_source_t *src, apr_pool_t *tp, update_mode_e mo
     }
 
     /* 2. At most one fetch per refetch interval in the whole server. */
-    if (!attempt_claim(src, tp, now, &claimed_at)) {
-        if (mode == UPDATE_COLD && !have && shared(st)) {
+    if (!attempt_claim(src, tp, now, &claimed_at, &failed)) {
+        if (mode == UPDATE_COLD && !have && shared(st) && !failed) {
             /* Someone else is fetching right now: wait for their result, bounded. */
             apr_time_t until = claimed_at + apr_time_from_msec(st->o.fetch.timeout_ms) * 2;
             while (now_of(st) < until) {
@@ -554,7 +611,11 @@ static int source_update(vjwt_ks_source_t *src, apr_pool_t *tp, update_mode_e mo
                 apr_sleep(COLD_POLL);
                 apr_pool_create(&pp, tp);
                 s = record_load(src, pp, 0);
+                failed = !s && attempt_has_failed(src, pp);
                 apr_pool_destroy(pp);
+                if (failed) {
+                    break;
+                }
                 if (s) {
                     snapshot_install(src, s);
                     changed = 1;
@@ -568,6 +629,7 @@ static int source_update(vjwt_ks_source_t *src, apr_pool_t *tp, update_mode_e mo
     /* 3. Fetch; no lock that readers need is held. */
     s = source_fetch(src, tp, now, &err);
     if (!s) {
+        attempt_failed(src, tp, now);
         apr_time_t kept = current_fetched(src);
         store_log(st, VJWT_LOG_WARN, VJWT_TAG(00201), tp,
                   "fetching keys from %s failed: %s; %s; next attempt in %d s", src->url,
