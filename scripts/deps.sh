@@ -9,7 +9,13 @@ PKGS=(
   libssl-dev libjansson-dev libxml2-dev libcurl4-openssl-dev libcmocka-dev
   python3 python3-pytest python3-jwcrypto python3-cryptography python3-requests
   curl ca-certificates
+  redis-server memcached
 )
+# node + npm run the real OpenID Provider of the key-fetching tests (tests/idp); a node that
+# is already on PATH (e.g. from nodesource) is used as is.
+if ! command -v node >/dev/null 2>&1; then
+  PKGS+=(nodejs npm)
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -84,3 +84,55 @@ def _errlog_guard(request, expect_log):
         msg.append("C135: token material in the error log: %r" % leaks[:5])
     if msg:
         pytest.fail("\n".join(msg), pytrace=False)
+
+
+# --- keys from OpenID discovery and JWKS URLs (tests 2xx) -----------------------------
+@pytest.fixture(scope="session")
+def fakeidp():
+    """Factory of FakeIdP servers (loopback, in-process threads); all closed at the end."""
+    from vjwt_fakeidp import FakeIdP
+    made = []
+
+    def make(port=0):
+        f = FakeIdP(port)
+        made.append(f)
+        return f
+    yield make
+    for f in made:
+        f.close()
+
+
+def _oidc_provider(tmp_path_factory, prefix):
+    import vjwt_idp
+    ok, why = vjwt_idp.idp_available()
+    if not ok:
+        pytest.fail("real OpenID Provider unavailable: %s" % why, pytrace=False)
+    p = vjwt_idp.OidcProvider(str(tmp_path_factory.mktemp("idp-" + prefix)), prefix=prefix)
+    return p.start()
+
+
+@pytest.fixture(scope="session")
+def real_idp(tmp_path_factory):
+    """node oidc-provider (tests/idp/idp.mjs) on a free loopback port, keys k1-*."""
+    p = _oidc_provider(tmp_path_factory, "k1")
+    yield p
+    p.stop()
+
+
+@pytest.fixture(scope="session")
+def real_idp2(tmp_path_factory):
+    """A second, independent real OpenID Provider (keys i2-*)."""
+    p = _oidc_provider(tmp_path_factory, "i2")
+    yield p
+    p.stop()
+
+
+@pytest.fixture(scope="session")
+def httpd2():
+    """A second HttpdFactory (own ServerRoot) for tests that need two httpd at once.
+    The error-log guard does not look at its servers: tests check their logs."""
+    if not os.path.exists(vjwt_env.MODULE):
+        pytest.fail("module not built: %s (set VJWT_MODULE)" % vjwt_env.MODULE, pytrace=False)
+    f = vjwt_env.HttpdFactory()
+    yield f
+    f.cleanup()

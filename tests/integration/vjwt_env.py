@@ -550,3 +550,52 @@ def locations(spec, prefix="/p/"):
     """{name: [directive, ...]} -> <Location /p/name> blocks (AuthType JWT, valid-user)."""
     check_location_names(list(spec))
     return "\n".join(location(n, *d, prefix=prefix) for n, d in spec.items())
+
+
+# --- keys from OpenID discovery and JWKS URLs (tests 2xx) -----------------------------
+# docs/log-messages.md: VJWT00201 (warn) a fetch failed, once per attempt; VJWT00202 (warn)
+# a JWK of a fetched set was skipped.
+FETCH_FAIL_RE = r"VJWT00201"
+JWK_SKIP_RE = r"VJWT00202"
+UNAVAILABLE_MESSAGE = "Signing keys unavailable."
+
+
+def load_modules(*names):
+    """LoadModule lines for stock modules (e.g. "socache_shmcb", "socache_redis")."""
+    return "\n".join("<IfModule !%s_module>\n    LoadModule %s_module %s/mod_%s.so\n</IfModule>"
+                     % (m, m, MODDIR, m) for m in names)
+
+
+def assert_unavailable(resp, retry_after):
+    """C74: 503 + Retry-After, reason KeysUnavailable, the 6.3 body, backend not reached."""
+    assert resp.status == 503, "expected 503 KeysUnavailable, got %s" % _why(resp)
+    assert resp.vjwt_reason == "KeysUnavailable", _why(resp)
+    assert resp.header("X-VJWT-Source") == "validate-jwt", _why(resp)
+    assert resp.header("Retry-After") == str(retry_after), \
+        "Retry-After %r, expected %r" % (resp.header("Retry-After"), str(retry_after))
+    if resp.method != "HEAD":
+        assert resp.body == expected_body(503, UNAVAILABLE_MESSAGE), resp.body
+    ctype = (resp.header("Content-Type") or "").split(";")[0].strip().lower()
+    assert ctype == "application/json", "Content-Type %r" % resp.header("Content-Type")
+    assert resp.headers_all("WWW-Authenticate") == [], \
+        "WWW-Authenticate on 503: %r" % resp.headers_all("WWW-Authenticate")
+    assert not resp.reached_backend, "backend was reached on 503"
+    lines = resp.reason_lines()
+    assert len(lines) == 1 and "reason=KeysUnavailable" in lines[0], \
+        "expected one VJWTnnnnn reason=KeysUnavailable log line, got %r" % resp.errlog
+    return resp
+
+
+def wait_errlog(srv, pattern, pos=0, timeout=5.0):
+    """Poll srv's error log (from byte pos) for a line matching pattern; the lines or []."""
+    deadline = time.time() + timeout
+    while True:
+        lines = [l for l in srv.errlog_since(pos) if re.search(pattern, l)]
+        if lines or time.time() > deadline:
+            return lines
+        time.sleep(0.05)
+
+
+def crash_lines(srv):
+    """Crash reports (segfault, 'exit signal', ...) anywhere in srv's error log."""
+    return [l for l in srv.read_errlog().splitlines() if CRASH_RE.search(l)]
