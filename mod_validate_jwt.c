@@ -42,6 +42,7 @@ typedef struct {
     int index;
     const char *file;
     int line;
+    const char *what; /* the directive, for the message */
 } cert_ref_t;
 
 /* ------------------------------------------------------------------------------------ */
@@ -572,6 +573,7 @@ static const char *cmd_signing_key(cmd_parms *cmd, void *dcfg, const char *args)
         ref->index = pol->keys->nelts;
         ref->file = cmd->directive->filename;
         ref->line = cmd->directive->line_num;
+        ref->what = cmd->cmd->name;
         /* placeholder, replaced in check_config */
         APR_ARRAY_PUSH(pol->keys, const vjwt_key_t *) = NULL;
     }
@@ -761,6 +763,7 @@ static const char *cmd_policy(cmd_parms *cmd, void *dcfg, const char *file, cons
         ref->index = xr->index;
         ref->file = path;
         ref->line = xr->line;
+        ref->what = "ValidateJWTPolicy: <key>";
     }
     for (i = 0; i < res.openid->nelts; i++) {
         vjwt_xml_openid_t *o = &APR_ARRAY_IDX(res.openid, i, vjwt_xml_openid_t);
@@ -827,12 +830,11 @@ static int vjwt_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
             }
             if (!k) {
                 ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
-                             VJWT_LOGNO(00006) "Syntax error on line %d of %s: "
-                                               "certificate-id=%s "
-                                               "names no certificate; add "
+                             VJWT_LOGNO(00006) "Syntax error on line %d of %s: %s: "
+                                               "certificate-id=%s names no certificate; add "
                                                "'ValidateJWTCertificate %s /path/to/cert.pem' to "
                                                "the server configuration",
-                             ref->line, ref->file, ref->cert_id, ref->cert_id);
+                             ref->line, ref->file, ref->what, ref->cert_id, ref->cert_id);
                 return HTTP_INTERNAL_SERVER_ERROR;
             }
             APR_ARRAY_IDX(ref->keys, ref->index, const vjwt_key_t *) =
