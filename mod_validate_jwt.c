@@ -1091,8 +1091,11 @@ static apr_status_t validate(request_rec *r, const vjwt_policy_t *pol, const cha
         rv = vjwt_validate_ex(r->pool, pol, view.keys, view.issuers, token, strlen(token), now, t,
                               v);
     }
-    if (rv != APR_SUCCESS && v->reason == VJWT_R_TOKEN_SIGNATURE_KEY_NOT_FOUND &&
-        view.unavailable > 0) {
+    /* A source without keys might hold the one that verifies: the token can't be judged. */
+    if (rv != APR_SUCCESS && view.unavailable > 0 &&
+        (v->reason == VJWT_R_TOKEN_SIGNATURE_KEY_NOT_FOUND ||
+         v->reason == VJWT_R_TOKEN_SIGNATURE_INVALID) &&
+        *t && vjwt_alg_lookup((*t)->alg)) {
         vjwt_fail(v, r->pool, VJWT_R_KEYS_UNAVAILABLE,
                   "No signing keys from %d of %d key source(s): the identity provider was not "
                   "reachable, or its keys are older than ValidateJWTKeysMaxStale.",

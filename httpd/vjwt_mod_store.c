@@ -30,6 +30,7 @@ APLOG_USE_MODULE(validate_jwt);
 #define CACHE_CNAME   "validate_jwt"
 #define WATCHDOG_NAME "validate_jwt"
 #define DEFAULT_CACHE "shmcb"
+#define DEFAULT_SHMCB_SIZE "(4194304)"
 #define RECORD_SLACK  4096
 
 /* Where a source was declared, for the check_config URL check. */
@@ -349,7 +350,7 @@ static const char *setup_cache(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec 
 {
     const char *spec = sc->cache_spec ? sc->cache_spec : DEFAULT_CACHE, *name = spec, *args;
     const char *err;
-    struct ap_socache_hints hints = {48, 8192, apr_time_from_sec(60)};
+    struct ap_socache_hints hints = {48, 4096, apr_time_from_sec(60)};
     cache_t *c;
     apr_status_t rv;
 
@@ -360,6 +361,11 @@ static const char *setup_cache(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec 
     if (args) {
         name = apr_pstrmemdup(ptemp, spec, (apr_size_t)(args - spec));
         args++;
+    }
+    else if (!strcmp(name, "shmcb")) {
+        /* shmcb's own default (512 KB) holds too few key sets and attempt markers */
+        args = apr_pstrcat(ptemp, ap_runtime_dir_relative(ptemp, "validate_jwt_keys"),
+                           DEFAULT_SHMCB_SIZE, NULL);
     }
     c = apr_pcalloc(pconf, sizeof(*c));
     c->prov = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name, AP_SOCACHE_PROVIDER_VERSION);

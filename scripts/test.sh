@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
+scripts/idp-setup.sh
 FRESH=1 scripts/build.sh
 
 status=0

@@ -294,8 +294,9 @@ apr_status_t vjwt_claims_check_issuer_ex(apr_pool_t *p, const json_t *payload,
     }
     for (i = 0; discovered && i < discovered->nelts; i++) {
         const char *d = APR_ARRAY_IDX(discovered, i, const char *);
-        const char *t = tenant_issuer(p, d, payload);
-        if (strcmp(s, d) == 0 || (t && strcmp(s, t) == 0)) {
+        /* a template issuer only matches with the token's tid filled in, never literally */
+        const char *t = strstr(d, "{tenantid}") ? tenant_issuer(p, d, payload) : d;
+        if (t && strcmp(s, t) == 0) {
             return APR_SUCCESS;
         }
     }

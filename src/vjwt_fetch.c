@@ -51,10 +51,18 @@ const char *vjwt_fetch_check_url(apr_pool_t *p, const char *url, int allow_http)
     if (!u) {
         return "out of memory";
     }
+    const char *sep = strstr(url, "://");
+    if (!sep || sep[3] == '/' || sep[3] == 0) {
+        curl_url_cleanup(u);
+        return apr_pstrdup(p, sep ? "has no host" : "is not an absolute URL");
+    }
     if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
         err = "is not an absolute URL";
+    }
+    else if (!*host) {
+        err = "has no host";
     }
     else if (!strcasecmp(scheme, "https")) {
         err = NULL;

@@ -558,8 +558,12 @@ static const char *kid_list(apr_pool_t *p, const snapshot_t *s)
     return out;
 }
 
-/* Bring the source up to date. Returns 1 when a different snapshot was installed. */
-static int source_update(vjwt_ks_source_t *src, apr_pool_t *tp, update_mode_e mode)
+static int has_kid(const snapshot_t *s, const char *kid);
+
+/* Bring the source up to date (kid: the unknown kid of UPDATE_KID). Returns 1 when a
+ * different snapshot was installed. */
+static int source_update(vjwt_ks_source_t *src, apr_pool_t *tp, update_mode_e mode,
+                         const char *kid)
 {
     vjwt_store_t *st = src->store;
     apr_time_t now = now_of(st), have, claimed_at;
@@ -580,13 +584,15 @@ static int source_update(vjwt_ks_source_t *src, apr_pool_t *tp, update_mode_e mo
     have = current_fetched(src);
     s = record_load(src, tp, have);
     if (s) {
-        int fresh = s->refresh_at > now;
+        int fresh = s->refresh_at > now, found = kid && has_kid(s, kid);
         snapshot_install(src, s);
         changed = 1;
         have = s->fetched;
-        if (mode != UPDATE_REFRESH || fresh) {
+        if (mode == UPDATE_COLD || (mode == UPDATE_REFRESH && fresh) ||
+            (mode == UPDATE_KID && found)) {
             goto done;
         }
+        /* UPDATE_KID: the shared keys lack the kid too; fetch if the floor allows. */
     }
     else if (mode == UPDATE_COLD && have) {
         goto done; /* another thread of this process loaded keys while we waited */
@@ -680,7 +686,7 @@ void vjwt_store_collect(vjwt_store_t *st, apr_pool_t *rp, const apr_array_header
         if (!snapshot_usable(st, s, now)) {
             apr_pool_t *tp;
             apr_pool_create(&tp, rp);
-            source_update(src, tp, UPDATE_COLD);
+            source_update(src, tp, UPDATE_COLD, NULL);
             apr_pool_destroy(tp);
             s = snapshot_acquire(src, rp);
         }
@@ -716,6 +722,7 @@ int vjwt_store_refetch_for_kid(vjwt_store_t *st, apr_pool_t *rp, const apr_array
         snapshot_t *s;
         int known_unknown = 0, updated;
         apr_pool_t *tp;
+        apr_time_t seen;
 
         apr_thread_mutex_lock(src->mutex);
         if (src->cur && apr_hash_get(src->cur->unknown_kids, kid, APR_HASH_KEY_STRING)) {
@@ -726,16 +733,17 @@ int vjwt_store_refetch_for_kid(vjwt_store_t *st, apr_pool_t *rp, const apr_array
             continue;
         }
         apr_pool_create(&tp, rp);
-        updated = source_update(src, tp, UPDATE_KID);
+        seen = now_of(st);
+        updated = source_update(src, tp, UPDATE_KID, kid);
         apr_pool_destroy(tp);
         changed |= updated;
         if (!updated) {
             continue; /* refetch floor: not remembered, a later request may fetch */
         }
-        /* Fetched (or read from the shared cache) after the kid was seen: if it is still
-         * unknown, remember that until the next fetch. */
+        /* Keys fetched after the kid was first seen still lack it: remember that until the
+         * next fetch. (Older keys from the shared cache prove nothing.) */
         s = snapshot_acquire(src, rp);
-        if (s && !has_kid(s, kid)) {
+        if (s && s->fetched >= seen && !has_kid(s, kid)) {
             apr_thread_mutex_lock(src->mutex);
             if (apr_hash_count(s->unknown_kids) < MAX_UNKNOWN_KIDS) {
                 const char *copy = apr_pstrdup(s->pool, kid);
@@ -760,7 +768,7 @@ void vjwt_store_tick(vjwt_store_t *st, apr_pool_t *p)
         if (due <= now) {
             apr_pool_t *tp;
             apr_pool_create(&tp, p);
-            source_update(src, tp, UPDATE_REFRESH);
+            source_update(src, tp, UPDATE_REFRESH, NULL);
             apr_pool_destroy(tp);
         }
     }

@@ -136,3 +136,33 @@ def httpd2():
     f = vjwt_env.HttpdFactory()
     yield f
     f.cleanup()
+
+
+# --- conformance report (tests 3xx; tests/integration/conformance/report.py) ---------
+def pytest_addoption(parser):
+    parser.addoption("--conformance-report", action="store", default=None, metavar="PATH",
+                     help="write the validate-jwt conformance report (spec section 15: "
+                          "pass / fail / n/a per checklist id, totals) to PATH (markdown)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "conformance(ids, case, mode): a conformance case of "
+                   "tests/integration/conformance/cases.py (checklist ids, case name, mode)")
+    from conformance.report import Collector
+    config._vjwt_conformance = Collector(config.getoption("--conformance-report"),
+                                         os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    col = getattr(item.config, "_vjwt_conformance", None)
+    if col is not None:
+        col.add(item, outcome.get_result())
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    col = getattr(config, "_vjwt_conformance", None)
+    if col is not None:
+        col.finish(terminalreporter)
