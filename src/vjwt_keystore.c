@@ -301,6 +301,41 @@ static int shared(const vjwt_store_t *st)
     return st->o.cache.get && st->o.cache.set;
 }
 
+static void cache_lock(const vjwt_store_t *st)
+{
+    if (st->o.cache.lock) {
+        st->o.cache.lock(st->o.cache.baton);
+    }
+}
+
+static void cache_unlock(const vjwt_store_t *st)
+{
+    if (st->o.cache.unlock) {
+        st->o.cache.unlock(st->o.cache.baton);
+    }
+}
+
+/* One get or set under the cache lock (every access is locked: shmcb needs it). */
+static apr_status_t cache_get(const vjwt_store_t *st, apr_pool_t *tp, const char *key,
+                              char **val, apr_size_t *len)
+{
+    apr_status_t rv;
+    cache_lock(st);
+    rv = st->o.cache.get(st->o.cache.baton, tp, key, val, len);
+    cache_unlock(st);
+    return rv;
+}
+
+static apr_status_t cache_set(const vjwt_store_t *st, apr_pool_t *tp, const char *key,
+                              const char *val, apr_time_t expiry)
+{
+    apr_status_t rv;
+    cache_lock(st);
+    rv = st->o.cache.set(st->o.cache.baton, tp, key, val, strlen(val), expiry);
+    cache_unlock(st);
+    return rv;
+}
+
 static snapshot_t *record_load(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t newer_than)
 {
     vjwt_store_t *st = src->store;
@@ -313,13 +348,7 @@ static snapshot_t *record_load(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t
     if (!shared(st)) {
         return NULL;
     }
-    if (st->o.cache.lock) {
-        st->o.cache.lock(st->o.cache.baton);
-    }
-    rv = st->o.cache.get(st->o.cache.baton, tp, src->record_key, &val, &len);
-    if (st->o.cache.unlock) {
-        st->o.cache.unlock(st->o.cache.baton);
-    }
+    rv = cache_get(st, tp, src->record_key, &val, &len);
     if (rv != APR_SUCCESS) {
         return NULL;
     }
@@ -370,13 +399,7 @@ static void record_store(vjwt_ks_source_t *src, apr_pool_t *tp, const snapshot_t
     }
     /* Kept past refresh_at so that a stale-but-good set survives an IdP outage. */
     expiry = s->refresh_at + (st->o.max_stale > 0 ? st->o.max_stale : apr_time_from_sec(86400 * 7));
-    if (st->o.cache.lock) {
-        st->o.cache.lock(st->o.cache.baton);
-    }
-    rv = st->o.cache.set(st->o.cache.baton, tp, src->record_key, text, strlen(text), expiry);
-    if (st->o.cache.unlock) {
-        st->o.cache.unlock(st->o.cache.baton);
-    }
+    rv = cache_set(st, tp, src->record_key, text, expiry);
     free(text);
     if (rv != APR_SUCCESS) {
         store_log(st, VJWT_LOG_WARN, VJWT_TAG(00204), tp,
@@ -405,9 +428,7 @@ static int attempt_claim(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t now,
         }
         return ok;
     }
-    if (st->o.cache.lock) {
-        st->o.cache.lock(st->o.cache.baton);
-    }
+    cache_lock(st);
     {
         char *val = NULL;
         apr_size_t len = 0;
@@ -424,9 +445,7 @@ static int attempt_claim(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t now,
             ok = 1;
         }
     }
-    if (st->o.cache.unlock) {
-        st->o.cache.unlock(st->o.cache.baton);
-    }
+    cache_unlock(st);
     return ok;
 }
 
@@ -435,16 +454,8 @@ static void attempt_failed(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t cla
 {
     vjwt_store_t *st = src->store;
     const char *mark = apr_psprintf(tp, "%" APR_TIME_T_FMT " failed", claimed);
-    if (!shared(st)) {
-        return;
-    }
-    if (st->o.cache.lock) {
-        st->o.cache.lock(st->o.cache.baton);
-    }
-    st->o.cache.set(st->o.cache.baton, tp, src->attempt_key, mark, strlen(mark),
-                    claimed + st->o.refetch);
-    if (st->o.cache.unlock) {
-        st->o.cache.unlock(st->o.cache.baton);
+    if (shared(st)) {
+        cache_set(st, tp, src->attempt_key, mark, claimed + st->o.refetch);
     }
 }
 
@@ -454,14 +465,7 @@ static int attempt_has_failed(vjwt_ks_source_t *src, apr_pool_t *tp)
     vjwt_store_t *st = src->store;
     char *val = NULL;
     apr_size_t len = 0;
-    apr_status_t rv;
-    if (st->o.cache.lock) {
-        st->o.cache.lock(st->o.cache.baton);
-    }
-    rv = st->o.cache.get(st->o.cache.baton, tp, src->attempt_key, &val, &len);
-    if (st->o.cache.unlock) {
-        st->o.cache.unlock(st->o.cache.baton);
-    }
+    apr_status_t rv = cache_get(st, tp, src->attempt_key, &val, &len);
     return rv == APR_SUCCESS && val && strstr(val, " failed") != NULL;
 }
 
