@@ -156,6 +156,18 @@ static const char *split_words(cmd_parms *cmd, const char *args, apr_array_heade
     return NULL;
 }
 
+/* Spec 2.1: require-scheme only applies to the Authorization header. */
+static void warn_scheme_unused(cmd_parms *cmd, const vjwt_policy_t *pol)
+{
+    if (pol->require_scheme && *pol->require_scheme && pol->source != VJWT_SRC_UNSET &&
+        !(pol->source == VJWT_SRC_HEADER && !strcasecmp(pol->source_name, "Authorization"))) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
+                     VJWT_LOGNO(00016) "%s at %s:%d: ValidateJWTRequireScheme has no effect "
+                                       "unless the token comes from the Authorization header",
+                     cmd->cmd->name, cmd->directive->filename, cmd->directive->line_num);
+    }
+}
+
 static const char *set_source(cmd_parms *cmd, void *dcfg, vjwt_source_e src, const char *arg)
 {
     vjwt_dir_conf_t *dc = dcfg;
@@ -190,6 +202,7 @@ static const char *set_source(cmd_parms *cmd, void *dcfg, vjwt_source_e src, con
     }
     pol->source = src;
     pol->source_name = arg;
+    warn_scheme_unused(cmd, pol);
     return NULL;
 }
 
@@ -226,6 +239,7 @@ static const char *cmd_require_scheme(cmd_parms *cmd, void *dcfg, const char *ar
         }
     }
     cmd_pol(dcfg)->require_scheme = arg;
+    warn_scheme_unused(cmd, cmd_pol(dcfg));
     return NULL;
 }
 
