@@ -938,8 +938,9 @@ static int fail_request(request_rec *r, const vjwt_policy_t *pol, const vjwt_ver
                        apr_itoa(r->pool, store ? vjwt_store_retry_after(store) : 60));
     }
 
-    /* An ErrorDocument for this status wins: httpd sends it, with our env available. */
-    if (ap_response_code_string(r, ap_index_of_response(status))) {
+    /* A subrequest never writes a response of its own; an ErrorDocument for this status
+     * wins over the JSON body (httpd sends it, with our env available). */
+    if (r->main || ap_response_code_string(r, ap_index_of_response(status))) {
         return status;
     }
 
