@@ -85,9 +85,15 @@ static void *merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 /* ------------------------------------------------------------------------------------ */
 /* directive helpers                                                                    */
 
-static vjwt_policy_t *cmd_pol(void *dcfg)
+/* The scope's policy, marked as used; the first ValidateJWT line of the scope is kept for
+ * start-up messages about the scope. */
+static vjwt_policy_t *cmd_pol(cmd_parms *cmd, void *dcfg)
 {
     vjwt_dir_conf_t *dc = dcfg;
+    if (!dc->pol->enabled && cmd->directive) {
+        dc->file = cmd->directive->filename;
+        dc->line = cmd->directive->line_num;
+    }
     dc->pol->enabled = 1;
     return dc->pol;
 }
@@ -171,7 +177,7 @@ static void warn_scheme_unused(cmd_parms *cmd, const vjwt_policy_t *pol)
 static const char *set_source(cmd_parms *cmd, void *dcfg, vjwt_source_e src, const char *arg)
 {
     vjwt_dir_conf_t *dc = dcfg;
-    vjwt_policy_t *pol = cmd_pol(dcfg);
+    vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
     if (!*arg) {
         return cmd_err(cmd, "needs a non-empty value, got", arg);
     }
@@ -238,21 +244,21 @@ static const char *cmd_require_scheme(cmd_parms *cmd, void *dcfg, const char *ar
             return cmd_err(cmd, "is not a valid authentication scheme name:", arg);
         }
     }
-    cmd_pol(dcfg)->require_scheme = arg;
-    warn_scheme_unused(cmd, cmd_pol(dcfg));
+    cmd_pol(cmd, dcfg)->require_scheme = arg;
+    warn_scheme_unused(cmd, cmd_pol(cmd, dcfg));
     return NULL;
 }
 
 static const char *cmd_status(cmd_parms *cmd, void *dcfg, const char *arg)
 {
-    const char *err = vjwt_parse_status(arg, &cmd_pol(dcfg)->status);
+    const char *err = vjwt_parse_status(arg, &cmd_pol(cmd, dcfg)->status);
     return err ? cmd_err(cmd, err, arg) : NULL;
 }
 
 static const char *cmd_message(cmd_parms *cmd, void *dcfg, const char *arg)
 {
     /* An empty message means "use the default messages" (spec 2.1). */
-    cmd_pol(dcfg)->error_message = *arg ? arg : NULL;
+    cmd_pol(cmd, dcfg)->error_message = *arg ? arg : NULL;
     return NULL;
 }
 
@@ -264,27 +270,27 @@ static const char *set_bool(cmd_parms *cmd, const char *arg, int *field)
 
 static const char *cmd_require_exp(cmd_parms *cmd, void *dcfg, const char *arg)
 {
-    return set_bool(cmd, arg, &cmd_pol(dcfg)->require_exp);
+    return set_bool(cmd, arg, &cmd_pol(cmd, dcfg)->require_exp);
 }
 
 static const char *cmd_require_signed(cmd_parms *cmd, void *dcfg, const char *arg)
 {
-    return set_bool(cmd, arg, &cmd_pol(dcfg)->require_signed);
+    return set_bool(cmd, arg, &cmd_pol(cmd, dcfg)->require_signed);
 }
 
 static const char *cmd_www_auth(cmd_parms *cmd, void *dcfg, const char *arg)
 {
-    return set_bool(cmd, arg, &cmd_pol(dcfg)->www_authenticate);
+    return set_bool(cmd, arg, &cmd_pol(cmd, dcfg)->www_authenticate);
 }
 
 static const char *cmd_aud_slash(cmd_parms *cmd, void *dcfg, const char *arg)
 {
-    return set_bool(cmd, arg, &cmd_pol(dcfg)->aud_ignore_trailing_slash);
+    return set_bool(cmd, arg, &cmd_pol(cmd, dcfg)->aud_ignore_trailing_slash);
 }
 
 static const char *cmd_clock_skew(cmd_parms *cmd, void *dcfg, const char *arg)
 {
-    vjwt_policy_t *pol = cmd_pol(dcfg);
+    vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
     const char *err = vjwt_parse_seconds(arg, 86400, &pol->clock_skew);
     if (err) {
         return cmd_err(cmd, err, arg);
@@ -306,7 +312,7 @@ static const char *cmd_min_rsa_bits(cmd_parms *cmd, void *dcfg, const char *arg)
     if (err || bits < 1024) {
         return cmd_err(cmd, "must be a number of bits from 1024 to 16384, got", arg);
     }
-    cmd_pol(dcfg)->min_rsa_bits = bits;
+    cmd_pol(cmd, dcfg)->min_rsa_bits = bits;
     return NULL;
 }
 
@@ -317,7 +323,7 @@ static const char *cmd_max_token_len(cmd_parms *cmd, void *dcfg, const char *arg
     if (err || n < 64) {
         return cmd_err(cmd, "must be a number of bytes from 64 to 1048576, got", arg);
     }
-    cmd_pol(dcfg)->max_token_len = n;
+    cmd_pol(cmd, dcfg)->max_token_len = n;
     return NULL;
 }
 
@@ -332,13 +338,13 @@ static const char *cmd_output_var(cmd_parms *cmd, void *dcfg, const char *arg)
             return cmd_err(cmd, "must be made of letters, digits, '_', '-' and '.', got", arg);
         }
     }
-    cmd_pol(dcfg)->output_var = arg;
+    cmd_pol(cmd, dcfg)->output_var = arg;
     return NULL;
 }
 
 static const char *cmd_id(cmd_parms *cmd, void *dcfg, const char *arg)
 {
-    cmd_pol(dcfg)->id = arg;
+    cmd_pol(cmd, dcfg)->id = arg;
     return NULL;
 }
 
@@ -347,7 +353,7 @@ static const char *cmd_remote_user_claim(cmd_parms *cmd, void *dcfg, const char 
     if (!*arg) {
         return cmd_err(cmd, "needs a claim name, got", arg);
     }
-    cmd_pol(dcfg)->remote_user_claim = arg;
+    cmd_pol(cmd, dcfg)->remote_user_claim = arg;
     return NULL;
 }
 
@@ -359,13 +365,13 @@ static const char *cmd_realm(cmd_parms *cmd, void *dcfg, const char *arg)
             return cmd_err(cmd, "must not hold quotes, backslashes or control characters:", arg);
         }
     }
-    cmd_pol(dcfg)->realm = arg;
+    cmd_pol(cmd, dcfg)->realm = arg;
     return NULL;
 }
 
 static const char *cmd_pass_claims(cmd_parms *cmd, void *dcfg, const char *arg)
 {
-    vjwt_policy_t *pol = cmd_pol(dcfg);
+    vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
     if (!strcasecmp(arg, "none")) {
         pol->pass_claims = VJWT_PASS_NONE;
     }
@@ -396,17 +402,17 @@ static const char *push_string(cmd_parms *cmd, void *dcfg, unsigned bit, apr_arr
 
 static const char *cmd_audience(cmd_parms *cmd, void *dcfg, const char *arg)
 {
-    return push_string(cmd, dcfg, VJWT_FROM_POLICY_AUDIENCES, &cmd_pol(dcfg)->audiences, arg);
+    return push_string(cmd, dcfg, VJWT_FROM_POLICY_AUDIENCES, &cmd_pol(cmd, dcfg)->audiences, arg);
 }
 
 static const char *cmd_issuer(cmd_parms *cmd, void *dcfg, const char *arg)
 {
-    return push_string(cmd, dcfg, VJWT_FROM_POLICY_ISSUERS, &cmd_pol(dcfg)->issuers, arg);
+    return push_string(cmd, dcfg, VJWT_FROM_POLICY_ISSUERS, &cmd_pol(cmd, dcfg)->issuers, arg);
 }
 
 static const char *cmd_algorithms(cmd_parms *cmd, void *dcfg, const char *arg)
 {
-    vjwt_policy_t *pol = cmd_pol(dcfg);
+    vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
     const char *err;
     if (!strcmp(arg, "none")) {
         return cmd_err(cmd,
@@ -420,7 +426,7 @@ static const char *cmd_algorithms(cmd_parms *cmd, void *dcfg, const char *arg)
 
 static const char *cmd_required_claim(cmd_parms *cmd, void *dcfg, const char *args)
 {
-    vjwt_policy_t *pol = cmd_pol(dcfg);
+    vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
     apr_array_header_t *words;
     vjwt_claim_req_t *c;
     const char *err = split_words(cmd, args, &words);
@@ -513,7 +519,7 @@ static const vjwt_key_t *key_with_kid(apr_pool_t *p, const vjwt_key_t *k, const 
 
 static const char *cmd_signing_key(cmd_parms *cmd, void *dcfg, const char *args)
 {
-    vjwt_policy_t *pol = cmd_pol(dcfg);
+    vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
     apr_array_header_t *words, *found;
     const char *kid = NULL, *n = NULL, *e = NULL, *value = NULL, *err, *why = NULL;
     int i;
@@ -654,7 +660,7 @@ static const char *cmd_signing_key(cmd_parms *cmd, void *dcfg, const char *args)
 
 static const char *cmd_openid_config(cmd_parms *cmd, void *dcfg, const char *arg)
 {
-    vjwt_policy_t *pol = cmd_pol(dcfg);
+    vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
     scope_list(cmd, dcfg, VJWT_FROM_POLICY_SOURCES, &pol->sources, sizeof(void *));
     return vjwt_mod_add_source(cmd, pol, VJWT_KS_DISCOVERY, arg);
 }
@@ -663,7 +669,7 @@ static const char *cmd_openid_config(cmd_parms *cmd, void *dcfg, const char *arg
 static const char *cmd_jwks_uri(cmd_parms *cmd, void *dcfg, const char *arg)
 {
     if (ap_strstr_c(arg, "://")) {
-        vjwt_policy_t *pol = cmd_pol(dcfg);
+        vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
         scope_list(cmd, dcfg, VJWT_FROM_POLICY_SOURCES, &pol->sources, sizeof(void *));
         return vjwt_mod_add_source(cmd, pol, VJWT_KS_JWKS_URL, arg);
     }
@@ -721,7 +727,7 @@ static apr_array_header_t *or_empty(apr_pool_t *p, apr_array_header_t *a, int el
 static const char *cmd_policy(cmd_parms *cmd, void *dcfg, const char *file, const char *sel)
 {
     vjwt_dir_conf_t *dc = dcfg;
-    vjwt_policy_t *pol = cmd_pol(dcfg), *x;
+    vjwt_policy_t *pol = cmd_pol(cmd, dcfg), *x;
     vjwt_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config, &validate_jwt_module);
     vjwt_xml_result_t res;
     const char *path = ap_server_root_relative(cmd->pool, file), *err = NULL, *id = NULL;
@@ -829,6 +835,48 @@ static const char *cmd_certificate(cmd_parms *cmd, void *dcfg, const char *id, c
 
 /* Cross-directive checks that must fail `apachectl configtest`: check_config runs before
  * configtest exits (post_config does not). */
+static int has_any(const apr_array_header_t *a)
+{
+    return a && a->nelts > 0;
+}
+
+static int policy_has_keys(const vjwt_policy_t *pol, const vjwt_policy_t *def)
+{
+    return has_any(pol->keys ? pol->keys : def->keys) ||
+           has_any(pol->sources ? pol->sources : def->sources);
+}
+
+/* Spec 3.7: a policy with no key source is valid but rejects every signed token; say so at
+ * start-up. A section counts as keyless when neither it, the server defaults, nor an
+ * enclosing section of the same kind (a path prefix) has keys. Policy files warn themselves. */
+static void warn_keyless(apr_array_header_t *secs, const vjwt_policy_t *def, const char *kind)
+{
+    int i, j;
+    for (i = 0; secs && i < secs->nelts; i++) {
+        ap_conf_vector_t *sec = APR_ARRAY_IDX(secs, i, ap_conf_vector_t *);
+        vjwt_dir_conf_t *dc = ap_get_module_config(sec, &validate_jwt_module);
+        core_dir_config *cd = ap_get_core_module_config(sec);
+        int inherited = 0;
+        if (!dc || !dc->pol->enabled || dc->policy || policy_has_keys(dc->pol, def) || !cd->d) {
+            continue;
+        }
+        for (j = 0; j < secs->nelts && !inherited; j++) {
+            ap_conf_vector_t *outer = APR_ARRAY_IDX(secs, j, ap_conf_vector_t *);
+            vjwt_dir_conf_t *odc = ap_get_module_config(outer, &validate_jwt_module);
+            core_dir_config *ocd = ap_get_core_module_config(outer);
+            inherited = j != i && odc && ocd->d && !strncmp(cd->d, ocd->d, strlen(ocd->d)) &&
+                        policy_has_keys(odc->pol, def);
+        }
+        if (!inherited) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, NULL,
+                         VJWT_LOGNO(00017) "%s:%d: <%s %s>: no ValidateJWTIssuerSigningKey, "
+                                           "ValidateJWTOpenIDConfig or ValidateJWTJWKSURI: every "
+                                           "signed token will be rejected",
+                         dc->file ? dc->file : "?", dc->line, kind, cd->d);
+        }
+    }
+}
+
 static int vjwt_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
     vjwt_srv_conf_t *main_sc = ap_get_module_config(s->module_config, &validate_jwt_module);
@@ -854,6 +902,12 @@ static int vjwt_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
             APR_ARRAY_IDX(ref->keys, ref->index, const vjwt_key_t *) =
                 key_with_kid(pconf, k, ref->kid);
         }
+    }
+    for (vs = s; vs; vs = vs->next) {
+        core_server_config *core = ap_get_core_module_config(vs->module_config);
+        vjwt_dir_conf_t *def = ap_get_module_config(vs->lookup_defaults, &validate_jwt_module);
+        warn_keyless(core->sec_url, def->pol, "Location");
+        warn_keyless(core->sec_dir, def->pol, "Directory");
     }
     return OK;
 }

@@ -47,6 +47,8 @@ typedef struct {
     void *token_expr;     /* ap_expr_info_t * of ValidateJWTTokenValue; follows pol->source */
     unsigned from_policy; /* VJWT_FROM_POLICY_* */
     const char *policy;   /* the ValidateJWTPolicy file of this scope */
+    const char *file;     /* where the first ValidateJWT directive of the scope is */
+    int line;
 } vjwt_dir_conf_t;
 
 void vjwt_mod_srv_conf_init(vjwt_srv_conf_t *sc);

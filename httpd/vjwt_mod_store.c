@@ -25,13 +25,13 @@
 
 APLOG_USE_MODULE(validate_jwt);
 
-#define SOURCES_KEY   "validate_jwt:sources"
-#define MUTEX_TYPE    "validate-jwt-keys"
-#define CACHE_CNAME   "validate_jwt"
-#define WATCHDOG_NAME "validate_jwt"
-#define DEFAULT_CACHE "shmcb"
+#define SOURCES_KEY        "validate_jwt:sources"
+#define MUTEX_TYPE         "validate-jwt-keys"
+#define CACHE_CNAME        "validate_jwt"
+#define WATCHDOG_NAME      "validate_jwt"
+#define DEFAULT_CACHE      "shmcb"
 #define DEFAULT_SHMCB_SIZE "(4194304)"
-#define RECORD_SLACK  4096
+#define RECORD_SLACK       4096
 
 /* Where a source was declared, for the check_config URL check. */
 typedef struct {

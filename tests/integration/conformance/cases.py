@@ -486,10 +486,7 @@ CASES = [
          (req(), fail("TokenSignatureKeyNotFound")),
          (req(tok("RS256", "rsa1")), fail("TokenSignatureKeyNotFound")),
          startup=[WARN_NOKEYS],
-         startup_expect={"xml": WARN_NOKEYS, "directives": WARN_NOKEYS},
-         bug={"directives": "no start-up warning for a scope without keys or openid-config "
-                            "(spec 3.7 'logs a warning at start-up'); the XML policy warns "
-                            "(VJWT00015)"}),
+         startup_expect={"xml": WARN_NOKEYS, "directives": WARN_NOKEYS}),
     Case("c048-kid-case-sensitive", ["C48"],
          P(keys=[secret("hs64", id="key1"), secret("hs64b", id="k2")]),
          (req(tok(key="hs64b", kid="Key1")), ok()),
