@@ -316,8 +316,8 @@ static void cache_unlock(const vjwt_store_t *st)
 }
 
 /* One get or set under the cache lock (every access is locked: shmcb needs it). */
-static apr_status_t cache_get(const vjwt_store_t *st, apr_pool_t *tp, const char *key,
-                              char **val, apr_size_t *len)
+static apr_status_t cache_get(const vjwt_store_t *st, apr_pool_t *tp, const char *key, char **val,
+                              apr_size_t *len)
 {
     apr_status_t rv;
     cache_lock(st);
@@ -566,8 +566,7 @@ static int has_kid(const snapshot_t *s, const char *kid);
 
 /* Bring the source up to date (kid: the unknown kid of UPDATE_KID). Returns 1 when a
  * different snapshot was installed. */
-static int source_update(vjwt_ks_source_t *src, apr_pool_t *tp, update_mode_e mode,
-                         const char *kid)
+static int source_update(vjwt_ks_source_t *src, apr_pool_t *tp, update_mode_e mode, const char *kid)
 {
     vjwt_store_t *st = src->store;
     apr_time_t now = now_of(st), have, claimed_at;
