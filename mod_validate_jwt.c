@@ -1147,18 +1147,26 @@ static apr_status_t validate(request_rec *r, const vjwt_policy_t *pol, const cha
     double now = (double)apr_time_now() / APR_USEC_PER_SEC;
     vjwt_store_t *store = vjwt_mod_store();
     vjwt_keys_view_t view;
+    vjwt_validate_opts_t o;
     apr_status_t rv;
 
+    memset(&o, 0, sizeof(o));
+    o.sigcache = vjwt_mod_sigcache();
     if (!pol->sources || pol->sources->nelts == 0 || !store) {
-        return vjwt_validate(r->pool, pol, NULL, token, strlen(token), now, t, v);
+        return vjwt_validate_with(r->pool, pol, &o, token, strlen(token), now, t, v);
     }
     vjwt_store_collect(store, r->pool, pol->sources, pol->keys, &view);
-    rv = vjwt_validate_ex(r->pool, pol, view.keys, view.issuers, token, strlen(token), now, t, v);
+    o.keys = view.keys;
+    o.discovered_issuers = view.issuers;
+    o.key_generation = view.generation;
+    rv = vjwt_validate_with(r->pool, pol, &o, token, strlen(token), now, t, v);
     if (rv != APR_SUCCESS && v->reason == VJWT_R_TOKEN_SIGNATURE_KEY_NOT_FOUND && *t && (*t)->kid &&
         vjwt_store_refetch_for_kid(store, r->pool, pol->sources, (*t)->kid)) {
         vjwt_store_collect(store, r->pool, pol->sources, pol->keys, &view);
-        rv = vjwt_validate_ex(r->pool, pol, view.keys, view.issuers, token, strlen(token), now, t,
-                              v);
+        o.keys = view.keys;
+        o.discovered_issuers = view.issuers;
+        o.key_generation = view.generation;
+        rv = vjwt_validate_with(r->pool, pol, &o, token, strlen(token), now, t, v);
     }
     /* A source without keys might hold the one that verifies: the token can't be judged. */
     if (rv != APR_SUCCESS && view.unavailable > 0 &&
@@ -1313,6 +1321,9 @@ static const command_rec vjwt_cmds[] = {
                   "Largest discovery document or JWKS in bytes (default 1048576)"),
     AP_INIT_TAKE1("ValidateJWTCAFile", vjwt_mod_cmd_ca_file, NULL, RSRC_CONF,
                   "CA certificates for https key fetches (default: the system store)"),
+    AP_INIT_TAKE12("ValidateJWTTokenCache", vjwt_mod_cmd_token_cache, NULL, RSRC_CONF,
+                   "On|Off [ENTRIES]: remember verified signatures per child (default On "
+                   "10000)"),
     AP_INIT_TAKE1("ValidateJWTFetchAllowHTTP", vjwt_mod_cmd_allow_http, NULL, RSRC_CONF,
                   "On|Off: allow plain http key URLs to non-loopback hosts (default Off)"),
     {NULL}};

@@ -30,6 +30,8 @@ typedef struct {
     int max_size;
     int allow_http;
     const char *ca_file;
+    int token_cache; /* ValidateJWTTokenCache: -1 unset, 0 off, 1 on */
+    int token_cache_entries;
 } vjwt_srv_conf_t;
 
 /* Per-dir config. */
@@ -69,6 +71,10 @@ const char *vjwt_mod_cmd_fetch_timeout(cmd_parms *cmd, void *dcfg, const char *a
 const char *vjwt_mod_cmd_fetch_max_size(cmd_parms *cmd, void *dcfg, const char *arg);
 const char *vjwt_mod_cmd_ca_file(cmd_parms *cmd, void *dcfg, const char *arg);
 const char *vjwt_mod_cmd_allow_http(cmd_parms *cmd, void *dcfg, const char *arg);
+const char *vjwt_mod_cmd_token_cache(cmd_parms *cmd, void *dcfg, const char *a1, const char *a2);
+
+/* The process's memo of verified signatures; NULL when ValidateJWTTokenCache is Off. */
+vjwt_sigcache_t *vjwt_mod_sigcache(void);
 
 /* Hooks of the key-store glue; register_hooks calls this. */
 void vjwt_mod_store_register_hooks(apr_pool_t *p);

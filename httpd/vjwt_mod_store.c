@@ -57,11 +57,21 @@ typedef struct {
 
 static vjwt_store_t *the_store;
 static cache_t *the_cache;
+static vjwt_sigcache_t *the_sigcache; /* made in child_init, before threads serve */
+
+#define DEFAULT_TOKEN_CACHE_ENTRIES 10000
+#define TOKEN_CACHE_MAX_TTL         apr_time_from_sec(3600)
 
 void vjwt_mod_srv_conf_init(vjwt_srv_conf_t *sc)
 {
     sc->refresh = sc->refetch = sc->max_stale = -1;
     sc->connect_timeout = sc->total_timeout = sc->max_size = sc->allow_http = -1;
+    sc->token_cache = sc->token_cache_entries = -1;
+}
+
+vjwt_sigcache_t *vjwt_mod_sigcache(void)
+{
+    return the_sigcache;
 }
 
 vjwt_store_t *vjwt_mod_store(void)
@@ -249,6 +259,30 @@ const char *vjwt_mod_cmd_allow_http(cmd_parms *cmd, void *dcfg, const char *arg)
     return err ? apr_psprintf(cmd->pool, "%s: %s '%s'", cmd->cmd->name, err, arg) : NULL;
 }
 
+const char *vjwt_mod_cmd_token_cache(cmd_parms *cmd, void *dcfg, const char *a1, const char *a2)
+{
+    vjwt_srv_conf_t *sc = main_conf(cmd->server);
+    const char *err = global_only(cmd);
+    int n = 0;
+    if (err) {
+        return err;
+    }
+    err = vjwt_parse_bool(a1, &sc->token_cache);
+    if (err) {
+        return apr_psprintf(cmd->pool, "%s: %s '%s'", cmd->cmd->name, err, a1);
+    }
+    if (a2) {
+        if (vjwt_parse_seconds(a2, 10000000, &n) || n < 1) {
+            return apr_psprintf(cmd->pool,
+                                "%s: ENTRIES must be a number from 1 to 10000000, got "
+                                "'%s'",
+                                cmd->cmd->name, a2);
+        }
+        sc->token_cache_entries = n;
+    }
+    return NULL;
+}
+
 /* ------------------------------------------------------------------------------------ */
 /* the cache port over socache + global mutex                                            */
 
@@ -302,6 +336,12 @@ static apr_status_t reset_globals(void *data)
 {
     the_store = NULL;
     the_cache = NULL;
+    return APR_SUCCESS;
+}
+
+static apr_status_t reset_sigcache(void *data)
+{
+    the_sigcache = NULL;
     return APR_SUCCESS;
 }
 
@@ -473,6 +513,16 @@ static int store_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
 
 static void store_child_init(apr_pool_t *p, server_rec *s)
 {
+    vjwt_srv_conf_t *sc = main_conf(s);
+    if (sc->token_cache != 0) {
+        int n = sc->token_cache_entries > 0 ? sc->token_cache_entries : DEFAULT_TOKEN_CACHE_ENTRIES;
+        if (vjwt_sigcache_make(&the_sigcache, p, n, TOKEN_CACHE_MAX_TTL) == APR_SUCCESS) {
+            apr_pool_cleanup_register(p, NULL, reset_sigcache, apr_pool_cleanup_null);
+        }
+        else {
+            the_sigcache = NULL;
+        }
+    }
     if (the_cache && the_cache->mutex) {
         apr_status_t rv = apr_global_mutex_child_init(
             &the_cache->mutex, apr_global_mutex_lockfile(the_cache->mutex), p);

@@ -680,6 +680,7 @@ void vjwt_store_collect(vjwt_store_t *st, apr_pool_t *rp, const apr_array_header
     view->keys = apr_array_make(rp, 8, sizeof(const vjwt_key_t *));
     view->issuers = apr_array_make(rp, 2, sizeof(const char *));
     view->unavailable = 0;
+    view->generation = 0;
     if (static_keys) {
         apr_array_cat(view->keys, static_keys);
     }
@@ -698,6 +699,9 @@ void vjwt_store_collect(vjwt_store_t *st, apr_pool_t *rp, const apr_array_header
             continue;
         }
         apr_array_cat(view->keys, s->keys);
+        /* FNV-1a over the fetch times: a new key set always has a new one */
+        view->generation = (view->generation ^ (apr_uint64_t)s->fetched ^ (apr_uint64_t)i) *
+                           APR_UINT64_C(1099511628211);
         if (s->issuer) {
             APR_ARRAY_PUSH(view->issuers, const char *) = s->issuer;
         }

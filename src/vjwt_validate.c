@@ -113,6 +113,52 @@ apr_status_t vjwt_validate_ex(apr_pool_t *p, const vjwt_policy_t *pol,
                               const apr_array_header_t *discovered_issuers, const char *token,
                               apr_size_t len, double now, vjwt_token_t **out, vjwt_verdict_t *v)
 {
+    vjwt_validate_opts_t o;
+    memset(&o, 0, sizeof(o));
+    o.keys = keys;
+    o.discovered_issuers = discovered_issuers;
+    return vjwt_validate_with(p, pol, &o, token, len, now, out, v);
+}
+
+/* The signature stage, through the memo of verified signatures when there is one. */
+static apr_status_t check_signature(apr_pool_t *p, const vjwt_policy_t *pol,
+                                    const vjwt_validate_opts_t *o, const vjwt_token_t *t,
+                                    double now, vjwt_verdict_t *v)
+{
+    const apr_array_header_t *keys = o->keys ? o->keys : pol->keys;
+    const vjwt_key_t *used = NULL;
+    vjwt_sigcache_scope_t scope;
+    apr_time_t tnow = (apr_time_t)(now * APR_USEC_PER_SEC);
+    apr_status_t rv;
+
+    memset(&scope, 0, sizeof(scope));
+    scope.keys = pol->keys; /* config-time identities; fetched keys are the generation */
+    scope.sources = pol->sources;
+    scope.generation = o->key_generation;
+    scope.alg_mask = vjwt_policy_alg_mask(pol);
+    scope.min_rsa_bits = vjwt_policy_min_rsa_bits(pol);
+    scope.require_signed = vjwt_policy_require_signed(pol);
+    if (o->sigcache && vjwt_sigcache_hit(o->sigcache, t->raw, t->raw_len, &scope, tnow)) {
+        return APR_SUCCESS;
+    }
+    rv = vjwt_validate_signature(p, t, keys, scope.alg_mask, scope.min_rsa_bits,
+                                 scope.require_signed, &used, v);
+    if (rv == APR_SUCCESS && used && o->sigcache) {
+        /* remembered until exp at the latest (the cache clamps to its own maximum) */
+        const json_t *exp = json_object_get(t->payload, "exp");
+        apr_time_t until = json_is_number(exp) && json_number_value(exp) > 0 &&
+                                   json_number_value(exp) < 253402300799.0
+                               ? (apr_time_t)(json_number_value(exp) * APR_USEC_PER_SEC)
+                               : APR_INT64_MAX;
+        vjwt_sigcache_put(o->sigcache, t->raw, t->raw_len, &scope, tnow, until);
+    }
+    return rv;
+}
+
+apr_status_t vjwt_validate_with(apr_pool_t *p, const vjwt_policy_t *pol,
+                                const vjwt_validate_opts_t *o, const char *token, apr_size_t len,
+                                double now, vjwt_token_t **out, vjwt_verdict_t *v)
+{
     vjwt_token_t *t = NULL;
     apr_status_t rv;
 
@@ -124,9 +170,7 @@ apr_status_t vjwt_validate_ex(apr_pool_t *p, const vjwt_policy_t *pol,
         *out = t;
     }
     if (rv == APR_SUCCESS) {
-        rv = vjwt_validate_signature(p, t, keys ? keys : pol->keys, vjwt_policy_alg_mask(pol),
-                                     vjwt_policy_min_rsa_bits(pol), vjwt_policy_require_signed(pol),
-                                     NULL, v);
+        rv = check_signature(p, pol, o, t, now, v);
     }
     if (rv == APR_SUCCESS) {
         rv = vjwt_claims_check_types(p, t->payload, v);
@@ -140,16 +184,14 @@ apr_status_t vjwt_validate_ex(apr_pool_t *p, const vjwt_policy_t *pol,
                                         vjwt_policy_aud_ignore_trailing_slash(pol), v);
     }
     if (rv == APR_SUCCESS) {
-        rv = vjwt_claims_check_issuer_ex(p, t->payload, pol->issuers, discovered_issuers, v);
+        rv = vjwt_claims_check_issuer_ex(p, t->payload, pol->issuers, o->discovered_issuers, v);
     }
     if (rv == APR_SUCCESS) {
         rv = vjwt_claims_check_required(p, t->payload, pol->claims, v);
     }
-    if (rv == APR_SUCCESS) {
-        if (v) {
-            v->reason = VJWT_R_OK;
-            v->detail = NULL;
-        }
+    if (rv == APR_SUCCESS && v) {
+        v->reason = VJWT_R_OK;
+        v->detail = NULL;
     }
     return rv;
 }

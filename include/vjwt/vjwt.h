@@ -13,6 +13,7 @@
 #include "vjwt_jose.h"
 #include "vjwt_policy.h"
 #include "vjwt_claims.h"
+#include "vjwt_sigcache.h"
 #include "vjwt_validate.h"
 #include "vjwt_fetch.h"
 #include "vjwt_keystore.h"

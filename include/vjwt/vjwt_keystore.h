@@ -86,6 +86,7 @@ typedef struct {
     apr_array_header_t *keys;    /* const vjwt_key_t *: static keys, then every source's */
     apr_array_header_t *issuers; /* const char *: issuers of the discovery documents */
     int unavailable;             /* sources that have no usable keys */
+    apr_uint64_t generation;     /* changes whenever a source's keys change */
 } vjwt_keys_view_t;
 
 /* Request path: the keys of static_keys (may be NULL) and of every source in sources

@@ -13,6 +13,7 @@
 #include "vjwt_policy.h"
 #include "vjwt_token.h"
 #include "vjwt_jwk.h"
+#include "vjwt_sigcache.h"
 
 /* Steps 7-8: the signature stage alone (spec 3.2 key selection, 5.2 allowlist, 5.3
  * binding). keys holds vjwt_key_t *. *used (may be NULL) gets the key that verified. */
@@ -36,5 +37,17 @@ apr_status_t vjwt_validate_ex(apr_pool_t *p, const vjwt_policy_t *pol,
                               const apr_array_header_t *keys,
                               const apr_array_header_t *discovered_issuers, const char *token,
                               apr_size_t len, double now, vjwt_token_t **out, vjwt_verdict_t *v);
+
+/* Everything vjwt_validate_with can take besides the policy. Zero means "none". */
+typedef struct {
+    const apr_array_header_t *keys;               /* NULL: the policy's keys */
+    const apr_array_header_t *discovered_issuers; /* issuers of discovery documents */
+    vjwt_sigcache_t *sigcache;                    /* memo of verified signatures */
+    apr_uint64_t key_generation;                  /* changes when fetched keys change */
+} vjwt_validate_opts_t;
+
+apr_status_t vjwt_validate_with(apr_pool_t *p, const vjwt_policy_t *pol,
+                                const vjwt_validate_opts_t *o, const char *token, apr_size_t len,
+                                double now, vjwt_token_t **out, vjwt_verdict_t *v);
 
 #endif
