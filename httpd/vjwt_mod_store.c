@@ -286,12 +286,13 @@ const char *vjwt_mod_cmd_token_cache(cmd_parms *cmd, void *dcfg, const char *a1,
 /* ------------------------------------------------------------------------------------ */
 /* the cache port over socache + global mutex                                            */
 
-static apr_status_t port_get(void *baton, apr_pool_t *p, const char *key, char **val,
-                             apr_size_t *len)
+static apr_status_t port_get(void *baton, apr_pool_t *p, const char *key, apr_size_t max,
+                             char **val, apr_size_t *len)
 {
     cache_t *c = baton;
-    unsigned int n = (unsigned int)c->max;
-    unsigned char *buf = apr_palloc(p, c->max + 1);
+    apr_size_t cap = (max && max < c->max) ? max : c->max;
+    unsigned int n = (unsigned int)cap;
+    unsigned char *buf = apr_palloc(p, cap + 1);
     apr_status_t rv = c->prov->retrieve(c->inst, c->s, (const unsigned char *)key,
                                         (unsigned int)strlen(key), buf, &n, p);
     if (rv != APR_SUCCESS) {

@@ -32,6 +32,7 @@ struct vjwt_ks_source {
     const char *url;
     const char *record_key;
     const char *attempt_key;
+    const char *generation_key; /* the fetch time of the shared record, small */
     vjwt_store_t *store;
     apr_thread_mutex_t *mutex;       /* cur, refs, unknown_kids */
     apr_thread_mutex_t *fetch_mutex; /* one fetch at a time in this process */
@@ -114,6 +115,7 @@ vjwt_ks_source_t *vjwt_ks_source_make(apr_pool_t *p, apr_array_header_t *registr
     src->url = apr_pstrdup(p, url);
     src->record_key = hash_key(p, "vjwt:k:", kind, url);
     src->attempt_key = hash_key(p, "vjwt:a:", kind, url);
+    src->generation_key = hash_key(p, "vjwt:g:", kind, url);
     APR_ARRAY_PUSH(registry, vjwt_ks_source_t *) = src;
     return src;
 }
@@ -316,12 +318,12 @@ static void cache_unlock(const vjwt_store_t *st)
 }
 
 /* One get or set under the cache lock (every access is locked: shmcb needs it). */
-static apr_status_t cache_get(const vjwt_store_t *st, apr_pool_t *tp, const char *key, char **val,
-                              apr_size_t *len)
+static apr_status_t cache_get(const vjwt_store_t *st, apr_pool_t *tp, const char *key,
+                              apr_size_t max, char **val, apr_size_t *len)
 {
     apr_status_t rv;
     cache_lock(st);
-    rv = st->o.cache.get(st->o.cache.baton, tp, key, val, len);
+    rv = st->o.cache.get(st->o.cache.baton, tp, key, max, val, len);
     cache_unlock(st);
     return rv;
 }
@@ -348,7 +350,7 @@ static snapshot_t *record_load(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t
     if (!shared(st)) {
         return NULL;
     }
-    rv = cache_get(st, tp, src->record_key, &val, &len);
+    rv = cache_get(st, tp, src->record_key, 0, &val, &len);
     if (rv != APR_SUCCESS) {
         return NULL;
     }
@@ -401,6 +403,10 @@ static void record_store(vjwt_ks_source_t *src, apr_pool_t *tp, const snapshot_t
     expiry = s->refresh_at + (st->o.max_stale > 0 ? st->o.max_stale : apr_time_from_sec(86400 * 7));
     rv = cache_set(st, tp, src->record_key, text, expiry);
     free(text);
+    if (rv == APR_SUCCESS) {
+        rv = cache_set(st, tp, src->generation_key,
+                       apr_psprintf(tp, "%" APR_TIME_T_FMT, s->fetched), expiry);
+    }
     if (rv != APR_SUCCESS) {
         store_log(st, VJWT_LOG_WARN, VJWT_TAG(00204), tp,
                   "cannot store the keys of %s in the shared cache (status %d); other processes "
@@ -432,7 +438,8 @@ static int attempt_claim(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t now,
     {
         char *val = NULL;
         apr_size_t len = 0;
-        if (st->o.cache.get(st->o.cache.baton, tp, src->attempt_key, &val, &len) == APR_SUCCESS &&
+        if (st->o.cache.get(st->o.cache.baton, tp, src->attempt_key, 64, &val, &len) ==
+                APR_SUCCESS &&
             val && now - (apr_time_t)apr_atoi64(val) < st->o.refetch) {
             *claimed_at = (apr_time_t)apr_atoi64(val);
             *failed = strstr(val, " failed") != NULL;
@@ -465,7 +472,7 @@ static int attempt_has_failed(vjwt_ks_source_t *src, apr_pool_t *tp)
     vjwt_store_t *st = src->store;
     char *val = NULL;
     apr_size_t len = 0;
-    apr_status_t rv = cache_get(st, tp, src->attempt_key, &val, &len);
+    apr_status_t rv = cache_get(st, tp, src->attempt_key, 64, &val, &len);
     return rv == APR_SUCCESS && val && strstr(val, " failed") != NULL;
 }
 
@@ -762,21 +769,48 @@ int vjwt_store_refetch_for_kid(vjwt_store_t *st, apr_pool_t *rp, const apr_array
     return changed;
 }
 
+/* Keys that another process or host fetched after ours: take them (a rotation that
+ * removed a key must reach every child, not only the one that refetched). */
+static void follow_shared(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t have)
+{
+    vjwt_store_t *st = src->store;
+    char *val = NULL;
+    apr_size_t len = 0;
+    snapshot_t *s;
+    if (!shared(st) || !have ||
+        cache_get(st, tp, src->generation_key, 32, &val, &len) != APR_SUCCESS || !val ||
+        (apr_time_t)apr_atoi64(val) <= have) {
+        return;
+    }
+    if (apr_thread_mutex_trylock(src->fetch_mutex) != APR_SUCCESS) {
+        return; /* a refresh of this source is running in this process */
+    }
+    s = record_load(src, tp, current_fetched(src));
+    if (s) {
+        snapshot_install(src, s);
+    }
+    apr_thread_mutex_unlock(src->fetch_mutex);
+}
+
 void vjwt_store_tick(vjwt_store_t *st, apr_pool_t *p)
 {
     apr_time_t now = now_of(st);
     int i;
     for (i = 0; i < st->sources->nelts; i++) {
         vjwt_ks_source_t *src = APR_ARRAY_IDX(st->sources, i, vjwt_ks_source_t *);
-        apr_time_t due;
+        apr_time_t due, have;
+        apr_pool_t *tp;
         apr_thread_mutex_lock(src->mutex);
         due = src->cur ? src->cur->refresh_at : 0;
+        have = src->cur ? src->cur->fetched : 0;
         apr_thread_mutex_unlock(src->mutex);
+        apr_pool_create(&tp, p);
         if (due <= now) {
-            apr_pool_t *tp;
-            apr_pool_create(&tp, p);
             source_update(src, tp, UPDATE_REFRESH, NULL);
-            apr_pool_destroy(tp);
         }
+        else {
+            follow_shared(src, tp, have);
+        }
+        apr_pool_destroy(tp);
     }
 }

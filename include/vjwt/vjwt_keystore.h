@@ -26,8 +26,10 @@
  * Every member may be NULL: then the store works per process. */
 typedef struct {
     void *baton;
-    /* APR_SUCCESS and *val (from p, NUL-terminated) when found; APR_NOTFOUND when not. */
-    apr_status_t (*get)(void *baton, apr_pool_t *p, const char *key, char **val, apr_size_t *len);
+    /* APR_SUCCESS and *val (from p, NUL-terminated) when found; APR_NOTFOUND when not.
+     * max: the largest value expected (0: the port's own maximum). */
+    apr_status_t (*get)(void *baton, apr_pool_t *p, const char *key, apr_size_t max, char **val,
+                        apr_size_t *len);
     apr_status_t (*set)(void *baton, apr_pool_t *p, const char *key, const char *val,
                         apr_size_t len, apr_time_t expiry);
     /* A lock over all processes sharing the cache (not held across fetches). */
@@ -102,8 +104,10 @@ void vjwt_store_collect(vjwt_store_t *st, apr_pool_t *rp, const apr_array_header
 int vjwt_store_refetch_for_kid(vjwt_store_t *st, apr_pool_t *rp, const apr_array_header_t *sources,
                                const char *kid);
 
-/* Background: refresh every source whose keys are due (or missing). Call every second or
- * so from one thread per process; never blocks on another fetch. */
+/* Background: refresh every source whose keys are due (or missing), and take keys that
+ * another process or host fetched since (a small generation entry in the shared cache says
+ * so), so that a rotation reaches every child within a tick. Call every second or so from
+ * one thread per process; never blocks on another fetch. */
 void vjwt_store_tick(vjwt_store_t *st, apr_pool_t *p);
 
 /* Seconds for Retry-After when keys are unavailable. */

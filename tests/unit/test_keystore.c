@@ -125,8 +125,10 @@ static centry_t *mc_find(mcache_t *c, const char *key)
     return NULL;
 }
 
-static apr_status_t mc_get(void *baton, apr_pool_t *p, const char *key, char **val, apr_size_t *len)
+static apr_status_t mc_get(void *baton, apr_pool_t *p, const char *key, apr_size_t max, char **val,
+                           apr_size_t *len)
 {
+    (void)max;
     mcache_t *c = baton;
     centry_t *e;
     apr_status_t rv = APR_NOTFOUND;
@@ -1149,6 +1151,42 @@ static void t_shared_two_stores(void **state)
     assert_true(g_cache.locks > 0);
 }
 
+/* A rotation that removes a key reaches the other processes within a tick: B's keys are
+ * not due, yet its tick sees the newer shared record (generation entry) and takes it without
+ * fetching, so the removed key stops verifying there too. */
+static void t_rotation_reaches_other_stores(void **state)
+{
+    apr_pool_t *p = *state;
+    vjwt_store_opts_t o = base_opts(1);
+    env_t a, b;
+    std_idp(p);
+    env_make(&a, p, &o, VJWT_KS_DISCOVERY, DISC, NULL);
+    env_make(&b, p, &o, VJWT_KS_DISCOVERY, DISC, NULL);
+    assert_kids(p, &a, "r1 e1");
+    clock_add(SEC(1));
+    assert_kids(p, &b, "r1 e1");
+    assert_int_equal(calls(JWKS), 1);
+
+    /* r1 is removed, r2 added; A meets r2 after the floor and refetches */
+    serve(JWKS, jwks_text(p, jwk(p, g_ec1, "e1"), jwk(p, g_rsa2, "r2"), NULL), -1);
+    clock_set(T0 + SEC(61));
+    assert_int_equal(vjwt_store_refetch_for_kid(a.st, p, a.srcs, "r2"), 1);
+    assert_kids(p, &a, "e1 r2");
+    assert_int_equal(calls(JWKS), 2);
+
+    /* B's keys are far from due; one tick later it has A's set, without a fetch */
+    clock_add(SEC(1));
+    vjwt_store_tick(b.st, p);
+    assert_kids(p, &b, "e1 r2");
+    assert_int_equal(calls(JWKS), 2);
+    /* and further ticks change nothing */
+    clock_add(SEC(1));
+    vjwt_store_tick(b.st, p);
+    vjwt_store_tick(a.st, p);
+    assert_int_equal(calls(JWKS), 2);
+    assert_kids(p, &b, "e1 r2");
+}
+
 /* The shared record: what is stored, with which lifetime; a broken record is ignored. */
 static void t_shared_record(void **state)
 {
@@ -1845,6 +1883,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_refetch_for_kid, setup, teardown),
         cmocka_unit_test_setup_teardown(t_unknown_kid_remembered, setup, teardown),
         cmocka_unit_test_setup_teardown(t_shared_two_stores, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_rotation_reaches_other_stores, setup, teardown),
         cmocka_unit_test_setup_teardown(t_shared_record, setup, teardown),
         cmocka_unit_test_setup_teardown(t_failed_refresh_keeps_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(t_bad_jwks_text, setup, teardown),
