@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v clang-format >/dev/null 2>&1 || { echo "check-format: clang-format not found, skipped"; exit 77; }
 clang-format --version | grep -q 'version 14\.' || { echo "check-format: not clang-format 14, skipped"; exit 77; }
-files=$(ls mod_validate_jwt.c httpd/*.[ch] src/*.c include/vjwt/*.h tools/*.c tests/unit/*.[ch])
+files=$(ls mod_validate_jwt.c httpd/*.[ch] src/*.c include/vjwt/*.h tools/*.c tests/unit/*.[ch] tests/fuzz/*.[ch])
 if ! clang-format --dry-run -Werror $files; then
   echo "check-format: run clang-format -i on the files above"; exit 1
 fi

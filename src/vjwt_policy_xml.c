@@ -863,7 +863,7 @@ apr_status_t vjwt_policy_xml_parse(vjwt_xml_result_t *out, apr_pool_t *p, const 
         *err = apr_psprintf(p, "%s: the policy file holds a NUL byte", name);
         return APR_EINVAL;
     }
-    if (strstr(buf, "<!DOCTYPE")) {
+    if (memmem(buf, len, "<!DOCTYPE", 9)) {
         *err = apr_psprintf(p,
                             "%s: a DOCTYPE is not allowed in a policy file (no DTDs or external "
                             "entities)",
