@@ -176,19 +176,18 @@ static apr_status_t xml_bool(ctx_t *c, const xmlNode *n, const char *path, const
 /* ------------------------------------------------------------------------------------ */
 /* child elements                                                                        */
 
-static apr_status_t read_string_list(ctx_t *c, const xmlNode *n, const char *path, const char *item,
-                                     apr_array_header_t **out)
+/* The element children of n in order: each must be an <item> (blank text between them is
+ * fine); fn gets each with its path "path/item[i]". */
+typedef apr_status_t child_fn(ctx_t *c, const xmlNode *k, const char *kp, void *baton);
+
+static apr_status_t each_child(ctx_t *c, const xmlNode *n, const char *path, const char *item,
+                               child_fn *fn, void *baton)
 {
-    static const char *const none[] = {NULL};
     const xmlNode *k;
     int i = 0;
-    apr_status_t rv = only_attrs(c, n, path, none);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    *out = apr_array_make(c->p, 2, sizeof(const char *));
+    apr_status_t rv;
     for (k = n->children; k; k = k->next) {
-        const char *kp, *v;
+        const char *kp;
         if (k->type != XML_ELEMENT_NODE) {
             if ((rv = no_text(c, k, path)) != APR_SUCCESS) {
                 return rv;
@@ -197,21 +196,115 @@ static apr_status_t read_string_list(ctx_t *c, const xmlNode *n, const char *pat
         }
         kp = apr_psprintf(c->p, "%s/%s[%d]", path, name_of(k), ++i);
         if (strcmp(name_of(k), item) != 0) {
-            return xfail(c, k, kp, "unknown element; <%s> holds <%s> elements only", name_of(n),
-                         item);
+            return xfail(c, k, kp, "unknown element; <%s> holds <%s> only", name_of(n), item);
         }
-        if ((rv = only_attrs(c, k, kp, none)) != APR_SUCCESS ||
-            (rv = text(c, k, kp, &v)) != APR_SUCCESS) {
+        if ((rv = fn(c, k, kp, baton)) != APR_SUCCESS) {
             return rv;
         }
-        if (!*v) {
-            return xfail(c, k, kp, "empty <%s>; give a value or remove the element", item);
-        }
-        APR_ARRAY_PUSH(*out, const char *) = v;
     }
-    if ((*out)->nelts == 0) {
+    return APR_SUCCESS;
+}
+
+static apr_status_t read_string(ctx_t *c, const xmlNode *k, const char *kp, void *baton)
+{
+    static const char *const none[] = {NULL};
+    apr_array_header_t *out = baton;
+    const char *v;
+    apr_status_t rv;
+    if ((rv = only_attrs(c, k, kp, none)) != APR_SUCCESS ||
+        (rv = text(c, k, kp, &v)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (!*v) {
+        return xfail(c, k, kp, "empty <%s>; give a value or remove the element", name_of(k));
+    }
+    APR_ARRAY_PUSH(out, const char *) = v;
+    return APR_SUCCESS;
+}
+
+static apr_status_t read_string_list(ctx_t *c, const xmlNode *n, const char *path, const char *item,
+                                     apr_array_header_t **out)
+{
+    static const char *const none[] = {NULL};
+    apr_status_t rv = only_attrs(c, n, path, none);
+    *out = apr_array_make(c->p, 2, sizeof(const char *));
+    if (rv == APR_SUCCESS) {
+        rv = each_child(c, n, path, item, read_string, *out);
+    }
+    if (rv == APR_SUCCESS && (*out)->nelts == 0) {
         return xfail(c, n, path, "<%s> needs at least one <%s>; remove it to skip the check",
                      name_of(n), item);
+    }
+    return rv;
+}
+
+static apr_status_t read_key(ctx_t *c, const xmlNode *k, const char *kp, void *baton)
+{
+    static const char *const key_attrs[] = {"id", "certificate-id", "n", "e", NULL};
+    vjwt_policy_t *pol = baton;
+    const char *id, *cert, *nn, *e, *body, *why = NULL;
+    int forms;
+    apr_status_t rv;
+    if ((rv = only_attrs(c, k, kp, key_attrs)) != APR_SUCCESS ||
+        (rv = attr(c, k, kp, "id", &id)) != APR_SUCCESS ||
+        (rv = attr(c, k, kp, "certificate-id", &cert)) != APR_SUCCESS ||
+        (rv = attr(c, k, kp, "n", &nn)) != APR_SUCCESS ||
+        (rv = attr(c, k, kp, "e", &e)) != APR_SUCCESS ||
+        (rv = text(c, k, kp, &body)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((nn && !e) || (e && !nn)) {
+        return xfail(c, k, kp, "an RSA key needs both n and e (base64url)");
+    }
+    forms = (*body ? 1 : 0) + (cert ? 1 : 0) + (nn ? 1 : 0);
+    if (forms != 1) {
+        return xfail(c, k, kp,
+                     "a key is exactly one of: base64 text (HMAC secret), "
+                     "certificate-id=\"...\", or n=\"...\" e=\"...\"; this one has %s",
+                     forms ? "several" : "none");
+    }
+    if (cert) {
+        vjwt_xml_certref_t *ref = apr_array_push(c->res->certrefs);
+        if (!*cert) {
+            return xfail(c, k, kp, "empty certificate-id");
+        }
+        ref->cert_id = cert;
+        ref->kid = id;
+        ref->index = pol->keys->nelts;
+        ref->line = (int)xmlGetLineNo(k);
+        APR_ARRAY_PUSH(pol->keys, const vjwt_key_t *) = NULL;
+    }
+    else if (nn) {
+        vjwt_key_t *key;
+        if (vjwt_key_from_rsa_ne(&key, c->p, nn, e, &why) != APR_SUCCESS) {
+            return xfail(c, k, kp, "invalid RSA key: %s", why);
+        }
+        key->kid = id;
+        APR_ARRAY_PUSH(pol->keys, const vjwt_key_t *) = key;
+    }
+    else {
+        unsigned char *secret;
+        apr_size_t len;
+        vjwt_key_t *key;
+        if (vjwt_b64_decode(c->p, body, strlen(body), &secret, &len) != APR_SUCCESS || len == 0) {
+            return xfail(c, k, kp,
+                         "the key text is not valid base64 (inline key text is always a "
+                         "base64 HMAC secret; use certificate-id or n/e for public keys)");
+        }
+        if (vjwt_key_from_secret(&key, c->p, secret, len, &why) != APR_SUCCESS) {
+            return xfail(c, k, kp, "%s", why);
+        }
+        memset(secret, 0, len);
+        key->kid = id;
+        key->source = "policy secret";
+        if (len < 32) {
+            warn(c, k, kp,
+                 apr_psprintf(c->p,
+                              "the HMAC secret has %d bytes; HS256 needs at least 32, "
+                              "so it verifies nothing",
+                              (int)len));
+        }
+        APR_ARRAY_PUSH(pol->keys, const vjwt_key_t *) = key;
     }
     return APR_SUCCESS;
 }
@@ -219,90 +312,15 @@ static apr_status_t read_string_list(ctx_t *c, const xmlNode *n, const char *pat
 static apr_status_t read_keys(ctx_t *c, const xmlNode *n, const char *path)
 {
     static const char *const none[] = {NULL};
-    static const char *const key_attrs[] = {"id", "certificate-id", "n", "e", NULL};
     vjwt_policy_t *pol = c->res->pol;
-    const xmlNode *k;
-    int i = 0;
     apr_status_t rv = only_attrs(c, n, path, none);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     pol->keys = apr_array_make(c->p, 2, sizeof(const vjwt_key_t *));
-    for (k = n->children; k; k = k->next) {
-        const char *kp, *id, *cert, *nn, *e, *body, *why = NULL;
-        int forms;
-        if (k->type != XML_ELEMENT_NODE) {
-            if ((rv = no_text(c, k, path)) != APR_SUCCESS) {
-                return rv;
-            }
-            continue;
-        }
-        kp = apr_psprintf(c->p, "%s/%s[%d]", path, name_of(k), ++i);
-        if (strcmp(name_of(k), "key") != 0) {
-            return xfail(c, k, kp, "unknown element; <issuer-signing-keys> holds <key> only");
-        }
-        if ((rv = only_attrs(c, k, kp, key_attrs)) != APR_SUCCESS ||
-            (rv = attr(c, k, kp, "id", &id)) != APR_SUCCESS ||
-            (rv = attr(c, k, kp, "certificate-id", &cert)) != APR_SUCCESS ||
-            (rv = attr(c, k, kp, "n", &nn)) != APR_SUCCESS ||
-            (rv = attr(c, k, kp, "e", &e)) != APR_SUCCESS ||
-            (rv = text(c, k, kp, &body)) != APR_SUCCESS) {
-            return rv;
-        }
-        if ((nn && !e) || (e && !nn)) {
-            return xfail(c, k, kp, "an RSA key needs both n and e (base64url)");
-        }
-        forms = (*body ? 1 : 0) + (cert ? 1 : 0) + (nn ? 1 : 0);
-        if (forms != 1) {
-            return xfail(c, k, kp,
-                         "a key is exactly one of: base64 text (HMAC secret), "
-                         "certificate-id=\"...\", or n=\"...\" e=\"...\"; this one has %s",
-                         forms ? "several" : "none");
-        }
-        if (cert) {
-            vjwt_xml_certref_t *ref = apr_array_push(c->res->certrefs);
-            if (!*cert) {
-                return xfail(c, k, kp, "empty certificate-id");
-            }
-            ref->cert_id = cert;
-            ref->kid = id;
-            ref->index = pol->keys->nelts;
-            ref->line = (int)xmlGetLineNo(k);
-            APR_ARRAY_PUSH(pol->keys, const vjwt_key_t *) = NULL;
-        }
-        else if (nn) {
-            vjwt_key_t *key;
-            if (vjwt_key_from_rsa_ne(&key, c->p, nn, e, &why) != APR_SUCCESS) {
-                return xfail(c, k, kp, "invalid RSA key: %s", why);
-            }
-            key->kid = id;
-            APR_ARRAY_PUSH(pol->keys, const vjwt_key_t *) = key;
-        }
-        else {
-            unsigned char *secret;
-            apr_size_t len;
-            vjwt_key_t *key;
-            if (vjwt_b64_decode(c->p, body, strlen(body), &secret, &len) != APR_SUCCESS ||
-                len == 0) {
-                return xfail(c, k, kp,
-                             "the key text is not valid base64 (inline key text is always a "
-                             "base64 HMAC secret; use certificate-id or n/e for public keys)");
-            }
-            if (vjwt_key_from_secret(&key, c->p, secret, len, &why) != APR_SUCCESS) {
-                return xfail(c, k, kp, "%s", why);
-            }
-            memset(secret, 0, len);
-            key->kid = id;
-            key->source = "policy secret";
-            if (len < 32) {
-                warn(c, k, kp,
-                     apr_psprintf(c->p,
-                                  "the HMAC secret has %d bytes; HS256 needs at least 32, "
-                                  "so it verifies nothing",
-                                  (int)len));
-            }
-            APR_ARRAY_PUSH(pol->keys, const vjwt_key_t *) = key;
-        }
+    rv = each_child(c, n, path, "key", read_key, pol);
+    if (rv != APR_SUCCESS) {
+        return rv;
     }
     if (pol->keys->nelts == 0) {
         return xfail(c, n, path, "<issuer-signing-keys> needs at least one <key>");
@@ -330,81 +348,71 @@ static apr_status_t read_decryption_keys(ctx_t *c, const xmlNode *n, const char 
                  "mod_validate_jwt; remove <decryption-keys> (tokens must be signed JWS)");
 }
 
+/* A <value> of a <claim>: text, empty allowed (an empty claim value can be required). */
+static apr_status_t read_value(ctx_t *c, const xmlNode *v, const char *vp, void *baton)
+{
+    static const char *const none[] = {NULL};
+    const char *val;
+    apr_status_t rv;
+    if ((rv = only_attrs(c, v, vp, none)) != APR_SUCCESS ||
+        (rv = text(c, v, vp, &val)) != APR_SUCCESS) {
+        return rv;
+    }
+    APR_ARRAY_PUSH((apr_array_header_t *)baton, const char *) = val;
+    return APR_SUCCESS;
+}
+
+static apr_status_t read_claim(ctx_t *c, const xmlNode *k, const char *kp, void *baton)
+{
+    static const char *const claim_attrs[] = {"name", "match", "separator", NULL};
+    const char *name, *match, *sep;
+    vjwt_claim_req_t *cl;
+    apr_status_t rv;
+    if ((rv = only_attrs(c, k, kp, claim_attrs)) != APR_SUCCESS ||
+        (rv = attr(c, k, kp, "name", &name)) != APR_SUCCESS ||
+        (rv = attr(c, k, kp, "match", &match)) != APR_SUCCESS ||
+        (rv = attr(c, k, kp, "separator", &sep)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (!name || !*name) {
+        return xfail(c, k, kp, "<claim> needs a name=\"...\"");
+    }
+    cl = apr_pcalloc(c->p, sizeof(*cl));
+    cl->name = name;
+    if (match && !strcmp(match, "any")) {
+        cl->match_any = 1;
+    }
+    else if (match && strcmp(match, "all") != 0) {
+        return xfail(c, k, apr_psprintf(c->p, "%s/@match", kp),
+                     "'%s' is not a match mode; use all or any", match);
+    }
+    if (sep && !*sep) {
+        return xfail(c, k, apr_psprintf(c->p, "%s/@separator", kp),
+                     "empty separator; remove it or give one, e.g. separator=\" \"");
+    }
+    cl->separator = sep;
+    cl->values = apr_array_make(c->p, 2, sizeof(const char *));
+    rv = each_child(c, k, kp, "value", read_value, cl->values);
+    if (rv == APR_SUCCESS) {
+        APR_ARRAY_PUSH((apr_array_header_t *)baton, vjwt_claim_req_t *) = cl;
+    }
+    return rv;
+}
+
 static apr_status_t read_claims(ctx_t *c, const xmlNode *n, const char *path)
 {
     static const char *const none[] = {NULL};
-    static const char *const claim_attrs[] = {"name", "match", "separator", NULL};
     vjwt_policy_t *pol = c->res->pol;
-    const xmlNode *k;
-    int i = 0;
     apr_status_t rv = only_attrs(c, n, path, none);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     pol->claims = apr_array_make(c->p, 2, sizeof(vjwt_claim_req_t *));
-    for (k = n->children; k; k = k->next) {
-        const char *kp, *name, *match, *sep;
-        const xmlNode *v;
-        vjwt_claim_req_t *cl;
-        int j = 0;
-        if (k->type != XML_ELEMENT_NODE) {
-            if ((rv = no_text(c, k, path)) != APR_SUCCESS) {
-                return rv;
-            }
-            continue;
-        }
-        kp = apr_psprintf(c->p, "%s/%s[%d]", path, name_of(k), ++i);
-        if (strcmp(name_of(k), "claim") != 0) {
-            return xfail(c, k, kp, "unknown element; <required-claims> holds <claim> only");
-        }
-        if ((rv = only_attrs(c, k, kp, claim_attrs)) != APR_SUCCESS ||
-            (rv = attr(c, k, kp, "name", &name)) != APR_SUCCESS ||
-            (rv = attr(c, k, kp, "match", &match)) != APR_SUCCESS ||
-            (rv = attr(c, k, kp, "separator", &sep)) != APR_SUCCESS) {
-            return rv;
-        }
-        if (!name || !*name) {
-            return xfail(c, k, kp, "<claim> needs a name=\"...\"");
-        }
-        cl = apr_pcalloc(c->p, sizeof(*cl));
-        cl->name = name;
-        if (match && !strcmp(match, "any")) {
-            cl->match_any = 1;
-        }
-        else if (match && strcmp(match, "all") != 0) {
-            return xfail(c, k, apr_psprintf(c->p, "%s/@match", kp),
-                         "'%s' is not a match mode; use all or any", match);
-        }
-        if (sep && !*sep) {
-            return xfail(c, k, apr_psprintf(c->p, "%s/@separator", kp),
-                         "empty separator; remove it or give one, e.g. separator=\" \"");
-        }
-        cl->separator = sep;
-        cl->values = apr_array_make(c->p, 2, sizeof(const char *));
-        for (v = k->children; v; v = v->next) {
-            const char *vp, *val;
-            if (v->type != XML_ELEMENT_NODE) {
-                if ((rv = no_text(c, v, kp)) != APR_SUCCESS) {
-                    return rv;
-                }
-                continue;
-            }
-            vp = apr_psprintf(c->p, "%s/%s[%d]", kp, name_of(v), ++j);
-            if (strcmp(name_of(v), "value") != 0) {
-                return xfail(c, v, vp, "unknown element; <claim> holds <value> only");
-            }
-            if ((rv = only_attrs(c, v, vp, none)) != APR_SUCCESS ||
-                (rv = text(c, v, vp, &val)) != APR_SUCCESS) {
-                return rv;
-            }
-            APR_ARRAY_PUSH(cl->values, const char *) = val;
-        }
-        APR_ARRAY_PUSH(pol->claims, vjwt_claim_req_t *) = cl;
-    }
-    if (pol->claims->nelts == 0) {
+    rv = each_child(c, n, path, "claim", read_claim, pol->claims);
+    if (rv == APR_SUCCESS && pol->claims->nelts == 0) {
         return xfail(c, n, path, "<required-claims> needs at least one <claim>");
     }
-    return APR_SUCCESS;
+    return rv;
 }
 
 static apr_status_t read_openid(ctx_t *c, const xmlNode *n, const char *path)
