@@ -24,30 +24,10 @@
 /* --- helpers ------------------------------------------------------------------------- */
 
 /* Independent base64url encoder (no padding), so these tests don't lean on vjwt_b64. */
+/* An encoder independent of the code under test (testutil.c). */
 static const char *b64u_n(apr_pool_t *p, const void *data, apr_size_t n)
 {
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    const unsigned char *in = data;
-    char *out = apr_palloc(p, (n + 2) / 3 * 4 + 1);
-    char *o = out;
-    apr_size_t i;
-    for (i = 0; i + 2 < n; i += 3) {
-        *o++ = tbl[in[i] >> 2];
-        *o++ = tbl[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-        *o++ = tbl[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
-        *o++ = tbl[in[i + 2] & 63];
-    }
-    if (n - i == 1) {
-        *o++ = tbl[in[i] >> 2];
-        *o++ = tbl[(in[i] & 3) << 4];
-    }
-    else if (n - i == 2) {
-        *o++ = tbl[in[i] >> 2];
-        *o++ = tbl[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-        *o++ = tbl[(in[i + 1] & 15) << 2];
-    }
-    *o = 0;
-    return out;
+    return vjwt_test_b64url(p, data, n);
 }
 
 static const char *b64u(apr_pool_t *p, const char *s)

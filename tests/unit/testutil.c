@@ -110,3 +110,29 @@ const char *vjwt_test_data_path(apr_pool_t *p, const char *rel)
     }
     return apr_pstrcat(p, base, "/", rel, NULL);
 }
+
+const char *vjwt_test_b64url(apr_pool_t *p, const void *data, apr_size_t n)
+{
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const unsigned char *in = data;
+    char *out = apr_palloc(p, (n + 2) / 3 * 4 + 1);
+    char *o = out;
+    apr_size_t i;
+    for (i = 0; i + 2 < n; i += 3) {
+        *o++ = tbl[in[i] >> 2];
+        *o++ = tbl[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
+        *o++ = tbl[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
+        *o++ = tbl[in[i + 2] & 63];
+    }
+    if (n - i == 1) {
+        *o++ = tbl[in[i] >> 2];
+        *o++ = tbl[(in[i] & 3) << 4];
+    }
+    else if (n - i == 2) {
+        *o++ = tbl[in[i] >> 2];
+        *o++ = tbl[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
+        *o++ = tbl[(in[i + 1] & 15) << 2];
+    }
+    *o = 0;
+    return out;
+}

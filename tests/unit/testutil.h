@@ -23,6 +23,10 @@ void vjwt_test_init(void);
 /* Hex to bytes; returns 0 on success, -1 on odd length or a non-hex character. */
 int vjwt_test_hex(apr_pool_t *p, const char *hex, unsigned char **out, apr_size_t *len);
 
+/* base64url without padding, written independently of src/vjwt_b64.c, so tests of the
+ * strict decoder don't check it against itself. */
+const char *vjwt_test_b64url(apr_pool_t *p, const void *data, apr_size_t n);
+
 /* Whole file into a NUL-terminated buffer; fails the test when unreadable. */
 char *vjwt_test_read_file(apr_pool_t *p, const char *path, apr_size_t *len);
 
