@@ -1,0 +1,107 @@
+/*
+ * fuzz_cache_record.c - what the key store reads back from the shared cache (memcache,
+ * redis or shmcb, which other processes and hosts write): the key record, the generation
+ * entry and the attempt marker. Every cache read returns the input; fetches fail, so the
+ * store has to live on what the cache says.
+ */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "fuzz_common.h"
+#include "vjwt.h"
+
+typedef struct {
+    const char *val;
+    apr_size_t len;
+} cached_t;
+
+static apr_time_t fake_now;
+
+static apr_time_t clock_now(void)
+{
+    return fake_now;
+}
+
+static void quiet_log(void *baton, vjwt_log_level_e level, int tag, const char *msg)
+{
+    (void)baton;
+    (void)level;
+    (void)tag;
+    (void)msg;
+}
+
+static apr_status_t cache_get(void *baton, apr_pool_t *p, const char *key, apr_size_t max,
+                              char **val, apr_size_t *len)
+{
+    const cached_t *c = baton;
+    (void)key;
+    if (max && c->len > max) {
+        return APR_NOTFOUND;
+    }
+    *val = apr_pstrmemdup(p, c->val, c->len);
+    *len = c->len;
+    return APR_SUCCESS;
+}
+
+static apr_status_t cache_set(void *baton, apr_pool_t *p, const char *key, const char *val,
+                              apr_size_t len, apr_time_t expiry)
+{
+    (void)baton;
+    (void)p;
+    (void)key;
+    (void)val;
+    (void)len;
+    (void)expiry;
+    return APR_SUCCESS;
+}
+
+static apr_status_t failing_fetch(void *baton, apr_pool_t *p, const char *url,
+                                  const vjwt_fetch_opts_t *o, vjwt_fetch_result_t *res)
+{
+    (void)baton;
+    (void)o;
+    memset(res, 0, sizeof(*res));
+    res->max_age = -1;
+    res->error = apr_psprintf(p, "GET %s: refused (fuzzing)", url);
+    return APR_EGENERAL;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    apr_pool_t *root = fuzz_root(), *p, *rp;
+    apr_array_header_t *registry;
+    vjwt_store_opts_t o;
+    vjwt_store_t *st = NULL;
+    vjwt_keys_view_t view;
+    cached_t c = {(const char *)data, size};
+    fake_now = apr_time_from_sec(1700000000);
+
+    apr_pool_create(&p, root);
+    registry = apr_array_make(p, 2, sizeof(vjwt_ks_source_t *));
+    vjwt_ks_source_make(p, registry, VJWT_KS_DISCOVERY,
+                        "https://idp.example/.well-known/openid-configuration");
+    vjwt_ks_source_make(p, registry, VJWT_KS_JWKS_URL, "https://other.example/jwks");
+    vjwt_store_opts_default(&o);
+    o.fetcher = failing_fetch;
+    o.now = clock_now;
+    o.log = quiet_log;
+    o.cache.baton = &c;
+    o.cache.get = cache_get;
+    o.cache.set = cache_set;
+    if (vjwt_store_make(&st, p, &o, registry) == APR_SUCCESS) {
+        apr_pool_create(&rp, p);
+        vjwt_store_collect(st, rp, registry, NULL, &view);
+        vjwt_store_refetch_for_kid(st, rp, registry, "unknown-kid");
+        apr_pool_destroy(rp);
+        fake_now += apr_time_from_sec(2);
+        vjwt_store_tick(st, p); /* generation entry, refresh due */
+        fake_now += apr_time_from_sec(86400 * 30);
+        vjwt_store_tick(st, p);
+        apr_pool_create(&rp, p);
+        vjwt_store_collect(st, rp, registry, NULL, &view);
+        apr_pool_destroy(rp);
+    }
+    apr_pool_destroy(p);
+    return 0;
+}
