@@ -218,10 +218,19 @@ static snapshot_t *snapshot_build(const vjwt_ks_source_t *src, const char *issue
     }
     s = apr_pcalloc(sp, sizeof(*s));
     s->pool = sp;
-    if (vjwt_jwks_parse(&keys, sp, jwks, len, skipped, err) != APR_SUCCESS) {
-        *err = apr_pstrdup(tp, *err ? *err : "invalid key set"); /* sp goes now */
-        apr_pool_destroy(sp);
-        return NULL;
+    {
+        /* the parser's notes are made in sp, which goes when the set is refused: copy them */
+        apr_array_header_t *notes = skipped ? apr_array_make(sp, 2, sizeof(const char *)) : NULL;
+        apr_status_t rv = vjwt_jwks_parse(&keys, sp, jwks, len, notes, err);
+        for (i = 0; notes && i < notes->nelts; i++) {
+            APR_ARRAY_PUSH(skipped, const char *) =
+                apr_pstrdup(tp, APR_ARRAY_IDX(notes, i, const char *));
+        }
+        if (rv != APR_SUCCESS) {
+            *err = apr_pstrdup(tp, *err ? *err : "invalid key set"); /* sp goes now */
+            apr_pool_destroy(sp);
+            return NULL;
+        }
     }
     s->keys = apr_array_make(sp, keys->nelts, sizeof(const vjwt_key_t *));
     for (i = 0; i < keys->nelts; i++) {
