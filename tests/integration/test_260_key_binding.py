@@ -84,7 +84,9 @@ def env(httpd, keys, fakeidp):
         "ValidateJWTFetchTimeout 2 4",
     ])
     srv = httpd.start("key-binding", locations(spec), server_conf=server_conf)
-    return {"srv": srv, "A": A, "B": B}
+    yield {"srv": srv, "A": A, "B": B}
+    # the refused /garbage/jwks set is retried every second: no noise for later modules
+    httpd.stop()
 
 
 @pytest.fixture(autouse=True)
