@@ -618,6 +618,17 @@ static const char *cmd_signing_key(cmd_parms *cmd, void *dcfg, const char *args)
             return apr_psprintf(cmd->pool, "%s: key file '%s' holds no usable key", cmd->cmd->name,
                                 path);
         }
+        for (i = 0; i < found->nelts; i++) {
+            if (APR_ARRAY_IDX(found, i, const vjwt_key_t *)->lenient) {
+                ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, cmd->server,
+                             VJWT_LOGNO(00040) "%s at %s:%d: key file %s: some key members are "
+                                               "standard base64 or padded, not base64url; "
+                                               "decoded leniently",
+                             cmd->cmd->name, cmd->directive->filename, cmd->directive->line_num,
+                             path);
+                break;
+            }
+        }
         if (kid && found->nelts > 1) {
             return apr_psprintf(cmd->pool,
                                 "%s: id= names one key but '%s' holds %d keys (their own kid "
@@ -1159,6 +1170,7 @@ static apr_status_t validate(request_rec *r, const vjwt_policy_t *pol, const cha
     o.keys = view.keys;
     o.discovered_issuers = view.issuers;
     o.key_generation = view.generation;
+    o.key_issuers = view.key_issuers;
     rv = vjwt_validate_with(r->pool, pol, &o, token, strlen(token), now, t, v);
     if (rv != APR_SUCCESS && v->reason == VJWT_R_TOKEN_SIGNATURE_KEY_NOT_FOUND && *t && (*t)->kid &&
         vjwt_store_refetch_for_kid(store, r->pool, pol->sources, (*t)->kid)) {
@@ -1166,6 +1178,7 @@ static apr_status_t validate(request_rec *r, const vjwt_policy_t *pol, const cha
         o.keys = view.keys;
         o.discovered_issuers = view.issuers;
         o.key_generation = view.generation;
+        o.key_issuers = view.key_issuers;
         rv = vjwt_validate_with(r->pool, pol, &o, token, strlen(token), now, t, v);
     }
     /* A source without keys might hold the one that verifies: the token can't be judged. */
@@ -1306,6 +1319,8 @@ static const command_rec vjwt_cmds[] = {
     AP_INIT_TAKE1("ValidateJWTCache", vjwt_mod_cmd_cache, NULL, RSRC_CONF,
                   "socache provider[:args] shared by processes and hosts, or none (default "
                   "shmcb)"),
+    AP_INIT_TAKE1("ValidateJWTCacheSecret", vjwt_mod_cmd_cache_secret, NULL, RSRC_CONF,
+                  "file:PATH of a secret (16+ bytes) that authenticates the shared key cache"),
     AP_INIT_TAKE1("ValidateJWTKeysRefreshInterval", vjwt_mod_cmd_interval,
                   (void *)APR_OFFSETOF(vjwt_srv_conf_t, refresh), RSRC_CONF,
                   "Seconds between key refreshes (default 3600)"),

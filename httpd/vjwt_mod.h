@@ -21,8 +21,10 @@ typedef struct {
     apr_hash_t *certs;             /* ID -> vjwt_key_t * (ValidateJWTCertificate) */
     apr_array_header_t *cert_refs; /* certificate-id= uses waiting for check_config */
     /* server-wide, main server only */
-    const char *cache_spec; /* ValidateJWTCache; NULL = default shmcb */
-    int refresh;            /* seconds, -1 unset */
+    const char *cache_spec;            /* ValidateJWTCache; NULL = default shmcb */
+    const unsigned char *cache_secret; /* ValidateJWTCacheSecret file contents; NULL = none */
+    apr_size_t cache_secret_len;
+    int refresh; /* seconds, -1 unset */
     int refetch;
     int max_stale; /* 0 = unlimited */
     int connect_timeout;
@@ -66,6 +68,7 @@ const char *vjwt_mod_add_source_at(cmd_parms *cmd, vjwt_policy_t *pol, vjwt_ks_k
 
 /* Server-wide directive handlers. */
 const char *vjwt_mod_cmd_cache(cmd_parms *cmd, void *dcfg, const char *arg);
+const char *vjwt_mod_cmd_cache_secret(cmd_parms *cmd, void *dcfg, const char *arg);
 const char *vjwt_mod_cmd_interval(cmd_parms *cmd, void *dcfg, const char *arg);
 const char *vjwt_mod_cmd_fetch_timeout(cmd_parms *cmd, void *dcfg, const char *a1, const char *a2);
 const char *vjwt_mod_cmd_fetch_max_size(cmd_parms *cmd, void *dcfg, const char *arg);

@@ -169,6 +169,74 @@ const char *vjwt_mod_cmd_cache(cmd_parms *cmd, void *dcfg, const char *arg)
     return NULL;
 }
 
+#define CACHE_SECRET_MIN 16
+#define CACHE_SECRET_MAX 4096
+
+/* ValidateJWTCacheSecret file:PATH - the file's bytes (trailing line breaks and blanks
+ * dropped) are the secret; the file must not be readable or writable by others. */
+const char *vjwt_mod_cmd_cache_secret(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    vjwt_srv_conf_t *sc = main_conf(cmd->server);
+    const char *err = global_only(cmd), *path;
+    apr_file_t *f = NULL;
+    apr_finfo_t fi;
+    apr_size_t got = 0;
+    unsigned char *buf;
+    apr_status_t rv;
+    char ebuf[120];
+    if (err) {
+        return err;
+    }
+    if (strncmp(arg, "file:", 5) != 0 || !arg[5]) {
+        return apr_psprintf(cmd->pool, "%s: expects file:PATH, got '%s'", cmd->cmd->name, arg);
+    }
+    path = ap_server_root_relative(cmd->pool, arg + 5);
+    if (!path) {
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'", cmd->cmd->name, arg + 5);
+    }
+    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, APR_OS_DEFAULT, cmd->temp_pool);
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_info_get(&fi, APR_FINFO_SIZE | APR_FINFO_TYPE | APR_FINFO_PROT, f);
+    }
+    if (rv != APR_SUCCESS) {
+        if (f) {
+            apr_file_close(f);
+        }
+        return apr_psprintf(cmd->pool, "%s: cannot read '%s': %s", cmd->cmd->name, path,
+                            apr_strerror(rv, ebuf, sizeof(ebuf)));
+    }
+    if (fi.filetype != APR_REG || fi.size > CACHE_SECRET_MAX) {
+        apr_file_close(f);
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a regular file of at most %d bytes",
+                            cmd->cmd->name, path, CACHE_SECRET_MAX);
+    }
+    if (fi.protection & (APR_FPROT_WREAD | APR_FPROT_WWRITE)) {
+        apr_file_close(f);
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is readable or writable by every user; make it readable "
+                            "by root only (chmod 600)",
+                            cmd->cmd->name, path);
+    }
+    buf = apr_palloc(cmd->pool, (apr_size_t)fi.size + 1);
+    rv = apr_file_read_full(f, buf, (apr_size_t)fi.size, &got);
+    apr_file_close(f);
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_EOF(rv)) {
+        return apr_psprintf(cmd->pool, "%s: cannot read '%s': %s", cmd->cmd->name, path,
+                            apr_strerror(rv, ebuf, sizeof(ebuf)));
+    }
+    while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == '\r' || buf[got - 1] == ' ' ||
+                       buf[got - 1] == '\t')) {
+        got--;
+    }
+    if (got < CACHE_SECRET_MIN) {
+        return apr_psprintf(cmd->pool, "%s: '%s' holds %d byte(s); the secret needs at least %d",
+                            cmd->cmd->name, path, (int)got, CACHE_SECRET_MIN);
+    }
+    sc->cache_secret = buf;
+    sc->cache_secret_len = got;
+    return NULL;
+}
+
 const char *vjwt_mod_cmd_interval(cmd_parms *cmd, void *dcfg, const char *arg)
 {
     vjwt_srv_conf_t *sc = main_conf(cmd->server);
@@ -436,6 +504,14 @@ static const char *setup_cache(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec 
     c->s = s;
     c->max = max_record;
     the_cache = c;
+    /* a cache outside this host's shared memory can be written by whoever reaches it */
+    if (!sc->cache_secret && strncasecmp(name, "shm", 3) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     VJWT_LOGNO(00041) "ValidateJWTCache %s without ValidateJWTCacheSecret: "
+                                       "whoever can write to this cache can plant signing keys; "
+                                       "set ValidateJWTCacheSecret file:PATH",
+                     name);
+    }
     return NULL;
 }
 
@@ -482,6 +558,8 @@ static int store_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     o.fetch.ca_file = sc->ca_file;
     o.log = store_log;
     o.log_baton = s;
+    o.cache_secret = sc->cache_secret;
+    o.cache_secret_len = sc->cache_secret_len;
 
     err = setup_cache(pconf, ptemp, s, sc, o.fetch.max_size * 2 + RECORD_SLACK);
     if (err) {

@@ -109,6 +109,46 @@ apr_status_t vjwt_b64url_decode(apr_pool_t *p, const char *in, apr_size_t len, u
     return b64_decode_core(p, (const unsigned char *)(in ? in : ""), len, '-', '_', 1, out, outlen);
 }
 
+apr_status_t vjwt_b64_decode_jwk(apr_pool_t *p, const char *in, apr_size_t len, unsigned char **out,
+                                 apr_size_t *outlen, int *lenient)
+{
+    apr_size_t n = len, pad = 0, i;
+    int url = 0, std = 0;
+    apr_status_t rv;
+
+    if (lenient) {
+        *lenient = 0;
+    }
+    if (!out || !outlen || (!in && len)) {
+        return APR_EINVAL;
+    }
+    if (!in) {
+        in = "";
+    }
+    while (n > 0 && in[n - 1] == '=') {
+        n--;
+        pad++;
+    }
+    /* padding completes the last group: "xx==" or "xxx=", nothing else */
+    if (pad && (pad > 2 || (n + pad) % 4 != 0 || n % 4 == 0)) {
+        return APR_EINVAL;
+    }
+    for (i = 0; i < n; i++) {
+        url |= in[i] == '-' || in[i] == '_';
+        std |= in[i] == '+' || in[i] == '/';
+    }
+    if (url && std) {
+        return APR_EINVAL;
+    }
+    /* every other character (a stray '=', whitespace, NUL) is rejected by the core */
+    rv = b64_decode_core(p, (const unsigned char *)in, n, std ? '+' : '-', std ? '/' : '_', 1, out,
+                         outlen);
+    if (rv == APR_SUCCESS && lenient) {
+        *lenient = std || pad;
+    }
+    return rv;
+}
+
 static const char b64url_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 

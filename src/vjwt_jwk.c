@@ -403,7 +403,8 @@ static apr_status_t opt_str(apr_pool_t *p, json_t *o, const char *name, const ch
     return APR_SUCCESS;
 }
 
-/* Optional base64url member, strictly decoded. *present says whether it was there. */
+/* Optional base64url member (standard base64 and padding tolerated, vjwt_b64_decode_jwk).
+ * *present says whether it was there. */
 static apr_status_t opt_b64(apr_pool_t *p, json_t *o, const char *name, unsigned char **out,
                             apr_size_t *outlen, int *present, const char **err)
 {
@@ -418,9 +419,9 @@ static apr_status_t opt_b64(apr_pool_t *p, json_t *o, const char *name, unsigned
         return APR_SUCCESS;
     }
     *present = 1;
-    if (vjwt_b64url_decode(p, s, json_string_length(json_object_get(o, name)), out, outlen) !=
-        APR_SUCCESS) {
-        *err = apr_psprintf(p, "\"%s\" is not valid base64url", name);
+    if (vjwt_b64_decode_jwk(p, s, json_string_length(json_object_get(o, name)), out, outlen,
+                            NULL) != APR_SUCCESS) {
+        *err = apr_psprintf(p, "\"%s\" is not valid base64url (or base64)", name);
         return APR_EINVAL;
     }
     return APR_SUCCESS;
@@ -698,6 +699,20 @@ static apr_status_t jwk_okp(EVP_PKEY **out, apr_pool_t *p, json_t *jwk, const ch
     return merge_x5c(explicit_key, cert_key, out, err);
 }
 
+/* 1 when a key member that decoded was standard base64 or padded (not base64url). */
+static int jwk_lenient(json_t *jwk)
+{
+    static const char *const members[] = {"n", "e", "x", "y", "k", NULL};
+    int i;
+    for (i = 0; members[i]; i++) {
+        json_t *v = json_object_get(jwk, members[i]);
+        if (json_is_string(v) && strpbrk(json_string_value(v), "+/=")) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static apr_status_t jwk_parse(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const char **err)
 {
     const char *kty_s, *kid, *use, *alg_s;
@@ -795,6 +810,7 @@ static apr_status_t jwk_parse(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, cons
     }
     k->kid = kid ? apr_pstrdup(p, kid) : NULL;
     k->alg = alg ? alg->name : NULL;
+    k->lenient = jwk_lenient(jwk);
     *out = k;
     return APR_SUCCESS;
 }

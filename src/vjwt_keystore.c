@@ -4,15 +4,19 @@
 #include <apr_strings.h>
 #include <apr_hash.h>
 #include <apr_thread_mutex.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "vjwt_keystore.h"
+#include "vjwt_b64.h"
 #include "vjwt_json.h"
 
 /* Log tags, documented in docs/log-messages.md. VJWT_TAG(n) keeps the 5-digit form greppable
  * for scripts/check-lognos.sh. */
 #define VJWT_TAG(n)      (1##n - 100000)
 #define MAX_UNKNOWN_KIDS 1024
+#define MAX_BAD_RECORDS  256
 #define COLD_POLL        apr_time_from_msec(50)
 
 typedef struct snapshot {
@@ -44,6 +48,11 @@ struct vjwt_store {
     apr_pool_t *pool;
     vjwt_store_opts_t o;
     apr_array_header_t *sources;
+    unsigned char mac_key[VJWT_CACHE_MAC_LEN];
+    int sealed;                 /* mac_key is set: every shared value is authenticated */
+    apr_thread_mutex_t *bad_mu; /* bad_keys, bad_pool */
+    apr_pool_t *bad_pool;       /* only under bad_mu */
+    apr_hash_t *bad_keys;       /* cache keys whose value failed authentication (logged) */
 };
 
 typedef enum { UPDATE_COLD, UPDATE_REFRESH, UPDATE_KID } update_mode_e;
@@ -150,6 +159,17 @@ apr_status_t vjwt_store_make(vjwt_store_t **out, apr_pool_t *p, const vjwt_store
     st->pool = p;
     st->o = *o;
     st->sources = registry;
+    st->o.cache_secret = NULL; /* only the derived key is kept */
+    st->o.cache_secret_len = 0;
+    if (o->cache_secret && o->cache_secret_len > 0) {
+        vjwt_cache_mac_key(st->mac_key, o->cache_secret, o->cache_secret_len);
+        st->sealed = 1;
+    }
+    if (apr_thread_mutex_create(&st->bad_mu, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS ||
+        apr_pool_create(&st->bad_pool, p) != APR_SUCCESS) {
+        return APR_ENOMEM;
+    }
+    st->bad_keys = apr_hash_make(st->bad_pool);
     for (i = 0; i < registry->nelts; i++) {
         vjwt_ks_source_t *src = APR_ARRAY_IDX(registry, i, vjwt_ks_source_t *);
         apr_status_t rv;
@@ -198,10 +218,19 @@ static snapshot_t *snapshot_build(const vjwt_ks_source_t *src, const char *issue
     }
     s = apr_pcalloc(sp, sizeof(*s));
     s->pool = sp;
-    if (vjwt_jwks_parse(&keys, sp, jwks, len, skipped, err) != APR_SUCCESS) {
-        *err = apr_pstrdup(tp, *err ? *err : "invalid key set"); /* sp goes now */
-        apr_pool_destroy(sp);
-        return NULL;
+    {
+        /* the parser's notes are made in sp, which goes when the set is refused: copy them */
+        apr_array_header_t *notes = skipped ? apr_array_make(sp, 2, sizeof(const char *)) : NULL;
+        apr_status_t rv = vjwt_jwks_parse(&keys, sp, jwks, len, notes, err);
+        for (i = 0; notes && i < notes->nelts; i++) {
+            APR_ARRAY_PUSH(skipped, const char *) =
+                apr_pstrdup(tp, APR_ARRAY_IDX(notes, i, const char *));
+        }
+        if (rv != APR_SUCCESS) {
+            *err = apr_pstrdup(tp, *err ? *err : "invalid key set"); /* sp goes now */
+            apr_pool_destroy(sp);
+            return NULL;
+        }
     }
     s->keys = apr_array_make(sp, keys->nelts, sizeof(const vjwt_key_t *));
     for (i = 0; i < keys->nelts; i++) {
@@ -317,23 +346,204 @@ static void cache_unlock(const vjwt_store_t *st)
     }
 }
 
+/* ---- authenticated values ---- */
+
+static const char SEAL_LABEL[] = "mod_validate_jwt shared cache v1";
+static const char SEAL_PREFIX[] = "vjwt1.";
+
+void vjwt_cache_mac_key(unsigned char out[VJWT_CACHE_MAC_LEN], const unsigned char *secret,
+                        apr_size_t len)
+{
+    size_t n = 0;
+    if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, secret, len,
+                   (const unsigned char *)SEAL_LABEL, sizeof(SEAL_LABEL) - 1, out,
+                   VJWT_CACHE_MAC_LEN, &n) ||
+        n != VJWT_CACHE_MAC_LEN) {
+        /* cannot happen with a working libcrypto; a key nobody else has fails closed */
+        EVP_Digest(secret, len, out, NULL, EVP_sha256(), NULL);
+    }
+}
+
+/* HMAC-SHA-256(mac_key, name NUL val) into out; 0 on a libcrypto failure. */
+static int seal_mac(const unsigned char *mac_key, const char *name, const char *val, apr_size_t len,
+                    unsigned char out[VJWT_CACHE_MAC_LEN])
+{
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    OSSL_PARAM params[2];
+    size_t n = 0;
+    int ok;
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+    ok = ctx && EVP_MAC_init(ctx, mac_key, VJWT_CACHE_MAC_LEN, params) &&
+         EVP_MAC_update(ctx, (const unsigned char *)name, strlen(name) + 1) &&
+         EVP_MAC_update(ctx, (const unsigned char *)val, len) &&
+         EVP_MAC_final(ctx, out, &n, VJWT_CACHE_MAC_LEN) && n == VJWT_CACHE_MAC_LEN;
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac);
+    return ok;
+}
+
+const char *vjwt_cache_record_seal(apr_pool_t *p, const unsigned char *mac_key, const char *name,
+                                   const char *val, apr_size_t len, apr_size_t *outlen)
+{
+    unsigned char mac[VJWT_CACHE_MAC_LEN];
+    const char *tag;
+    char *out;
+    apr_size_t tlen, plen = sizeof(SEAL_PREFIX) - 1;
+    if (!mac_key) {
+        *outlen = len;
+        return apr_pstrmemdup(p, val, len);
+    }
+    if (!seal_mac(mac_key, name, val, len, mac)) {
+        memset(mac, 0, sizeof(mac)); /* opens nowhere: readers ignore it */
+    }
+    tag = vjwt_b64url_encode(p, mac, sizeof(mac));
+    tlen = strlen(tag);
+    *outlen = plen + tlen + 1 + len;
+    out = apr_palloc(p, *outlen + 1);
+    memcpy(out, SEAL_PREFIX, plen);
+    memcpy(out + plen, tag, tlen);
+    out[plen + tlen] = '.';
+    memcpy(out + plen + tlen + 1, val, len);
+    out[*outlen] = 0;
+    return out;
+}
+
+apr_status_t vjwt_cache_record_open(const unsigned char *mac_key, const char *name, const char *rec,
+                                    apr_size_t len, const char **val, apr_size_t *vlen)
+{
+    unsigned char mac[VJWT_CACHE_MAC_LEN], want[VJWT_CACHE_MAC_LEN];
+    apr_size_t plen = sizeof(SEAL_PREFIX) - 1, tlen = 43, i; /* 43: 32 bytes in base64url */
+    unsigned v = 0;
+    if (!rec) {
+        return APR_EGENERAL;
+    }
+    if (!mac_key) {
+        *val = rec;
+        *vlen = len;
+        return APR_SUCCESS;
+    }
+    if (len < plen + tlen + 1 || memcmp(rec, SEAL_PREFIX, plen) != 0 || rec[plen + tlen] != '.') {
+        return APR_EGENERAL;
+    }
+    /* decode the tag by hand: no allocation, and no pool needed */
+    for (i = 0; i < tlen; i++) {
+        char c = rec[plen + i];
+        unsigned d = c >= 'A' && c <= 'Z'   ? (unsigned)(c - 'A')
+                     : c >= 'a' && c <= 'z' ? (unsigned)(c - 'a' + 26)
+                     : c >= '0' && c <= '9' ? (unsigned)(c - '0' + 52)
+                     : c == '-'             ? 62u
+                     : c == '_'             ? 63u
+                                            : 64u;
+        if (d == 64u) {
+            return APR_EGENERAL;
+        }
+        v = v << 6 | d;
+        if (i % 4 == 3) {
+            mac[i / 4 * 3] = (unsigned char)(v >> 16);
+            mac[i / 4 * 3 + 1] = (unsigned char)(v >> 8);
+            mac[i / 4 * 3 + 2] = (unsigned char)v;
+            v = 0;
+        }
+    }
+    /* 43 = 10 groups of 4 + 3 characters: 18 bits, 2 bytes and 2 unused (zero) bits */
+    if (v & 3u) {
+        return APR_EGENERAL;
+    }
+    mac[30] = (unsigned char)(v >> 10);
+    mac[31] = (unsigned char)(v >> 2);
+    if (!seal_mac(mac_key, name, rec + plen + tlen + 1, len - plen - tlen - 1, want) ||
+        CRYPTO_memcmp(mac, want, sizeof(mac)) != 0) {
+        return APR_EGENERAL;
+    }
+    *val = rec + plen + tlen + 1;
+    *vlen = len - plen - tlen - 1;
+    return APR_SUCCESS;
+}
+
+/* A value that failed authentication: logged once per process and cache key. */
+static void bad_record(vjwt_store_t *st, apr_pool_t *tp, const char *key)
+{
+    const char *url = "?";
+    int first, i;
+    apr_thread_mutex_lock(st->bad_mu);
+    first = !apr_hash_get(st->bad_keys, key, APR_HASH_KEY_STRING);
+    if (first && apr_hash_count(st->bad_keys) < MAX_BAD_RECORDS) {
+        const char *copy = apr_pstrdup(st->bad_pool, key);
+        apr_hash_set(st->bad_keys, copy, APR_HASH_KEY_STRING, copy);
+    }
+    apr_thread_mutex_unlock(st->bad_mu);
+    if (!first) {
+        return;
+    }
+    for (i = 0; i < st->sources->nelts; i++) {
+        const vjwt_ks_source_t *src = APR_ARRAY_IDX(st->sources, i, const vjwt_ks_source_t *);
+        if (!strcmp(key, src->record_key) || !strcmp(key, src->attempt_key) ||
+            !strcmp(key, src->generation_key)) {
+            url = src->url;
+        }
+    }
+    store_log(st, VJWT_LOG_WARN, VJWT_TAG(00221), tp,
+              "the shared cache value %s (keys of %s) failed authentication: it was written "
+              "with another ValidateJWTCacheSecret or by someone else; ignored, the keys are "
+              "fetched from the source (logged once per process)",
+              key, url);
+}
+
+/* get + open, under the cache lock held by the caller. APR_NOTFOUND for a value that fails
+ * authentication. */
+static apr_status_t cache_get_locked(vjwt_store_t *st, apr_pool_t *tp, const char *key,
+                                     apr_size_t max, char **val, apr_size_t *len)
+{
+    const char *in = NULL;
+    apr_size_t inlen = 0;
+    apr_status_t rv = st->o.cache.get(
+        st->o.cache.baton, tp, key, max && st->sealed ? max + VJWT_CACHE_SEAL_OVER : max, val, len);
+    if (rv != APR_SUCCESS || !st->sealed) {
+        return rv;
+    }
+    if (!*val || vjwt_cache_record_open(st->mac_key, key, *val, *len, &in, &inlen) != APR_SUCCESS) {
+        *val = NULL;
+        *len = 0;
+        return APR_EGENERAL; /* the caller unlocks, then bad_record logs */
+    }
+    *val = (char *)in;
+    *len = inlen;
+    return APR_SUCCESS;
+}
+
+static apr_status_t cache_set_locked(vjwt_store_t *st, apr_pool_t *tp, const char *key,
+                                     const char *val, apr_time_t expiry)
+{
+    apr_size_t len = strlen(val);
+    if (st->sealed) {
+        val = vjwt_cache_record_seal(tp, st->mac_key, key, val, len, &len);
+    }
+    return st->o.cache.set(st->o.cache.baton, tp, key, val, len, expiry);
+}
+
 /* One get or set under the cache lock (every access is locked: shmcb needs it). */
-static apr_status_t cache_get(const vjwt_store_t *st, apr_pool_t *tp, const char *key,
-                              apr_size_t max, char **val, apr_size_t *len)
+static apr_status_t cache_get(vjwt_store_t *st, apr_pool_t *tp, const char *key, apr_size_t max,
+                              char **val, apr_size_t *len)
 {
     apr_status_t rv;
     cache_lock(st);
-    rv = st->o.cache.get(st->o.cache.baton, tp, key, max, val, len);
+    rv = cache_get_locked(st, tp, key, max, val, len);
     cache_unlock(st);
+    if (rv == APR_EGENERAL && st->sealed) {
+        bad_record(st, tp, key);
+        rv = APR_NOTFOUND;
+    }
     return rv;
 }
 
-static apr_status_t cache_set(const vjwt_store_t *st, apr_pool_t *tp, const char *key,
-                              const char *val, apr_time_t expiry)
+static apr_status_t cache_set(vjwt_store_t *st, apr_pool_t *tp, const char *key, const char *val,
+                              apr_time_t expiry)
 {
     apr_status_t rv;
     cache_lock(st);
-    rv = st->o.cache.set(st->o.cache.baton, tp, key, val, strlen(val), expiry);
+    rv = cache_set_locked(st, tp, key, val, expiry);
     cache_unlock(st);
     return rv;
 }
@@ -422,6 +632,7 @@ static int attempt_claim(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t now,
 {
     vjwt_store_t *st = src->store;
     int ok;
+    apr_status_t got = APR_NOTFOUND;
     *claimed_at = 0;
     *failed = 0;
     if (!shared(st)) {
@@ -438,21 +649,22 @@ static int attempt_claim(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t now,
     {
         char *val = NULL;
         apr_size_t len = 0;
-        if (st->o.cache.get(st->o.cache.baton, tp, src->attempt_key, 64, &val, &len) ==
-                APR_SUCCESS &&
-            val && now - (apr_time_t)apr_atoi64(val) < st->o.refetch) {
+        got = cache_get_locked(st, tp, src->attempt_key, 64, &val, &len);
+        if (got == APR_SUCCESS && val && now - (apr_time_t)apr_atoi64(val) < st->o.refetch) {
             *claimed_at = (apr_time_t)apr_atoi64(val);
             *failed = strstr(val, " failed") != NULL;
             ok = 0;
         }
         else {
             const char *mark = apr_psprintf(tp, "%" APR_TIME_T_FMT, now);
-            st->o.cache.set(st->o.cache.baton, tp, src->attempt_key, mark, strlen(mark),
-                            now + st->o.refetch);
+            cache_set_locked(st, tp, src->attempt_key, mark, now + st->o.refetch);
             ok = 1;
         }
     }
     cache_unlock(st);
+    if (got == APR_EGENERAL && st->sealed) {
+        bad_record(st, tp, src->attempt_key); /* not under the cache lock */
+    }
     return ok;
 }
 
@@ -488,6 +700,17 @@ static apr_status_t get_doc(vjwt_store_t *st, apr_pool_t *tp, const char *url,
         *max_age = res->max_age;
     }
     return rv;
+}
+
+static int keys_lenient(const apr_array_header_t *keys)
+{
+    int i;
+    for (i = 0; i < keys->nelts; i++) {
+        if (APR_ARRAY_IDX(keys, i, const vjwt_key_t *)->lenient) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* Fetch the source; on success a new snapshot (not yet installed). */
@@ -554,6 +777,12 @@ static snapshot_t *source_fetch(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_
     }
     if (!s && *err) {
         *err = apr_psprintf(tp, "%s: %s", jwks_url, *err);
+    }
+    if (s && keys_lenient(s->keys)) {
+        store_log(st, VJWT_LOG_NOTICE, VJWT_TAG(00220), tp,
+                  "%s: some key members are standard base64 or padded, not base64url "
+                  "(RFC 7518 6); decoded leniently",
+                  jwks_url);
     }
     return s;
 }
@@ -683,13 +912,17 @@ void vjwt_store_collect(vjwt_store_t *st, apr_pool_t *rp, const apr_array_header
                         const apr_array_header_t *static_keys, vjwt_keys_view_t *view)
 {
     apr_time_t now = now_of(st);
-    int i;
+    int i, k;
     view->keys = apr_array_make(rp, 8, sizeof(const vjwt_key_t *));
     view->issuers = apr_array_make(rp, 2, sizeof(const char *));
+    view->key_issuers = apr_array_make(rp, 8, sizeof(const char *));
     view->unavailable = 0;
     view->generation = 0;
     if (static_keys) {
         apr_array_cat(view->keys, static_keys);
+        for (i = 0; i < static_keys->nelts; i++) {
+            APR_ARRAY_PUSH(view->key_issuers, const char *) = NULL;
+        }
     }
     for (i = 0; sources && i < sources->nelts; i++) {
         vjwt_ks_source_t *src = APR_ARRAY_IDX(sources, i, vjwt_ks_source_t *);
@@ -706,6 +939,9 @@ void vjwt_store_collect(vjwt_store_t *st, apr_pool_t *rp, const apr_array_header
             continue;
         }
         apr_array_cat(view->keys, s->keys);
+        for (k = 0; k < s->keys->nelts; k++) {
+            APR_ARRAY_PUSH(view->key_issuers, const char *) = s->issuer ? s->issuer : "";
+        }
         /* FNV-1a over the fetch times: a new key set always has a new one */
         view->generation = (view->generation ^ (apr_uint64_t)s->fetched ^ (apr_uint64_t)i) *
                            APR_UINT64_C(1099511628211);

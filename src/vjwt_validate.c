@@ -30,7 +30,7 @@ apr_status_t vjwt_validate_signature(apr_pool_t *p, const vjwt_token_t *t,
 {
     const vjwt_alg_t *alg;
     apr_array_header_t *cands, *matched;
-    int i;
+    int i, named = 0;
 
     if (used) {
         *used = NULL;
@@ -55,21 +55,32 @@ apr_status_t vjwt_validate_signature(apr_pool_t *p, const vjwt_token_t *t,
                          vjwt_sanitize(p, t->alg, 32));
     }
 
-    /* K: the keys bound to this algorithm (spec 3.2 step 1, 5.3); M: those whose id is kid. */
+    /* K: the keys bound to this algorithm (RFC 8725 3.1); M: those of K whose id is kid.
+     * named: some key of any type or algorithm has the id kid. */
     cands = apr_array_make(p, keys ? keys->nelts : 1, sizeof(const vjwt_key_t *));
     matched = apr_array_make(p, 2, sizeof(const vjwt_key_t *));
     for (i = 0; keys && i < keys->nelts; i++) {
         const vjwt_key_t *k = APR_ARRAY_IDX(keys, i, const vjwt_key_t *);
+        int same_kid = t->kid && k && k->kid && strcmp(t->kid, k->kid) == 0;
+        named |= same_kid;
         if (!vjwt_key_fits_alg(k, alg, min_rsa_bits, NULL)) {
             continue;
         }
         APR_ARRAY_PUSH(cands, const vjwt_key_t *) = k;
-        if (t->kid && k->kid && strcmp(t->kid, k->kid) == 0) {
+        if (same_kid) {
             APR_ARRAY_PUSH(matched, const vjwt_key_t *) = k;
         }
     }
 
     if (t->kid) {
+        /* A kid that names a key binds the token to the keys with that id, whatever their
+         * type (RFC 7515 4.1.4): it never falls back to keys with other ids. */
+        if (named && matched->nelts == 0) {
+            return vjwt_fail(v, p, VJWT_R_TOKEN_SIGNATURE_INVALID,
+                             "Signature validation failed. No key with kid '%s' can verify a %s "
+                             "signature. Access denied.",
+                             vjwt_sanitize(p, t->kid, 128), alg->name);
+        }
         if (matched->nelts > 0) {
             if (try_keys(t, alg, matched, used)) {
                 return APR_SUCCESS;
@@ -120,12 +131,64 @@ apr_status_t vjwt_validate_ex(apr_pool_t *p, const vjwt_policy_t *pol,
     return vjwt_validate_with(p, pol, &o, token, len, now, out, v);
 }
 
+/* A discovery issuer d matches the token's iss s: literally, or for a "{tenantid}"
+ * template with the token's tid filled in (the same rule as the issuer check in
+ * vjwt_claims.c). */
+static int issuer_matches(apr_pool_t *p, const char *d, const char *s, const json_t *payload)
+{
+    const char *at = strstr(d, "{tenantid}");
+    const json_t *tid;
+    if (!at) {
+        return strcmp(d, s) == 0;
+    }
+    tid = json_object_get(payload, "tid");
+    if (!json_is_string(tid) || !*json_string_value(tid)) {
+        return 0;
+    }
+    return strcmp(s, apr_pstrcat(p, apr_pstrmemdup(p, d, (apr_size_t)(at - d)),
+                                 json_string_value(tid), at + strlen("{tenantid}"), NULL)) == 0;
+}
+
+/* The keys that may verify t: when t's iss is the issuer of some discovery document, only
+ * that document's keys and the configured ones (see vjwt_validate_opts_t.key_issuers). */
+static const apr_array_header_t *keys_for_issuer(apr_pool_t *p, const apr_array_header_t *keys,
+                                                 const apr_array_header_t *origins,
+                                                 const vjwt_token_t *t)
+{
+    const json_t *iss = json_object_get(t->payload, "iss");
+    apr_array_header_t *out;
+    char *bound;
+    int i, any = 0;
+    if (!keys || !origins || origins->nelts != keys->nelts || !json_is_string(iss)) {
+        return keys;
+    }
+    bound = apr_pcalloc(p, (apr_size_t)keys->nelts + 1);
+    for (i = 0; i < keys->nelts; i++) {
+        const char *o = APR_ARRAY_IDX(origins, i, const char *);
+        if (o && *o && issuer_matches(p, o, json_string_value(iss), t->payload)) {
+            bound[i] = 1;
+            any = 1;
+        }
+    }
+    if (!any) {
+        return keys;
+    }
+    out = apr_array_make(p, keys->nelts, sizeof(const vjwt_key_t *));
+    for (i = 0; i < keys->nelts; i++) {
+        if (bound[i] || !APR_ARRAY_IDX(origins, i, const char *)) {
+            APR_ARRAY_PUSH(out, const vjwt_key_t *) = APR_ARRAY_IDX(keys, i, const vjwt_key_t *);
+        }
+    }
+    return out;
+}
+
 /* The signature stage, through the memo of verified signatures when there is one. */
 static apr_status_t check_signature(apr_pool_t *p, const vjwt_policy_t *pol,
                                     const vjwt_validate_opts_t *o, const vjwt_token_t *t,
                                     double now, vjwt_verdict_t *v)
 {
-    const apr_array_header_t *keys = o->keys ? o->keys : pol->keys;
+    const apr_array_header_t *keys =
+        o->keys ? keys_for_issuer(p, o->keys, o->key_issuers, t) : pol->keys;
     const vjwt_key_t *used = NULL;
     vjwt_sigcache_scope_t scope;
     apr_time_t tnow = (apr_time_t)(now * APR_USEC_PER_SEC);

@@ -14,6 +14,14 @@
 apr_status_t vjwt_b64url_decode(apr_pool_t *p, const char *in, apr_size_t len, unsigned char **out,
                                 apr_size_t *outlen);
 
+/* For the members of a JWK (n, e, x, y, d, k): base64url or standard base64, '=' padding
+ * optional. One alphabet per string ('-' or '_' together with '+' or '/' is APR_EINVAL),
+ * padding only at the end and only the amount that completes the last group of 4, no
+ * whitespace, canonical trailing bits. *lenient (may be NULL) is set to 1 when the text was
+ * not strict base64url (standard alphabet or padding), 0 otherwise. */
+apr_status_t vjwt_b64_decode_jwk(apr_pool_t *p, const char *in, apr_size_t len, unsigned char **out,
+                                 apr_size_t *outlen, int *lenient);
+
 /* base64url without padding. */
 const char *vjwt_b64url_encode(apr_pool_t *p, const unsigned char *in, apr_size_t len);
 

@@ -30,12 +30,15 @@ typedef struct {
     const char *alg;    /* JWK "alg": the only alg this key may be used with; NULL = any
                            alg of its family */
     const char *source; /* where it came from, for log lines: "file:/x.pem", "n/e", ... */
+    int lenient;        /* JWK: a member was standard base64 or padded, not base64url */
 } vjwt_key_t;
 
-/* One JWK object. Only public (verification) use is considered: "use" other than "sig",
- * "key_ops" without "verify", unknown kty/crv, missing or invalid members, e < 3 or even,
- * and an x5c whose first certificate's key differs from n/e or x/y are errors.
- * Private members are ignored. On error returns APR_EINVAL with *err set. */
+/* One JWK object. The members n, e, x, y, k decode as base64url or standard base64 with
+ * optional padding (vjwt_b64_decode_jwk): published sets use both; the key's lenient flag
+ * tells that the set should be reported. Only public (verification) use is considered: "use" other
+ * than "sig", "key_ops" without "verify", unknown kty/crv, missing or invalid members, e < 3 or
+ * even, and an x5c whose first certificate's key differs from n/e or x/y are errors. Private
+ * members are ignored. On error returns APR_EINVAL with *err set. */
 apr_status_t vjwt_jwk_parse(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const char **err);
 
 /* A JWKS {"keys":[...]} (or a single JWK object, taken as a one-key set). Keys that cannot

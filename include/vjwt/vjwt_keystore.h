@@ -63,7 +63,33 @@ typedef struct {
     vjwt_fetcher_fn *fetcher; /* NULL = vjwt_fetch */
     void *fetcher_baton;
     apr_time_t (*now)(void); /* NULL = apr_time_now (tests use a fake clock) */
+    /* ValidateJWTCacheSecret: every value in the shared cache is authenticated under a key
+     * derived from it (vjwt_cache_record_seal); NULL = values are stored as they are. */
+    const unsigned char *cache_secret;
+    apr_size_t cache_secret_len;
 } vjwt_store_opts_t;
+
+/* Authentication of shared-cache values (HMAC-SHA-256, RFC 2104). A sealed value is
+ * "vjwt1." + base64url(MAC) + "." + value, where MAC = HMAC(mac_key, name NUL value):
+ * the cache key's name is bound in, so a value cannot be moved to another key.
+ * mac_key is VJWT_CACHE_MAC_LEN bytes from vjwt_cache_mac_key; NULL means no secret
+ * (seal and open pass values through unchanged). */
+#define VJWT_CACHE_MAC_LEN   32
+#define VJWT_CACHE_SEAL_OVER 50 /* bytes a seal adds */
+
+/* The MAC key derived from the configured secret (HMAC(secret, fixed label)). */
+void vjwt_cache_mac_key(unsigned char out[VJWT_CACHE_MAC_LEN], const unsigned char *secret,
+                        apr_size_t len);
+
+/* The sealed form of val (from p, NUL-terminated, length in *outlen). */
+const char *vjwt_cache_record_seal(apr_pool_t *p, const unsigned char *mac_key, const char *name,
+                                   const char *val, apr_size_t len, apr_size_t *outlen);
+
+/* The value inside a sealed rec stored under name: APR_SUCCESS with *val (pointing into rec,
+ * NUL-terminated when rec is) and *vlen; APR_EGENERAL when rec is not sealed with mac_key
+ * under name. Any bytes are safe input. */
+apr_status_t vjwt_cache_record_open(const unsigned char *mac_key, const char *name, const char *rec,
+                                    apr_size_t len, const char **val, apr_size_t *vlen);
 
 typedef enum { VJWT_KS_DISCOVERY = 1, VJWT_KS_JWKS_URL } vjwt_ks_kind_e;
 
@@ -87,8 +113,11 @@ apr_status_t vjwt_store_make(vjwt_store_t **out, apr_pool_t *p, const vjwt_store
 typedef struct {
     apr_array_header_t *keys;    /* const vjwt_key_t *: static keys, then every source's */
     apr_array_header_t *issuers; /* const char *: issuers of the discovery documents */
-    int unavailable;             /* sources that have no usable keys */
-    apr_uint64_t generation;     /* changes whenever a source's keys change */
+    /* const char *, one per key (vjwt_validate_opts_t.key_issuers): NULL for a static key,
+     * "" for a key of a JWKS URL, the discovered issuer for a key of a discovery document */
+    apr_array_header_t *key_issuers;
+    int unavailable;         /* sources that have no usable keys */
+    apr_uint64_t generation; /* changes whenever a source's keys change */
 } vjwt_keys_view_t;
 
 /* Request path: the keys of static_keys (may be NULL) and of every source in sources

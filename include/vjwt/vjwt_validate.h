@@ -44,6 +44,12 @@ typedef struct {
     const apr_array_header_t *discovered_issuers; /* issuers of discovery documents */
     vjwt_sigcache_t *sigcache;                    /* memo of verified signatures */
     apr_uint64_t key_generation;                  /* changes when fetched keys change */
+    /* Where each key of keys came from (const char *, same order; NULL: no binding):
+     * NULL = configured in the policy, "" = fetched from a JWKS URL, otherwise the issuer
+     * of the discovery document it came from (may hold "{tenantid}"). When the token's iss
+     * equals the issuer of one or more discovery documents, only their keys and the
+     * configured ones may verify it; any other iss may be verified by every key. */
+    const apr_array_header_t *key_issuers;
 } vjwt_validate_opts_t;
 
 apr_status_t vjwt_validate_with(apr_pool_t *p, const vjwt_policy_t *pol,

@@ -29,6 +29,7 @@ N_UNKNOWN = 200
 CONCURRENCY = 8
 LOAD_SECONDS = 5.0   # the requests are spread over this time (several refetch intervals)
 ISS = "https://count.fake.test"
+ISS2 = "https://count-2.fake.test"
 DISC = "/c/.well-known/openid-configuration"
 JWKS = "/c/jwks"
 JWKS2 = "/c2/jwks"
@@ -49,8 +50,11 @@ def env(httpd, keys, fakeidp):
     F.add_jwks(JWKS, [public_jwk(keys.ec256, kid="good")])
     F.add_discovery(DISC, ISS, JWKS)
     F.add_jwks(JWKS2, [public_jwk(keys.ed25519, kid="good2")])
+    # the JWKS URL's key verifies tokens of a configured issuer (a token with the
+    # discovered issuer is bound to the discovery document's keys)
     both = ["ValidateJWTOpenIDConfig %s" % F.url(DISC),
-            "ValidateJWTJWKSURI %s" % F.url(JWKS2)]
+            "ValidateJWTJWKSURI %s" % F.url(JWKS2),
+            "ValidateJWTIssuer %s" % ISS2]
     pidlog = httpd.path("logs", "pids-fetch-count.log")
     server_conf = "\n".join([
         load_modules("socache_shmcb"),
@@ -101,7 +105,7 @@ def test_fetches_bounded_under_load(env, keys, capsys):
     srv, F = env["srv"], env["F"]
     attacker = jwk.JWK.generate(kty="EC", crv="P-256")
     good = mint(keys.ec256, "ES256", kid="good", iss=ISS)
-    good2 = mint(keys.ed25519, "EdDSA", kid="good2", iss=ISS)
+    good2 = mint(keys.ed25519, "EdDSA", kid="good2", iss=ISS2)
     work = [("good", good if i % 2 else good2) for i in range(N_REQUESTS - N_UNKNOWN)]
     work += [("unknown", mint(attacker, "ES256", kid="rnd-" + uuid.uuid4().hex, iss=ISS))
              for _ in range(N_UNKNOWN)]

@@ -21,10 +21,12 @@ from vjwt_tokens import mint
 REFETCH = 30
 
 
-def _conf(provider, module, port):
+def _conf(provider, module, port, secret):
     return "\n".join([
         load_modules(module),
         "ValidateJWTCache %s:127.0.0.1:%d" % (provider, port),
+        # both hosts authenticate the shared values with one secret (test_261 for its rules)
+        "ValidateJWTCacheSecret file:%s" % secret,
         "ValidateJWTKeysRefetchInterval %d" % REFETCH,
         "ValidateJWTKeysRefreshInterval 3600",
         "ValidateJWTFetchTimeout 2 4",
@@ -46,11 +48,17 @@ def _shared(httpd, httpd2, fakeidp, keys, provider, module, port, name):
     F.add_jwks(jwks, [public_jwk(keys.ec256, kid="good")])
     F.add_discovery(disc, iss, jwks)
     F.add_jwks(jwks2, [public_jwk(keys.ed25519, kid="good2")])
+    # the JWKS URL's key verifies tokens of another (configured) issuer: the discovered
+    # issuer's tokens are bound to the discovery document's keys
+    iss2 = "https://%s-2.fake.test" % name
     spec = {"shared": ["ValidateJWTOpenIDConfig %s" % F.url(disc),
-                       "ValidateJWTJWKSURI %s" % F.url(jwks2)]}
-    conf = _conf(provider, module, port)
+                       "ValidateJWTJWKSURI %s" % F.url(jwks2),
+                       "ValidateJWTIssuer %s" % iss2]}
+    secret = httpd.write_file("secrets/shared-cache", b"a secret both hosts share 0123\n",
+                              mode=0o600)
+    conf = _conf(provider, module, port, secret)
     tok = mint(keys.ec256, "ES256", kid="good", iss=iss)
-    tok2 = mint(keys.ed25519, "EdDSA", kid="good2", iss=iss)
+    tok2 = mint(keys.ed25519, "EdDSA", kid="good2", iss=iss2)
 
     a = httpd.start("shared-%s-a" % name, locations(spec), server_conf=conf)
     assert_pass(a.get("/p/shared/", tok))

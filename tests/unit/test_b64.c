@@ -162,6 +162,67 @@ static void t_url_every_char(void **state)
     }
 }
 
+/* JWK members: either alphabet, optional padding, nothing else. */
+static int jwk_ok(apr_pool_t *p, const char *in, const char *want, apr_size_t wantlen, int lenient)
+{
+    unsigned char *out = NULL;
+    apr_size_t len = 99;
+    int l = -1;
+    if (vjwt_b64_decode_jwk(p, in, strlen(in), &out, &len, &l) != APR_SUCCESS) {
+        return 0;
+    }
+    return len == wantlen && memcmp(out, want, wantlen) == 0 && out[len] == 0 && l == lenient;
+}
+
+static int jwk_bad(apr_pool_t *p, const char *in)
+{
+    unsigned char *out = NULL;
+    apr_size_t len = 0;
+    int l = -1;
+    return vjwt_b64_decode_jwk(p, in, strlen(in), &out, &len, &l) == APR_EINVAL;
+}
+
+static void t_jwk_members(void **state)
+{
+    apr_pool_t *p = *state;
+    /* base64url as it should be */
+    assert_true(jwk_ok(p, "", "", 0, 0));
+    assert_true(jwk_ok(p, "Zm9v", "foo", 3, 0));
+    assert_true(jwk_ok(p, "-_8", "\xfb\xff", 2, 0));
+    /* padding, standard alphabet, both */
+    assert_true(jwk_ok(p, "Zm8=", "fo", 2, 1));
+    assert_true(jwk_ok(p, "Zg==", "f", 1, 1));
+    assert_true(jwk_ok(p, "-_8=", "\xfb\xff", 2, 1));
+    assert_true(jwk_ok(p, "+/8", "\xfb\xff", 2, 1));
+    assert_true(jwk_ok(p, "+/8=", "\xfb\xff", 2, 1));
+    assert_true(jwk_ok(p, "+/+/", "\xfb\xff\xbf", 3, 1));
+    /* refused: mixed alphabets, wrong or inner padding, whitespace, junk, non-canonical */
+    assert_true(jwk_bad(p, "-/8"));
+    assert_true(jwk_bad(p, "+_8="));
+    assert_true(jwk_bad(p, "Zg="));
+    assert_true(jwk_bad(p, "Zg==="));
+    assert_true(jwk_bad(p, "Zm8=="));
+    assert_true(jwk_bad(p, "Zm9v="));
+    assert_true(jwk_bad(p, "Zm9v===="));
+    assert_true(jwk_bad(p, "="));
+    assert_true(jwk_bad(p, "=="));
+    assert_true(jwk_bad(p, "Zg==Zm9v"));
+    assert_true(jwk_bad(p, "Z=g="));
+    assert_true(jwk_bad(p, " Zm9v"));
+    assert_true(jwk_bad(p, "Zm9v\n"));
+    assert_true(jwk_bad(p, "Zm 9v"));
+    assert_true(jwk_bad(p, "Zm9v."));
+    assert_true(jwk_bad(p, "Z"));
+    assert_true(jwk_bad(p, "Zh=="));
+    assert_true(jwk_bad(p, "Zh"));
+    {
+        unsigned char *out = NULL;
+        apr_size_t len = 0;
+        assert_int_equal(vjwt_b64_decode_jwk(p, "Zm\0v", 4, &out, &len, NULL), APR_EINVAL);
+        assert_int_equal(vjwt_b64_decode_jwk(p, "Zm9v", 4, &out, &len, NULL), APR_SUCCESS);
+    }
+}
+
 static int std_ok(apr_pool_t *p, const char *in, const char *want, apr_size_t wantlen)
 {
     unsigned char *out = NULL;
@@ -341,6 +402,7 @@ int main(void)
         T(t_url_noncanonical),
         T(t_url_roundtrip),
         T(t_url_every_char),
+        T(t_jwk_members),
         T(t_std_decode),
         T(t_std_bad),
         T(t_json_basic),

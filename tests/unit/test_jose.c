@@ -822,7 +822,7 @@ static void t_jwk_errors(void **state)
     jwk_refused(p, with(p, rsa, "n", json_string("AQAA")), "even");
     jwk_refused(p, with(p, rsa, "n", json_string("AQAD")), "512");
     jwk_refused(p, with(p, rsa, "n", json_string("AQAB")), "not smaller than n");
-    jwk_refused(p, with(p, rsa, "n", json_string("+/8")), "base64url");
+    jwk_refused(p, with(p, rsa, "n", json_string("+_8")), "base64url"); /* two alphabets */
     jwk_refused(p, with(p, rsa, "n", json_integer(5)), "not a string");
 
     /* EC members */
@@ -861,11 +861,96 @@ static void t_jwk_errors(void **state)
     /* oct */
     jwk_refused(p, jparse(p, "{\"kty\":\"oct\",\"k\":\"\"}"), "\"k\" is empty");
     jwk_refused(p, jparse(p, "{\"kty\":\"oct\"}"), "\"k\" is missing");
-    jwk_refused(p, jparse(p, "{\"kty\":\"oct\",\"k\":\"AQI=\"}"), "base64url");
+    jwk_refused(p, jparse(p, "{\"kty\":\"oct\",\"k\":\"AQI==\"}"), "base64url");
     jwk_refused(p, jparse(p, "{\"kty\":\"oct\",\"k\":\"AR\"}"), "base64url");
     jwk_refused(p, jparse(p, "{\"kty\":\"oct\",\"alg\":\"HS256\",\"k\":\"AQID\"}"),
                 "shorter than HS256");
     jwk_refused(p, jparse(p, "{\"kty\":\"oct\",\"k\":\"AQID\",\"x5c\":[]}"), "x5c");
+}
+
+/* The members of a key as real identity providers publish them: standard base64 with
+ * padding (Battle.net), base64url with padding (Google, 2023). Both decode, the key says so,
+ * and nonsense is still refused. */
+static const char *std_b64(apr_pool_t *p, const char *url)
+{
+    char *s = apr_pstrdup(p, url);
+    char *c;
+    apr_size_t n = strlen(s);
+    for (c = s; *c; c++) {
+        *c = *c == '-' ? '+' : *c == '_' ? '/' : *c;
+    }
+    return n % 4 == 2   ? apr_pstrcat(p, s, "==", NULL)
+           : n % 4 == 3 ? apr_pstrcat(p, s, "=", NULL)
+                        : s;
+}
+
+static const char *padded(apr_pool_t *p, const char *url)
+{
+    apr_size_t n = strlen(url);
+    return n % 4 == 2   ? apr_pstrcat(p, url, "==", NULL)
+           : n % 4 == 3 ? apr_pstrcat(p, url, "=", NULL)
+                        : url;
+}
+
+static apr_array_header_t *jwks_ok(apr_pool_t *p, const char *text, apr_array_header_t *skipped);
+
+static void t_jwk_lenient_members(void **state)
+{
+    apr_pool_t *p = *state;
+    json_t *rsa = jwk_of(p, g_rsa2048), *ec = jwk_of(p, g_p256);
+    const char *n = json_string_value(json_object_get(rsa, "n"));
+    const char *x = json_string_value(json_object_get(ec, "x"));
+    const char *nstd = std_b64(p, n), *text;
+    vjwt_key_t *k;
+    apr_array_header_t *keys;
+
+    k = must_jwk(p, rsa);
+    assert_int_equal(k->lenient, 0);
+    /* 256 bytes: always padded with "=="; '+' or '/' nearly always there too */
+    assert_non_null(strstr(nstd, "=="));
+    k = must_jwk(p, with(p, rsa, "n", json_string(nstd)));
+    assert_int_equal(EVP_PKEY_eq(k->pkey, g_rsa2048), 1);
+    assert_int_equal(k->lenient, 1);
+    k = must_jwk(p, with(p, rsa, "n", json_string(padded(p, n))));
+    assert_int_equal(EVP_PKEY_eq(k->pkey, g_rsa2048), 1);
+    assert_int_equal(k->lenient, 1);
+    k = must_jwk(p, with(p, rsa, "e", json_string("AQAB")));
+    assert_int_equal(k->lenient, 0);
+    k = must_jwk(p, with(p, ec, "x", json_string(std_b64(p, x))));
+    assert_int_equal(EVP_PKEY_eq(k->pkey, g_p256), 1);
+    assert_int_equal(k->lenient, 1);
+    k = must_jwk(p, jparse(p, "{\"kty\":\"oct\",\"k\":\"AQI=\"}"));
+    assert_int_equal(k->secret_len, 2);
+    assert_int_equal(k->lenient, 1);
+
+    /* still refused: whitespace, padding inside or too much, two alphabets, junk */
+    jwk_refused(p, with(p, rsa, "n", json_string(apr_pstrcat(p, " ", nstd, NULL))), "base64url");
+    jwk_refused(p, with(p, rsa, "n", json_string(apr_pstrcat(p, nstd, "\n", NULL))), "base64url");
+    jwk_refused(p, with(p, rsa, "n", json_string(apr_pstrcat(p, nstd, "=", NULL))), "base64url");
+    jwk_refused(p, with(p, rsa, "e", json_string("AQ=AB")), "base64url");
+    jwk_refused(p, with(p, rsa, "e", json_string("AQAB=")), "base64url");
+    jwk_refused(p, with(p, rsa, "e", json_string("=AQAB")), "base64url");
+    jwk_refused(p, with(p, rsa, "e", json_string("AQ*B")), "base64url");
+    jwk_refused(p, with(p, rsa, "n", json_string(apr_pstrcat(p, "-", nstd + 1, NULL))),
+                "base64url");
+
+    /* a set shaped like Battle.net's and one like Google's */
+    text = apr_psprintf(p,
+                        "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"bnet\",\"use\":\"sig\",\"alg\":"
+                        "\"RS256\",\"n\":\"%s\",\"e\":\"AQAB\"}]}",
+                        nstd);
+    keys = jwks_ok(p, text, NULL);
+    assert_int_equal(keys->nelts, 1);
+    assert_int_equal(APR_ARRAY_IDX(keys, 0, vjwt_key_t *)->lenient, 1);
+    text = apr_psprintf(p,
+                        "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"g1\",\"use\":\"sig\",\"alg\":"
+                        "\"RS256\",\"n\":\"%s\",\"e\":\"AQAB\"},{\"kty\":\"EC\",\"crv\":\"P-256\","
+                        "\"x\":\"%s\",\"y\":\"%s\"}]}",
+                        padded(p, n), x, json_string_value(json_object_get(ec, "y")));
+    keys = jwks_ok(p, text, NULL);
+    assert_int_equal(keys->nelts, 2);
+    assert_int_equal(APR_ARRAY_IDX(keys, 0, vjwt_key_t *)->lenient, 1);
+    assert_int_equal(APR_ARRAY_IDX(keys, 1, vjwt_key_t *)->lenient, 0);
 }
 
 static void t_jwk_x5c(void **state)
@@ -1271,6 +1356,7 @@ int main(void)
         T(t_jwk_alg_binding),
         T(t_jwk_ok),
         T(t_jwk_errors),
+        T(t_jwk_lenient_members),
         T(t_jwk_x5c),
         T(t_jwks),
         T(t_pem),

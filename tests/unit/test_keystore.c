@@ -39,6 +39,8 @@
 #define TAG_FAILED  201
 #define TAG_SKIPPED 202
 #define TAG_SHARED  203
+#define TAG_LENIENT 220
+#define TAG_FORGED  221
 
 static EVP_PKEY *g_rsa1, *g_rsa2, *g_rsa3, *g_ec1;
 
@@ -1256,6 +1258,262 @@ static void t_shared_record(void **state)
     assert_int_equal(calls(JWKS2), 1);
 }
 
+/* ---- authenticated shared values (ValidateJWTCacheSecret) ------------------------------ */
+
+static const unsigned char SECRET[] = "0123456789abcdef-cache-secret";
+
+static vjwt_store_opts_t sealed_opts(void)
+{
+    vjwt_store_opts_t o = base_opts(1);
+    o.cache_secret = SECRET;
+    o.cache_secret_len = sizeof(SECRET) - 1;
+    return o;
+}
+
+/* The cache key the store uses for prefix ("vjwt:k:" ...) of a (kind, url) source. */
+static const char *src_key(apr_pool_t *p, const char *prefix, vjwt_ks_kind_e kind, const char *url)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0, i;
+    char hex[33];
+    const char *in = apr_psprintf(p, "%d %s", (int)kind, url);
+    EVP_Digest(in, strlen(in), md, &n, EVP_sha256(), NULL);
+    for (i = 0; i < 16; i++) {
+        apr_snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    }
+    return apr_pstrcat(p, prefix, hex, NULL);
+}
+
+static void mc_put(mcache_t *c, apr_pool_t *p, const char *key, const char *val)
+{
+    assert_int_equal(mc_set(c, p, key, val, strlen(val), T0 + SEC(86400 * 30)), APR_SUCCESS);
+}
+
+static const char *mc_value(apr_pool_t *p, mcache_t *c, const char *key)
+{
+    centry_t *e;
+    const char *v = NULL;
+    pthread_mutex_lock(&c->data);
+    e = mc_find(c, key);
+    if (e) {
+        v = apr_pstrmemdup(p, e->val, e->len);
+    }
+    pthread_mutex_unlock(&c->data);
+    return v;
+}
+
+/* seal/open: a round trip; the name, the key and every byte are bound. */
+static void t_cache_record_seal(void **state)
+{
+    apr_pool_t *p = *state;
+    unsigned char k1[VJWT_CACHE_MAC_LEN], k2[VJWT_CACHE_MAC_LEN];
+    const char *rec, *val = NULL;
+    char *bad;
+    apr_size_t len = 0, vlen = 0, i;
+    vjwt_cache_mac_key(k1, SECRET, sizeof(SECRET) - 1);
+    vjwt_cache_mac_key(k2, (const unsigned char *)"another secret of 16+ bytes", 27);
+    assert_memory_not_equal(k1, k2, sizeof(k1));
+
+    rec = vjwt_cache_record_seal(p, k1, "vjwt:k:1", "{\"v\":1}", 7, &len);
+    assert_int_equal(len, 7 + VJWT_CACHE_SEAL_OVER);
+    assert_int_equal(strncmp(rec, "vjwt1.", 6), 0);
+    assert_int_equal(vjwt_cache_record_open(k1, "vjwt:k:1", rec, len, &val, &vlen), APR_SUCCESS);
+    assert_int_equal(vlen, 7);
+    assert_memory_equal(val, "{\"v\":1}", 7);
+    /* another name (a record moved to another key), another key, no seal */
+    assert_int_equal(vjwt_cache_record_open(k1, "vjwt:k:2", rec, len, &val, &vlen), APR_EGENERAL);
+    assert_int_equal(vjwt_cache_record_open(k2, "vjwt:k:1", rec, len, &val, &vlen), APR_EGENERAL);
+    assert_int_equal(vjwt_cache_record_open(k1, "vjwt:k:1", "{\"v\":1}", 7, &val, &vlen),
+                     APR_EGENERAL);
+    /* every byte flipped, every length cut */
+    for (i = 0; i < len; i++) {
+        bad = apr_pstrmemdup(p, rec, len);
+        bad[i] ^= 0x01;
+        assert_int_equal(vjwt_cache_record_open(k1, "vjwt:k:1", bad, len, &val, &vlen),
+                         APR_EGENERAL);
+        assert_int_equal(vjwt_cache_record_open(k1, "vjwt:k:1", rec, i, &val, &vlen), APR_EGENERAL);
+    }
+    /* an empty value seals too */
+    rec = vjwt_cache_record_seal(p, k1, "n", "", 0, &len);
+    assert_int_equal(vjwt_cache_record_open(k1, "n", rec, len, &val, &vlen), APR_SUCCESS);
+    assert_int_equal(vlen, 0);
+    /* no key: values pass through */
+    rec = vjwt_cache_record_seal(p, NULL, "n", "abc", 3, &len);
+    assert_string_equal(rec, "abc");
+    assert_int_equal(vjwt_cache_record_open(NULL, "n", "abc", 3, &val, &vlen), APR_SUCCESS);
+    assert_int_equal(vlen, 3);
+}
+
+/* With a secret every value in the cache is sealed; stores with the same secret share. */
+static void t_sealed_share(void **state)
+{
+    apr_pool_t *p = *state;
+    vjwt_store_opts_t o = sealed_opts();
+    env_t a, b;
+    const char *rec;
+    int mark = log_mark();
+    std_idp(p);
+    env_make(&a, p, &o, VJWT_KS_DISCOVERY, DISC, NULL);
+    assert_kids(p, &a, "r1 e1");
+    rec = mc_value(p, &g_cache, src_key(p, "vjwt:k:", VJWT_KS_DISCOVERY, DISC));
+    assert_non_null(rec);
+    assert_int_equal(strncmp(rec, "vjwt1.", 6), 0);
+    assert_int_equal(
+        strncmp(mc_value(p, &g_cache, src_key(p, "vjwt:a:", VJWT_KS_DISCOVERY, DISC)), "vjwt1.", 6),
+        0);
+    assert_int_equal(
+        strncmp(mc_value(p, &g_cache, src_key(p, "vjwt:g:", VJWT_KS_DISCOVERY, DISC)), "vjwt1.", 6),
+        0);
+    clock_add(SEC(1));
+    env_make(&b, p, &o, VJWT_KS_DISCOVERY, DISC, NULL);
+    assert_kids(p, &b, "r1 e1");
+    assert_int_equal(calls(JWKS), 1);
+    assert_int_equal(log_count(TAG_FORGED), 0);
+    assert_logged(mark, TAG_SHARED, "taken from the shared cache");
+}
+
+/* A record planted by whoever can write the cache (plain, or sealed with another secret)
+ * is ignored: the store fetches the keys itself, and says so once. */
+static void t_forged_record_ignored(void **state)
+{
+    apr_pool_t *p = *state;
+    vjwt_store_opts_t o = sealed_opts(), other = sealed_opts();
+    env_t a, b, c;
+    vjwt_keys_view_t v;
+    const char *rk = src_key(p, "vjwt:k:", VJWT_KS_DISCOVERY, DISC),
+               *gk = src_key(p, "vjwt:g:", VJWT_KS_DISCOVERY, DISC),
+               *ak = src_key(p, "vjwt:a:", VJWT_KS_DISCOVERY, DISC);
+    const char *forged = apr_psprintf(
+        p,
+        "{\"v\":1,\"fetched\":%" APR_TIME_T_FMT ",\"refresh_at\":%" APR_TIME_T_FMT
+        ",\"issuer\":\"" ISS "\",\"jwks\":%s}",
+        T0, T0 + SEC(86400),
+        vjwt_json_text(p, vjwt_json_own(p, json_string(jwks_text(p, jwk(p, g_rsa3, "r1"), NULL)))));
+    int mark = log_mark();
+    std_idp(p);
+
+    /* the attacker's record, unsealed, in an empty cache */
+    mc_put(&g_cache, p, rk, forged);
+    env_make(&a, p, &o, VJWT_KS_DISCOVERY, DISC, NULL);
+    collect(&a, p, &v);
+    assert_string_equal(kids(p, &v), "r1 e1");
+    assert_int_equal(EVP_PKEY_eq(key_at(&v, 0)->pkey, g_rsa1), 1);
+    assert_int_equal(calls(JWKS), 1);
+    assert_int_equal(log_count(TAG_FORGED), 1);
+    assert_logged(mark, TAG_FORGED, DISC);
+    /* the store replaced it with its own sealed record */
+    assert_int_equal(strncmp(mc_value(p, &g_cache, rk), "vjwt1.", 6), 0);
+
+    /* sealed with another secret, and the generation entry planted too: the next process
+     * fetches itself (after the floor); a tick that reads the generation entry again does
+     * not log again */
+    other.cache_secret = (const unsigned char *)"the attacker's own secret";
+    other.cache_secret_len = 25;
+    {
+        unsigned char k[VJWT_CACHE_MAC_LEN];
+        apr_size_t len;
+        vjwt_cache_mac_key(k, other.cache_secret, other.cache_secret_len);
+        mc_put(&g_cache, p, rk, vjwt_cache_record_seal(p, k, rk, forged, strlen(forged), &len));
+        mc_put(&g_cache, p, gk, vjwt_cache_record_seal(p, k, gk, "99999999999999999", 17, &len));
+        mc_put(&g_cache, p, ak, "1 failed");
+    }
+    clock_add(SEC(61));
+    mark = log_mark();
+    env_make(&b, p, &o, VJWT_KS_DISCOVERY, DISC, NULL);
+    collect(&b, p, &v);
+    assert_string_equal(kids(p, &v), "r1 e1");
+    assert_int_equal(EVP_PKEY_eq(key_at(&v, 0)->pkey, g_rsa1), 1);
+    assert_int_equal(calls(JWKS), 2);
+    assert_true(log_has(mark, TAG_FORGED, rk));
+    assert_true(log_has(mark, TAG_FORGED, ak));
+    mc_put(&g_cache, p, gk, "99999999999999999");
+    clock_add(SEC(1));
+    vjwt_store_tick(b.st, p);
+    clock_add(SEC(1));
+    vjwt_store_tick(b.st, p);
+    vjwt_store_tick(b.st, p);
+    assert_int_equal(calls(JWKS), 2);
+    assert_int_equal(log_count(TAG_FORGED), 4); /* 1 for a, rk + ak + gk once for b */
+    assert_kids(p, &b, "r1 e1");
+
+    /* a genuine record of another source, moved to this source's key, is refused */
+    serve(DISC2, disc_text(p, ISS2, JWKS2), -1);
+    serve(JWKS2, jwks_text(p, jwk(p, g_rsa2, "x2"), NULL), -1);
+    clock_add(SEC(61));
+    env_make(&c, p, &o, VJWT_KS_DISCOVERY, DISC2, NULL);
+    assert_kids(p, &c, "x2");
+    mc_put(&g_cache, p, rk, mc_value(p, &g_cache, src_key(p, "vjwt:k:", VJWT_KS_DISCOVERY, DISC2)));
+    clock_add(SEC(61));
+    mark = log_mark();
+    env_make(&c, p, &o, VJWT_KS_DISCOVERY, DISC, NULL);
+    assert_kids(p, &c, "r1 e1");
+    assert_int_equal(calls(JWKS), 3);
+    assert_true(log_has(mark, TAG_FORGED, rk));
+}
+
+/* Without a secret the values are the plain records (as before) and a store with a secret
+ * does not take them. */
+static void t_unsealed_not_taken_by_sealed(void **state)
+{
+    apr_pool_t *p = *state;
+    vjwt_store_opts_t plain = base_opts(1), o = sealed_opts();
+    env_t a, b;
+    const char *rec;
+    std_idp(p);
+    env_make(&a, p, &plain, VJWT_KS_DISCOVERY, DISC, NULL);
+    assert_kids(p, &a, "r1 e1");
+    rec = mc_value(p, &g_cache, src_key(p, "vjwt:k:", VJWT_KS_DISCOVERY, DISC));
+    assert_int_equal(rec[0], '{');
+    assert_int_equal(log_count(TAG_FORGED), 0);
+    clock_add(SEC(61));
+    env_make(&b, p, &o, VJWT_KS_DISCOVERY, DISC, NULL);
+    assert_kids(p, &b, "r1 e1");
+    assert_int_equal(calls(JWKS), 2);
+    assert_int_equal(log_count(TAG_FORGED), 1); /* the record (the attempt marker expired) */
+}
+
+/* A fetched set with standard-base64 or padded members loads, and that is logged once per
+ * fetched set; the view says where each key came from. */
+static void t_lenient_set_and_origins(void **state)
+{
+    apr_pool_t *p = *state;
+    vjwt_store_opts_t o = base_opts(0);
+    env_t e;
+    vjwt_keys_view_t v;
+    json_t *k1 = jwk(p, g_rsa1, "r1");
+    const char *n = json_string_value(json_object_get(k1, "n"));
+    apr_array_header_t *stat = apr_array_make(p, 1, sizeof(const vjwt_key_t *));
+    int mark = log_mark();
+    serve(DISC, disc_text(p, ISS, JWKS), -1);
+    json_object_set_new(k1, "n", json_string(apr_pstrcat(p, n, "==", NULL)));
+    serve(JWKS, jwks_text(p, k1, jwk(p, g_ec1, "e1"), NULL), -1);
+    serve(JWKS2, jwks_text(p, jwk(p, g_rsa2, "x2"), NULL), -1);
+    e.reg = apr_array_make(p, 2, sizeof(vjwt_ks_source_t *));
+    e.srcs = apr_array_make(p, 2, sizeof(vjwt_ks_source_t *));
+    APR_ARRAY_PUSH(e.srcs, vjwt_ks_source_t *) =
+        vjwt_ks_source_make(p, e.reg, VJWT_KS_DISCOVERY, DISC);
+    APR_ARRAY_PUSH(e.srcs, vjwt_ks_source_t *) =
+        vjwt_ks_source_make(p, e.reg, VJWT_KS_JWKS_URL, JWKS2);
+    assert_int_equal(vjwt_store_make(&e.st, p, &o, e.reg), APR_SUCCESS);
+    {
+        vjwt_keys_view_t v0;
+        memset(&v0, 0, sizeof(v0));
+        vjwt_store_collect(e.st, p, e.srcs, NULL, &v0);
+        APR_ARRAY_PUSH(stat, const vjwt_key_t *) = APR_ARRAY_IDX(v0.keys, 2, const vjwt_key_t *);
+    }
+    memset(&v, 0, sizeof(v));
+    vjwt_store_collect(e.st, p, e.srcs, stat, &v);
+    assert_string_equal(kids(p, &v), "x2 r1 e1 x2");
+    assert_int_equal(EVP_PKEY_eq(key_at(&v, 1)->pkey, g_rsa1), 1);
+    assert_int_equal(log_count(TAG_LENIENT), 1);
+    assert_logged(mark, TAG_LENIENT, JWKS);
+    assert_int_equal(v.key_issuers->nelts, 4);
+    assert_null(APR_ARRAY_IDX(v.key_issuers, 0, const char *));
+    assert_string_equal(APR_ARRAY_IDX(v.key_issuers, 1, const char *), ISS);
+    assert_string_equal(APR_ARRAY_IDX(v.key_issuers, 2, const char *), ISS);
+    assert_string_equal(APR_ARRAY_IDX(v.key_issuers, 3, const char *), "");
+}
+
 /* ---- failures ------------------------------------------------------------------------- */
 
 typedef struct {
@@ -1897,6 +2155,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_two_sources, setup, teardown),
         cmocka_unit_test_setup_teardown(t_snapshot_lifetime, setup, teardown),
         cmocka_unit_test_setup_teardown(t_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_cache_record_seal, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_sealed_share, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_forged_record_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_unsealed_not_taken_by_sealed, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_lenient_set_and_origins, setup, teardown),
     };
     vjwt_test_init();
     return cmocka_run_group_tests_name("keystore", tests, group_setup, group_teardown);

@@ -684,8 +684,9 @@ static void test_kid_shared_step5(void **state)
     EXPECT_OK(p, pol_keys(p, keys), NULL, jws(p, &rs, hdr_kid(p, "RS256", "dup"), pl_good(p)));
 }
 
-/* spec 3.2 step 1: M is taken from the compatible keys K only. A kid that names only an
- * incompatible key is "no match", so the compatible keys are all tried. */
+/* M is taken from the compatible keys K only; but a kid that names a key of another type
+ * binds the token to that id all the same: no fallback to the other keys (it would let a
+ * token name one key and be verified by another). */
 static void test_kid_match_only_among_compatible(void **state)
 {
     apr_pool_t *p = POOL;
@@ -693,7 +694,9 @@ static void test_kid_match_only_among_compatible(void **state)
     signer_t rs = PK("RS256", g_rsa_a);
     apr_array_header_t *keys =
         keys_of(p, key_pem(p, g_rsa_b, "k"), key_secret(p, S1, 32, NULL), NULL);
-    EXPECT_OK(p, pol_keys(p, keys), NULL, jws(p, &hs, hdr_kid(p, "HS256", "k"), pl_good(p)));
+    EXPECT_FAIL(p, pol_keys(p, keys), NULL, jws(p, &hs, hdr_kid(p, "HS256", "k"), pl_good(p)),
+                R_SIG);
+    EXPECT_OK(p, pol_keys(p, keys), NULL, jws(p, &hs, hdr_kid(p, "HS256", "j"), pl_good(p)));
     /* RS256 kid "x": K = {rsa_b}, M empty, fallback fails: KeyNotFound */
     EXPECT_FAIL(p, pol_keys(p, keys), NULL, jws(p, &rs, hdr_kid(p, "RS256", "x"), pl_good(p)),
                 R_NOKEY);
@@ -702,6 +705,125 @@ static void test_kid_match_only_among_compatible(void **state)
                 R_SIG);
     /* RS256 without kid: K = {rsa_b}, fails: SignatureInvalid */
     EXPECT_FAIL(p, pol_keys(p, keys), NULL, jws(p, &rs, hdr_alg(p, "RS256"), pl_good(p)), R_SIG);
+}
+
+/* A kid that names a key of another type (here an RSA key's id on an ES256 token signed
+ * by an EC key of the same set) does not fall back to the other keys: TokenSignatureInvalid.
+ * A kid that names no key at all still does. */
+static void test_kid_names_other_type_no_fallback(void **state)
+{
+    apr_pool_t *p = POOL;
+    signer_t es = PK("ES256", g_ec256_a);
+    apr_array_header_t *keys =
+        keys_of(p, key_pem(p, g_rsa_a, "rsa-1"), key_pem(p, g_ec256_a, "ec-1"), NULL);
+    vjwt_verdict_t v;
+    const char *tok = jws(p, &es, hdr_kid(p, "ES256", "rsa-1"), pl_good(p));
+    EXPECT_FAIL(p, pol_keys(p, keys), NULL, tok, R_SIG);
+    run_(p, pol_keys(p, keys), NULL, tok, NOW, NULL, &v);
+    assert_non_null(strstr(v.detail, "rsa-1"));
+    /* an EC key without an id: the same */
+    keys = keys_of(p, key_pem(p, g_rsa_a, "rsa-1"), key_pem(p, g_ec256_a, NULL), NULL);
+    EXPECT_FAIL(p, pol_keys(p, keys), NULL, tok, R_SIG);
+    /* a kid of no key: every fitting key is tried */
+    EXPECT_OK(p, pol_keys(p, keys), NULL, jws(p, &es, hdr_kid(p, "ES256", "zzz"), pl_good(p)));
+    EXPECT_OK(p, pol_keys(p, keys), NULL, jws(p, &es, hdr_alg(p, "ES256"), pl_good(p)));
+    /* and the key that has the id and fits verifies */
+    keys = keys_of(p, key_pem(p, g_rsa_a, "rsa-1"), key_pem(p, g_ec256_a, "rsa-1"), NULL);
+    EXPECT_OK(p, pol_keys(p, keys), NULL, tok);
+}
+
+/* --- keys bound to the issuer of their discovery document ----------------------------------- */
+
+static const char *pl_iss(apr_pool_t *p, const char *iss, const char *tid)
+{
+    return apr_psprintf(p,
+                        "{\"sub\":\"u\",\"iss\":\"%s\",%s%s%s\"aud\":\"api://app\","
+                        "\"exp\":%.0f}",
+                        iss, tid ? "\"tid\":\"" : "", tid ? tid : "", tid ? "\"," : "", NOW + 3600);
+}
+
+static apr_status_t run_with(apr_pool_t *p, const vjwt_policy_t *pol, const vjwt_validate_opts_t *o,
+                             const char *tok, vjwt_verdict_t *v)
+{
+    v->reason = VJWT_R_OK;
+    v->detail = NULL;
+    return vjwt_validate_with(p, pol, o, tok, strlen(tok), NOW, NULL, v);
+}
+
+/* A token whose iss is the issuer of a discovery document is verified only by that
+ * document's keys and the configured (static) ones; another iss by every key. */
+static void test_issuer_binds_discovery_keys(void **state)
+{
+    apr_pool_t *p = POOL;
+    const char *A = "https://a.example", *B = "https://b.example",
+               *T = "https://login.example/{tenantid}/v2.0";
+    signer_t ra = PK("RS256", g_rsa_a), rb = PK("RS256", g_rsa_b), ea = PK("ES256", g_ec256_a),
+             eb = PK("ES256", g_ec256_b), ed = PK("EdDSA", g_ed_a);
+    vjwt_policy_t *pol = vjwt_policy_make(p);
+    vjwt_validate_opts_t o;
+    vjwt_verdict_t v;
+    apr_array_header_t *origins = apr_array_make(p, 5, sizeof(const char *));
+    const char *tenant_iss = "https://login.example/t1/v2.0";
+
+    memset(&o, 0, sizeof(o));
+    pol->issuers = strs(p, "https://other.example", NULL);
+    o.keys = keys_of(p, key_pem(p, g_ec256_b, NULL), key_pem(p, g_rsa_a, NULL),
+                     key_pem(p, g_rsa_b, NULL), key_pem(p, g_ec256_a, NULL),
+                     key_pem(p, g_ed_a, NULL), NULL);
+    APR_ARRAY_PUSH(origins, const char *) = NULL; /* static */
+    APR_ARRAY_PUSH(origins, const char *) = A;
+    APR_ARRAY_PUSH(origins, const char *) = B;
+    APR_ARRAY_PUSH(origins, const char *) = ""; /* a JWKS URL */
+    APR_ARRAY_PUSH(origins, const char *) = T;
+    o.key_issuers = origins;
+    o.discovered_issuers = strs(p, A, B);
+    APR_ARRAY_PUSH((apr_array_header_t *)o.discovered_issuers, const char *) = T;
+
+    /* iss A: A's key and the static key verify; B's key and the JWKS URL's key do not */
+    assert_int_equal(run_with(p, pol, &o, jws(p, &ra, hdr_alg(p, "RS256"), pl_iss(p, A, NULL)), &v),
+                     APR_SUCCESS);
+    assert_int_equal(run_with(p, pol, &o, jws(p, &eb, hdr_alg(p, "ES256"), pl_iss(p, A, NULL)), &v),
+                     APR_SUCCESS);
+    assert_true(run_with(p, pol, &o, jws(p, &rb, hdr_alg(p, "RS256"), pl_iss(p, A, NULL)), &v) !=
+                APR_SUCCESS);
+    assert_int_equal(v.reason, R_SIG);
+    assert_true(run_with(p, pol, &o, jws(p, &ea, hdr_alg(p, "ES256"), pl_iss(p, A, NULL)), &v) !=
+                APR_SUCCESS);
+    assert_true(v.reason == R_SIG || v.reason == R_NOKEY);
+    /* with a kid of no key: B's key is still not tried */
+    assert_true(run_with(p, pol, &o, jws(p, &rb, hdr_kid(p, "RS256", "q"), pl_iss(p, A, NULL)),
+                         &v) != APR_SUCCESS);
+    assert_int_equal(v.reason, R_NOKEY);
+    /* iss B: B's key */
+    assert_int_equal(run_with(p, pol, &o, jws(p, &rb, hdr_alg(p, "RS256"), pl_iss(p, B, NULL)), &v),
+                     APR_SUCCESS);
+    assert_true(run_with(p, pol, &o, jws(p, &ra, hdr_alg(p, "RS256"), pl_iss(p, B, NULL)), &v) !=
+                APR_SUCCESS);
+    /* a {tenantid} template matches with the token's tid, as the issuer check does */
+    assert_int_equal(
+        run_with(p, pol, &o, jws(p, &ed, hdr_alg(p, "EdDSA"), pl_iss(p, tenant_iss, "t1")), &v),
+        APR_SUCCESS);
+    assert_true(run_with(p, pol, &o, jws(p, &ra, hdr_alg(p, "RS256"), pl_iss(p, tenant_iss, "t1")),
+                         &v) != APR_SUCCESS);
+    assert_int_equal(v.reason, R_NOKEY); /* no RSA key is bound to that issuer */
+    /* an iss that is no discovered issuer (configured here): every key, as before */
+    assert_int_equal(
+        run_with(p, pol, &o,
+                 jws(p, &rb, hdr_alg(p, "RS256"), pl_iss(p, "https://other.example", NULL)), &v),
+        APR_SUCCESS);
+    assert_int_equal(
+        run_with(p, pol, &o,
+                 jws(p, &ea, hdr_alg(p, "ES256"), pl_iss(p, "https://other.example", NULL)), &v),
+        APR_SUCCESS);
+    /* the tid of another tenant: the template does not match, every key may verify, and the
+     * issuer check then refuses the iss */
+    assert_true(run_with(p, pol, &o, jws(p, &ra, hdr_alg(p, "RS256"), pl_iss(p, tenant_iss, "t2")),
+                         &v) != APR_SUCCESS);
+    assert_int_equal(v.reason, R_ISS);
+    /* without origins nothing is bound */
+    o.key_issuers = NULL;
+    assert_int_equal(run_with(p, pol, &o, jws(p, &rb, hdr_alg(p, "RS256"), pl_iss(p, A, NULL)), &v),
+                     APR_SUCCESS);
 }
 
 /* vjwt_validate_signature alone: its parameters, not the policy's, decide. */
@@ -840,7 +962,8 @@ static void test_hs256_with_rsa_pubkey_bytes_C54(void **state)
 
     EXPECT_FAIL(p, pol, NULL, jws(p, &s_pem, hdr_alg(p, "HS256"), pl_good(p)), R_NOKEY);
     EXPECT_FAIL(p, pol, NULL, jws(p, &s_der, hdr_alg(p, "HS256"), pl_good(p)), R_NOKEY);
-    EXPECT_FAIL(p, pol_d, NULL, jws(p, &s_der, hdr_kid(p, "HS256", "k"), pl_good(p)), R_NOKEY);
+    /* kid "k" names the RSA key: bound to it, which cannot verify HS256 */
+    EXPECT_FAIL(p, pol_d, NULL, jws(p, &s_der, hdr_kid(p, "HS256", "k"), pl_good(p)), R_SIG);
     /* the same key verifies real RS256 tokens */
     {
         signer_t rs = PK("RS256", g_rsa_a);
@@ -1134,8 +1257,9 @@ static void test_mixed_key_set(void **state)
     EXPECT_OK(p, pol, NULL, jws(p, &rs, hdr_alg(p, "RS256"), pl_good(p)));
     EXPECT_OK(p, pol, NULL, jws(p, &es, hdr_kid(p, "ES256", "ec"), pl_good(p)));
     EXPECT_OK(p, pol, NULL, jws(p, &ed, hdr_kid(p, "EdDSA", "nope"), pl_good(p)));
-    /* kid "rsa" names only an incompatible key: M is empty, all of K is tried (spec 3.2) */
-    EXPECT_OK(p, pol, NULL, jws(p, &es, hdr_kid(p, "ES256", "rsa"), pl_good(p)));
+    /* kid "rsa" names only an incompatible key: bound to it all the same, no other key is
+     * tried */
+    EXPECT_FAIL(p, pol, NULL, jws(p, &es, hdr_kid(p, "ES256", "rsa"), pl_good(p)), R_SIG);
 }
 
 /* --- lifetime through the pipeline (C82-C92) ------------------------------------------------- */
@@ -1462,6 +1586,8 @@ int main(void)
         T(test_kid_idless_keys_not_in_match),
         T(test_kid_shared_step5),
         T(test_kid_match_only_among_compatible),
+        T(test_kid_names_other_type_no_fallback),
+        T(test_issuer_binds_discovery_keys),
         T(test_signature_stage_direct),
         T(test_none_rejected_by_default_C49),
         T(test_none_allowed_C50),
