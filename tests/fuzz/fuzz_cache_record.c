@@ -3,6 +3,10 @@
  * redis or shmcb, which other processes and hosts write): the key record, the generation
  * entry and the attempt marker. Every cache read returns the input; fetches fail, so the
  * store has to live on what the cache says.
+ *
+ * Input: byte 0 chooses whether a cache secret is configured (bit 0) and, with a secret,
+ * whether the cache answers the rest sealed under the right key (bit 1: the parsers behind
+ * the seal) or as it is (the seal check itself); bytes 1.. are the value.
  */
 #include <string.h>
 
@@ -11,9 +15,12 @@
 #include "fuzz_common.h"
 #include "vjwt.h"
 
+static const unsigned char secret[] = "fuzzing-cache-secret-0123456789";
+
 typedef struct {
     const char *val;
     apr_size_t len;
+    const unsigned char *seal_key; /* NULL: answer the value as it is */
 } cached_t;
 
 static apr_time_t fake_now;
@@ -35,12 +42,16 @@ static apr_status_t cache_get(void *baton, apr_pool_t *p, const char *key, apr_s
                               char **val, apr_size_t *len)
 {
     const cached_t *c = baton;
-    (void)key;
-    if (max && c->len > max) {
+    if (c->seal_key) {
+        *val = (char *)vjwt_cache_record_seal(p, c->seal_key, key, c->val, c->len, len);
+    }
+    else {
+        *val = apr_pstrmemdup(p, c->val, c->len);
+        *len = c->len;
+    }
+    if (max && *len > max + VJWT_CACHE_SEAL_OVER) {
         return APR_NOTFOUND;
     }
-    *val = apr_pstrmemdup(p, c->val, c->len);
-    *len = c->len;
     return APR_SUCCESS;
 }
 
@@ -74,7 +85,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vjwt_store_opts_t o;
     vjwt_store_t *st = NULL;
     vjwt_keys_view_t view;
-    cached_t c = {(const char *)data, size};
+    unsigned char mac_key[VJWT_CACHE_MAC_LEN];
+    cached_t c;
+    const char *opened;
+    apr_size_t opened_len;
+    if (size < 1) {
+        return 0;
+    }
+    vjwt_cache_mac_key(mac_key, secret, sizeof(secret) - 1);
+    c.val = (const char *)data + 1;
+    c.len = size - 1;
+    c.seal_key = (data[0] & 3) == 3 ? mac_key : NULL;
+    vjwt_cache_record_open(mac_key, "vjwt:any", c.val, c.len, &opened, &opened_len);
     fake_now = apr_time_from_sec(1700000000);
 
     apr_pool_create(&p, root);
@@ -89,6 +111,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.cache.baton = &c;
     o.cache.get = cache_get;
     o.cache.set = cache_set;
+    if (data[0] & 1) {
+        o.cache_secret = secret;
+        o.cache_secret_len = sizeof(secret) - 1;
+    }
     if (vjwt_store_make(&st, p, &o, registry) == APR_SUCCESS) {
         apr_pool_create(&rp, p);
         vjwt_store_collect(st, rp, registry, NULL, &view);
