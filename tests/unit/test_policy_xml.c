@@ -100,6 +100,23 @@ static void assert_warning(const vjwt_xml_result_t *r, const char *want)
     fail_msg("no warning with '%s' (%d warnings)", want, r->warnings->nelts);
 }
 
+/* One parse_err() per case: fmt holds one %s for the case's XML. */
+typedef struct {
+    const char *xml;
+    int line;
+    const char *want;
+} err_case_t;
+
+static void parse_err_cases(apr_pool_t *p, const char *fmt, const err_case_t *cases, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        parse_err(p, apr_psprintf(p, fmt, cases[i].xml), NULL, cases[i].line, cases[i].want);
+    }
+}
+
+#define NCASES(a) (sizeof(a) / sizeof((a)[0]))
+
 static const char *str_at(const apr_array_header_t *a, int i)
 {
     return APR_ARRAY_IDX(a, i, const char *);
@@ -207,48 +224,41 @@ static void t_attribute_warnings(void **state)
 
 static void t_attribute_errors(void **state)
 {
-    static const struct {
-        const char *attrs;
-        const char *want;
-    } cases[] = {
-        {"", "validate-jwt: no token source; add exactly one of header-name=\"Authorization\""},
-        {"header-name=\"a\" query-parameter-name=\"b\"",
+    static const err_case_t cases[] = {
+        {"", 3, "validate-jwt: no token source; add exactly one of header-name=\"Authorization\""},
+        {"header-name=\"a\" query-parameter-name=\"b\"", 3,
          "validate-jwt: header-name, query-parameter-name and token-value exclude each other"},
-        {"header-name=\"a\" token-value=\"b\"", "exclude each other"},
-        {"query-parameter-name=\"a\" token-value=\"b\"", "exclude each other"},
-        {"header-name=\"\"", "validate-jwt/@header-name: empty header name"},
-        {"query-parameter-name=\"\"", "validate-jwt/@query-parameter-name: empty parameter name"},
-        {"token-value=\"\"", "validate-jwt/@token-value: empty token value"},
-        {"header-name=\"h\" require-scheme=\"\"", "validate-jwt/@require-scheme: empty scheme"},
-        {"header-name=\"h\" failed-validation-httpcode=\"200\"",
+        {"header-name=\"a\" token-value=\"b\"", 3, "exclude each other"},
+        {"query-parameter-name=\"a\" token-value=\"b\"", 3, "exclude each other"},
+        {"header-name=\"\"", 3, "validate-jwt/@header-name: empty header name"},
+        {"query-parameter-name=\"\"", 3,
+         "validate-jwt/@query-parameter-name: empty parameter name"},
+        {"token-value=\"\"", 3, "validate-jwt/@token-value: empty token value"},
+        {"header-name=\"h\" require-scheme=\"\"", 3, "validate-jwt/@require-scheme: empty scheme"},
+        {"header-name=\"h\" failed-validation-httpcode=\"200\"", 3,
          "validate-jwt/@failed-validation-httpcode: '200' must be an HTTP status code from 400 "
          "to 599"},
-        {"header-name=\"h\" failed-validation-httpcode=\"4O1\"", "'4O1' must be an HTTP status"},
-        {"header-name=\"h\" failed-validation-httpcode=\"600\"", "'600' must be an HTTP status"},
-        {"header-name=\"h\" clock-skew=\"-1\"",
+        {"header-name=\"h\" failed-validation-httpcode=\"4O1\"", 3, "'4O1' must be an HTTP status"},
+        {"header-name=\"h\" failed-validation-httpcode=\"600\"", 3, "'600' must be an HTTP status"},
+        {"header-name=\"h\" clock-skew=\"-1\"", 3,
          "validate-jwt/@clock-skew: '-1' must be a whole, non-negative number of seconds"},
-        {"header-name=\"h\" clock-skew=\"1.5\"", "'1.5' must be a whole"},
-        {"header-name=\"h\" clock-skew=\"86401\"", "'86401' is larger than allowed"},
-        {"header-name=\"h\" require-expiration-time=\"yes\"",
+        {"header-name=\"h\" clock-skew=\"1.5\"", 3, "'1.5' must be a whole"},
+        {"header-name=\"h\" clock-skew=\"86401\"", 3, "'86401' is larger than allowed"},
+        {"header-name=\"h\" require-expiration-time=\"yes\"", 3,
          "validate-jwt/@require-expiration-time: 'yes' is not a boolean; use true or false"},
-        {"header-name=\"h\" require-signed-tokens=\"1\"",
+        {"header-name=\"h\" require-signed-tokens=\"1\"", 3,
          "validate-jwt/@require-signed-tokens: '1' is not a boolean"},
-        {"header-name=\"h\" output-token-variable-name=\"\"",
+        {"header-name=\"h\" output-token-variable-name=\"\"", 3,
          "validate-jwt/@output-token-variable-name: empty name"},
-        {"header-name=\"h\" output-token-variable-name=\"a b\"",
+        {"header-name=\"h\" output-token-variable-name=\"a b\"", 3,
          "validate-jwt/@output-token-variable-name: 'a b': use letters, digits"},
-        {"header-name=\"h\" output-token-variable-name=\"a;b\"", "'a;b': use letters"},
-        {"header-name=\"h\" foo=\"bar\"",
+        {"header-name=\"h\" output-token-variable-name=\"a;b\"", 3, "'a;b': use letters"},
+        {"header-name=\"h\" foo=\"bar\"", 3,
          "validate-jwt/@foo: unknown attribute; <validate-jwt> accepts header-name, "
          "query-parameter-name, token-value"},
     };
-    apr_pool_t *p = POOL;
-    size_t i;
-    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        /* the element starts on line 3: the error names it */
-        parse_err(p, apr_psprintf(p, "<!-- one -->\n\n<validate-jwt %s/>\n", cases[i].attrs), NULL,
-                  3, cases[i].want);
-    }
+    /* the element is on line 3: the error names it */
+    parse_err_cases(POOL, "<!-- one -->\n\n<validate-jwt %s/>\n", cases, NCASES(cases));
 }
 
 /* ---- <policies> ------------------------------------------------------------------------ */
@@ -507,11 +517,7 @@ static void t_keys(void **state)
 
 static void t_key_errors(void **state)
 {
-    static const struct {
-        const char *keys;
-        int line; /* the key's line is 3, the list's 2 */
-        const char *want;
-    } cases[] = {
+    static const err_case_t cases[] = {
         {"<key>not base64!</key>", 3,
          "validate-jwt/issuer-signing-keys/key[1]: the key text is not valid base64"},
         {"<key n=\"AQAB\"/>", 3, "key[1]: an RSA key needs both n and e (base64url)"},
@@ -536,15 +542,10 @@ static void t_key_errors(void **state)
          4, "validate-jwt/issuer-signing-keys: <issuer-signing-keys> may appear only once"},
     };
     apr_pool_t *p = POOL;
-    size_t i;
-    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        parse_err(p,
-                  apr_psprintf(p,
-                               "<validate-jwt header-name=\"h\">\n<issuer-signing-keys>\n%s"
-                               "</issuer-signing-keys>\n</validate-jwt>",
-                               cases[i].keys),
-                  NULL, cases[i].line, cases[i].want);
-    }
+    parse_err_cases(p,
+                    "<validate-jwt header-name=\"h\">\n<issuer-signing-keys>\n%s"
+                    "</issuer-signing-keys>\n</validate-jwt>",
+                    cases, NCASES(cases));
     parse_err(p,
               "<validate-jwt header-name=\"h\">\n<issuer-signing-keys x=\"1\">\n"
               "<key certificate-id=\"c\"/></issuer-signing-keys></validate-jwt>",
@@ -604,11 +605,7 @@ static void t_lists_and_openid(void **state)
 
 static void t_child_errors(void **state)
 {
-    static const struct {
-        const char *children;
-        int line;
-        const char *want;
-    } cases[] = {
+    static const err_case_t cases[] = {
         {"<audiences/>", 2,
          "validate-jwt/audiences: <audiences> needs at least one <audience>; remove it to skip "
          "the check"},
@@ -647,13 +644,8 @@ static void t_child_errors(void **state)
          "issuer-signing-keys, decryption-keys, audiences, issuers and required-claims"},
     };
     apr_pool_t *p = POOL;
-    size_t i;
-    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        parse_err(p,
-                  apr_psprintf(p, "<validate-jwt header-name=\"h\">\n%s\n</validate-jwt>",
-                               cases[i].children),
-                  NULL, cases[i].line, cases[i].want);
-    }
+    parse_err_cases(p, "<validate-jwt header-name=\"h\">\n%s\n</validate-jwt>", cases,
+                    NCASES(cases));
     parse_err(p, "<validate-jwt header-name=\"h\"> stray <issuers/></validate-jwt>", NULL, 1,
               "validate-jwt: unexpected text 'stray'");
 }
@@ -696,11 +688,7 @@ static void t_required_claims(void **state)
 
 static void t_required_claims_errors(void **state)
 {
-    static const struct {
-        const char *claims;
-        int line;
-        const char *want;
-    } cases[] = {
+    static const err_case_t cases[] = {
         {"", 2, "validate-jwt/required-claims: <required-claims> needs at least one <claim>"},
         {"<claim/>", 3, "validate-jwt/required-claims/claim[1]: <claim> needs a name=\"...\""},
         {"<claim name=\"\"/>", 3, "claim[1]: <claim> needs a name"},
@@ -722,16 +710,10 @@ static void t_required_claims_errors(void **state)
         {"<value>x</value>", 3,
          "required-claims/value[1]: unknown element; <required-claims> holds <claim> only"},
     };
-    apr_pool_t *p = POOL;
-    size_t i;
-    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        parse_err(p,
-                  apr_psprintf(p,
-                               "<validate-jwt header-name=\"h\">\n<required-claims>\n%s"
-                               "</required-claims>\n</validate-jwt>",
-                               cases[i].claims),
-                  NULL, cases[i].line, cases[i].want);
-    }
+    parse_err_cases(POOL,
+                    "<validate-jwt header-name=\"h\">\n<required-claims>\n%s"
+                    "</required-claims>\n</validate-jwt>",
+                    cases, NCASES(cases));
 }
 
 /* ---- vjwt_policy_xml_read --------------------------------------------------------------- */
