@@ -3,6 +3,8 @@
 # Does nothing when they are all present. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
+# build-essential brings gcc-12 and with it libasan8 and libubsan1 (the sanitizer build of
+# scripts/test.sh); clang is needed only for make fuzz.
 PKGS=(
   build-essential autoconf automake libtool pkg-config
   apache2 apache2-dev libapr1-dev libaprutil1-dev

@@ -37,20 +37,6 @@ static json_t *J(apr_pool_t *p, const char *text)
     return j;
 }
 
-/* NULL-terminated list of strings -> APR array. */
-static apr_array_header_t *strs(apr_pool_t *p, ...)
-{
-    apr_array_header_t *a = apr_array_make(p, 4, sizeof(const char *));
-    const char *s;
-    va_list ap;
-    va_start(ap, p);
-    while ((s = va_arg(ap, const char *)) != NULL) {
-        APR_ARRAY_PUSH(a, const char *) = s;
-    }
-    va_end(ap);
-    return a;
-}
-
 /* A required claim; values NULL-terminated. */
 static vjwt_claim_req_t *req(apr_pool_t *p, const char *name, int match_any, const char *separator,
                              ...)

@@ -368,14 +368,6 @@ static long ms_since(const struct timespec *t0)
     return (long)(t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-#define assert_contains(hay, needle)                                                               \
-    do {                                                                                           \
-        const char *h_ = (hay), *n_ = (needle);                                                    \
-        if (!h_ || !strstr(h_, n_)) {                                                              \
-            fail_msg("expected '%s' in '%s'", n_, h_ ? h_ : "(null)");                             \
-        }                                                                                          \
-    } while (0)
-
 /* 1 when needle occurs in hay, ignoring ASCII case. */
 static int ci_contains(const char *hay, const char *needle)
 {

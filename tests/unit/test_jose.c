@@ -158,30 +158,6 @@ static const char *pem_of(apr_pool_t *p, EVP_PKEY *k)
     return s;
 }
 
-static unsigned char *der_of(apr_pool_t *p, EVP_PKEY *k, apr_size_t *len)
-{
-    unsigned char *der = NULL, *copy;
-    int n = i2d_PUBKEY(k, &der);
-    assert_true(n > 0);
-    copy = apr_pmemdup(p, der, (apr_size_t)n);
-    OPENSSL_free(der);
-    *len = (apr_size_t)n;
-    return copy;
-}
-
-static const char *bn_b64url(apr_pool_t *p, EVP_PKEY *k, const char *param)
-{
-    BIGNUM *bn = NULL;
-    unsigned char *buf;
-    int n;
-    assert_int_equal(EVP_PKEY_get_bn_param(k, param, &bn), 1);
-    n = BN_num_bytes(bn);
-    buf = apr_palloc(p, (apr_size_t)n + 1);
-    BN_bn2bin(bn, buf);
-    BN_free(bn);
-    return vjwt_b64url_encode(p, buf, (apr_size_t)n);
-}
-
 /* The public JWK of k (a new json_t owned by p). */
 static json_t *jwk_of(apr_pool_t *p, EVP_PKEY *k)
 {

@@ -515,14 +515,6 @@ static int log_mark(void)
     return n;
 }
 
-#define assert_contains(hay, needle)                                                               \
-    do {                                                                                           \
-        const char *h_ = (hay), *n_ = (needle);                                                    \
-        if (!h_ || !strstr(h_, n_)) {                                                              \
-            fail_msg("expected '%s' in '%s'", n_, h_ ? h_ : "(null)");                             \
-        }                                                                                          \
-    } while (0)
-
 #define assert_logged(from, tag, text)                                                             \
     do {                                                                                           \
         if (!log_has((from), (tag), (text))) {                                                     \
@@ -532,19 +524,6 @@ static int log_mark(void)
     } while (0)
 
 /* ---- keys and documents --------------------------------------------------------------- */
-
-static const char *bn_b64url(apr_pool_t *p, EVP_PKEY *k, const char *param)
-{
-    BIGNUM *bn = NULL;
-    unsigned char *buf;
-    int n;
-    assert_int_equal(EVP_PKEY_get_bn_param(k, param, &bn), 1);
-    n = BN_num_bytes(bn);
-    buf = apr_palloc(p, (apr_size_t)n + 1);
-    BN_bn2bin(bn, buf);
-    BN_free(bn);
-    return vjwt_b64url_encode(p, buf, (apr_size_t)n);
-}
 
 /* The public JWK of k with kid (a new reference). */
 static json_t *jwk(apr_pool_t *p, EVP_PKEY *k, const char *kid)

@@ -17,18 +17,6 @@
 
 #define POOL ((apr_pool_t *)*state)
 
-static apr_array_header_t *strs(apr_pool_t *p, const char *a, const char *b)
-{
-    apr_array_header_t *arr = apr_array_make(p, 2, sizeof(const char *));
-    if (a) {
-        APR_ARRAY_PUSH(arr, const char *) = a;
-    }
-    if (b) {
-        APR_ARRAY_PUSH(arr, const char *) = b;
-    }
-    return arr;
-}
-
 static unsigned alg_bit(const char *name)
 {
     const vjwt_alg_t *a = vjwt_alg_lookup(name);

@@ -293,20 +293,6 @@ static const char *pem_of(apr_pool_t *p, EVP_PKEY *pkey, apr_size_t *len)
     return out;
 }
 
-static const unsigned char *der_of(apr_pool_t *p, EVP_PKEY *pkey, apr_size_t *len)
-{
-    unsigned char *buf = NULL;
-    int n = i2d_PUBKEY(pkey, &buf);
-    unsigned char *out;
-    if (n <= 0) {
-        fail_msg("i2d_PUBKEY failed");
-    }
-    out = apr_pmemdup(p, buf, (apr_size_t)n);
-    OPENSSL_free(buf);
-    *len = (apr_size_t)n;
-    return out;
-}
-
 static vjwt_key_t *key_pem(apr_pool_t *p, EVP_PKEY *pkey, const char *kid)
 {
     vjwt_key_t *k = NULL;
@@ -333,28 +319,12 @@ static vjwt_key_t *key_der(apr_pool_t *p, EVP_PKEY *pkey, const char *kid)
     return k;
 }
 
-static const char *bn_param_b64u(apr_pool_t *p, EVP_PKEY *pkey, const char *name)
-{
-    BIGNUM *bn = NULL;
-    unsigned char *buf;
-    int n;
-    const char *out;
-    if (EVP_PKEY_get_bn_param(pkey, name, &bn) != 1) {
-        fail_msg("EVP_PKEY_get_bn_param %s failed", name);
-    }
-    buf = apr_palloc(p, (apr_size_t)BN_num_bytes(bn) + 1);
-    n = BN_bn2bin(bn, buf);
-    out = b64u_n(p, buf, (apr_size_t)n);
-    BN_free(bn);
-    return out;
-}
-
 static vjwt_key_t *key_ne(apr_pool_t *p, EVP_PKEY *pkey, const char *kid)
 {
     vjwt_key_t *k = NULL;
     const char *err = NULL;
-    if (vjwt_key_from_rsa_ne(&k, p, bn_param_b64u(p, pkey, OSSL_PKEY_PARAM_RSA_N),
-                             bn_param_b64u(p, pkey, OSSL_PKEY_PARAM_RSA_E), &err) != APR_SUCCESS ||
+    if (vjwt_key_from_rsa_ne(&k, p, bn_b64url(p, pkey, OSSL_PKEY_PARAM_RSA_N),
+                             bn_b64url(p, pkey, OSSL_PKEY_PARAM_RSA_E), &err) != APR_SUCCESS ||
         !k) {
         fail_msg("vjwt_key_from_rsa_ne: %s", err ? err : "?");
     }
@@ -381,18 +351,6 @@ static vjwt_policy_t *pol_keys(apr_pool_t *p, apr_array_header_t *keys)
     vjwt_policy_t *pol = vjwt_policy_make(p);
     pol->keys = keys;
     return pol;
-}
-
-static apr_array_header_t *strs(apr_pool_t *p, const char *a, const char *b)
-{
-    apr_array_header_t *arr = apr_array_make(p, 2, sizeof(const char *));
-    if (a) {
-        APR_ARRAY_PUSH(arr, const char *) = a;
-    }
-    if (b) {
-        APR_ARRAY_PUSH(arr, const char *) = b;
-    }
-    return arr;
 }
 
 static vjwt_claim_req_t *claim(apr_pool_t *p, const char *name, int any, const char *v1)
@@ -1065,10 +1023,9 @@ static void test_embedded_jwk_ignored_C64(void **state)
 {
     apr_pool_t *p = POOL;
     signer_t evil = PK("RS256", g_rsa_b);
-    const char *hdr =
-        apr_psprintf(p, "{\"alg\":\"RS256\",\"jwk\":{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"%s\"}}",
-                     bn_param_b64u(p, g_rsa_b, OSSL_PKEY_PARAM_RSA_N),
-                     bn_param_b64u(p, g_rsa_b, OSSL_PKEY_PARAM_RSA_E));
+    const char *hdr = apr_psprintf(
+        p, "{\"alg\":\"RS256\",\"jwk\":{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"%s\"}}",
+        bn_b64url(p, g_rsa_b, OSSL_PKEY_PARAM_RSA_N), bn_b64url(p, g_rsa_b, OSSL_PKEY_PARAM_RSA_E));
     const char *hdr_jku = "{\"alg\":\"RS256\",\"kid\":\"evil\","
                           "\"jku\":\"https://evil.example/jwks.json\","
                           "\"x5u\":\"https://evil.example/cert.pem\"}";

@@ -6,6 +6,8 @@
 #include <apr_general.h>
 #include <apr_strings.h>
 #include <apr_file_io.h>
+#include <openssl/bn.h>
+#include <openssl/x509.h>
 
 void vjwt_test_init(void)
 {
@@ -96,19 +98,55 @@ char *vjwt_test_read_file(apr_pool_t *p, const char *path, apr_size_t *len)
 const char *vjwt_test_vector_path(apr_pool_t *p, const char *rel)
 {
     const char *base = getenv("VJWT_TESTVECTORS");
+    apr_finfo_t fi;
     if (!base || !*base) {
         base = "../shared/testvectors";
+    }
+    if (apr_stat(&fi, base, APR_FINFO_TYPE, p) != APR_SUCCESS || fi.filetype != APR_DIR) {
+        print_message("no test vectors in %s (set TESTVECTORS): skipped\n", base);
+        skip();
     }
     return apr_pstrcat(p, base, "/", rel, NULL);
 }
 
-const char *vjwt_test_data_path(apr_pool_t *p, const char *rel)
+apr_array_header_t *vjwt_test_strs(apr_pool_t *p, ...)
 {
-    const char *base = getenv("VJWT_TESTDATA");
-    if (!base || !*base) {
-        base = "tests/data";
+    apr_array_header_t *a = apr_array_make(p, 4, sizeof(const char *));
+    const char *s;
+    va_list ap;
+    va_start(ap, p);
+    while ((s = va_arg(ap, const char *)) != NULL) {
+        APR_ARRAY_PUSH(a, const char *) = s;
     }
-    return apr_pstrcat(p, base, "/", rel, NULL);
+    va_end(ap);
+    return a;
+}
+
+const char *vjwt_test_bn_b64url(apr_pool_t *p, EVP_PKEY *k, const char *param)
+{
+    BIGNUM *bn = NULL;
+    unsigned char *buf;
+    int n;
+    if (EVP_PKEY_get_bn_param(k, param, &bn) != 1) {
+        fail_msg("EVP_PKEY_get_bn_param %s failed", param);
+    }
+    buf = apr_palloc(p, (apr_size_t)BN_num_bytes(bn) + 1);
+    n = BN_bn2bin(bn, buf);
+    BN_free(bn);
+    return vjwt_test_b64url(p, buf, (apr_size_t)n);
+}
+
+unsigned char *vjwt_test_der_of(apr_pool_t *p, EVP_PKEY *k, apr_size_t *len)
+{
+    unsigned char *der = NULL, *copy;
+    int n = i2d_PUBKEY(k, &der);
+    if (n <= 0) {
+        fail_msg("i2d_PUBKEY failed");
+    }
+    copy = apr_pmemdup(p, der, (apr_size_t)n);
+    OPENSSL_free(der);
+    *len = (apr_size_t)n;
+    return copy;
 }
 
 const char *vjwt_test_b64url(apr_pool_t *p, const void *data, apr_size_t n)
