@@ -632,7 +632,7 @@ static const char *cmd_signing_key(cmd_parms *cmd, void *dcfg, const char *args)
         unsigned char *secret;
         apr_size_t len;
         vjwt_key_t *k;
-        if (vjwt_secret_decode(cmd->pool, value, &secret, &len, &why) != APR_SUCCESS) {
+        if (vjwt_secret_decode(cmd->pool, value, "key", &secret, &len, &why) != APR_SUCCESS) {
             return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, why);
         }
         if (vjwt_key_from_secret(&k, cmd->pool, secret, len, &why) != APR_SUCCESS) {

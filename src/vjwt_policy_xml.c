@@ -287,7 +287,7 @@ static apr_status_t read_key(ctx_t *c, const xmlNode *k, const char *kp, void *b
         unsigned char *secret;
         apr_size_t len;
         vjwt_key_t *key;
-        if (vjwt_secret_decode(c->p, body, &secret, &len, &why) != APR_SUCCESS) {
+        if (vjwt_secret_decode(c->p, body, "key text", &secret, &len, &why) != APR_SUCCESS) {
             return xfail(c, k, kp, "%s", why);
         }
         if (vjwt_key_from_secret(&key, c->p, secret, len, &why) != APR_SUCCESS) {

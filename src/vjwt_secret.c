@@ -1,5 +1,6 @@
 /* vjwt_secret.c - inline HMAC secrets: base64, never a pasted key or certificate. */
 #include <string.h>
+#include <apr_strings.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
@@ -54,7 +55,7 @@ static int parses_as(const unsigned char *der, apr_size_t len, int which)
     return ok && q == der + len;
 }
 
-#define NOT_A_SECRET(what) "the inline key is " what ", not an HMAC secret; " USE_INSTEAD
+#define NOT_A_SECRET(what) what ", not an HMAC secret; " USE_INSTEAD
 
 apr_status_t vjwt_secret_check(const unsigned char *der, apr_size_t len, const char **why)
 {
@@ -79,24 +80,27 @@ apr_status_t vjwt_secret_check(const unsigned char *der, apr_size_t len, const c
     return APR_SUCCESS;
 }
 
-apr_status_t vjwt_secret_decode(apr_pool_t *p, const char *text, unsigned char **out,
-                                apr_size_t *outlen, const char **why)
+apr_status_t vjwt_secret_decode(apr_pool_t *p, const char *text, const char *noun,
+                                unsigned char **out, apr_size_t *outlen, const char **why)
 {
     unsigned char *secret = NULL;
     apr_size_t len = 0;
     *out = NULL;
     *outlen = 0;
     if (!text || strstr(text, "-----BEGIN")) {
-        *why = text ? NOT_A_SECRET("PEM text") : "no key";
+        *why = apr_psprintf(p, "the %s is %s", noun, NOT_A_SECRET("PEM text"));
         return APR_EINVAL;
     }
     if (vjwt_b64_decode(p, text, strlen(text), &secret, &len) != APR_SUCCESS || len == 0) {
-        *why = "the key is not valid base64 (an inline key is always a base64 HMAC "
-               "secret; " USE_INSTEAD ")";
+        *why = apr_psprintf(p,
+                            "the %s is not valid base64 (an inline key is always a base64 HMAC "
+                            "secret; " USE_INSTEAD ")",
+                            noun);
         return APR_EINVAL;
     }
     if (vjwt_secret_check(secret, len, why) != APR_SUCCESS) {
         memset(secret, 0, len);
+        *why = apr_psprintf(p, "the %s is %s", noun, *why);
         return APR_EINVAL;
     }
     *out = secret;

@@ -11,14 +11,16 @@
 
 #include <apr_pools.h>
 
-/* Decode base64 text into a secret of at least one byte. APR_EINVAL with *why set when the
- * text is PEM ("-----BEGIN"), not base64, empty, or decodes to DER that OpenSSL reads as a
- * SubjectPublicKeyInfo, PKCS#1 RSAPublicKey, X.509 certificate or private key (PKCS#8 or
- * traditional). The caller wipes *out after use. */
-apr_status_t vjwt_secret_decode(apr_pool_t *p, const char *text, unsigned char **out,
-                                apr_size_t *outlen, const char **why);
+/* Decode base64 text into a secret of at least one byte. APR_EINVAL with *why set ("the
+ * <noun> is ...", noun e.g. "key") when the text is PEM ("-----BEGIN"), not base64, empty,
+ * or decodes to DER that OpenSSL reads as a SubjectPublicKeyInfo, PKCS#1 RSAPublicKey,
+ * X.509 certificate or private key (PKCS#8 or traditional). The caller wipes *out after
+ * use. */
+apr_status_t vjwt_secret_decode(apr_pool_t *p, const char *text, const char *noun,
+                                unsigned char **out, apr_size_t *outlen, const char **why);
 
-/* APR_EINVAL with *why set when the bytes parse (all of them) as a DER key or certificate. */
+/* APR_EINVAL with *why set (e.g. "an X.509 certificate, not an HMAC secret; use ...")
+ * when the bytes parse, all of them, as a DER key or certificate. */
 apr_status_t vjwt_secret_check(const unsigned char *der, apr_size_t len, const char **why);
 
 #endif

@@ -673,7 +673,7 @@ static void expect_rejected(apr_pool_t *p, const char *text, const char *what)
     unsigned char *secret = NULL;
     apr_size_t len = 0;
     const char *why = NULL;
-    if (vjwt_secret_decode(p, text, &secret, &len, &why) == APR_SUCCESS) {
+    if (vjwt_secret_decode(p, text, "key", &secret, &len, &why) == APR_SUCCESS) {
         fail_msg("%s was accepted as an HMAC secret", what);
     }
     assert_non_null(why);
@@ -739,8 +739,9 @@ static void test_secret_accepts_random(void **state)
         if (i < 8) {
             raw[0] = 0x30; /* a DER SEQUENCE tag is not enough to be a key */
         }
-        assert_int_equal(vjwt_secret_decode(POOL, b64(POOL, raw, (int)n), &secret, &len, &why),
-                         APR_SUCCESS);
+        assert_int_equal(
+            vjwt_secret_decode(POOL, b64(POOL, raw, (int)n), "key", &secret, &len, &why),
+            APR_SUCCESS);
         assert_int_equal(len, n);
         assert_memory_equal(secret, raw, n);
     }
