@@ -27,10 +27,9 @@
 #include "vjwt.h"
 #include "httpd/vjwt_mod.h"
 
-#define VJWT_AUTH_TYPE           "JWT"
-#define VJWT_CLAIM_HEADER_PREFIX "X-JWT-Claim-"
-#define VJWT_ENV_VALUE_MAX       4096
-#define VJWT_MAX_SKEW            600
+#define VJWT_AUTH_TYPE     "JWT"
+#define VJWT_ENV_VALUE_MAX 4096
+#define VJWT_MAX_SKEW      600
 
 APLOG_USE_MODULE(validate_jwt);
 
@@ -644,13 +643,8 @@ static const char *cmd_signing_key(cmd_parms *cmd, void *dcfg, const char *args)
         unsigned char *secret;
         apr_size_t len;
         vjwt_key_t *k;
-        if (vjwt_b64_decode(cmd->pool, value, strlen(value), &secret, &len) != APR_SUCCESS ||
-            len == 0) {
-            return apr_psprintf(cmd->pool,
-                                "%s: the key is not valid base64 (an inline key is always a "
-                                "base64 HMAC secret; use n=... e=..., certificate-id=ID or "
-                                "file:PATH for public keys)",
-                                cmd->cmd->name);
+        if (vjwt_secret_decode(cmd->pool, value, "key", &secret, &len, &why) != APR_SUCCESS) {
+            return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, why);
         }
         if (vjwt_key_from_secret(&k, cmd->pool, secret, len, &why) != APR_SUCCESS) {
             return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, why);
@@ -980,10 +974,12 @@ static int fail_request(request_rec *r, const vjwt_policy_t *pol, const vjwt_ver
         apr_table_setn(r->subprocess_env, "VALIDATE_JWT_ERROR_POLICY_ID", pol->id);
     }
 
+    /* every client-controlled value is quoted and escaped: it can't add a field */
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                  VJWT_LOGNO(00100) "JWT rejected: reason=%s status=%d detail=\"%s\" alg=%s "
-                                    "kid=%s token=%s",
-                  reason, status, detail, t ? vjwt_sanitize(r->pool, t->alg, 32) : "-",
+                  VJWT_LOGNO(00100) "JWT rejected: reason=%s status=%d detail=\"%s\" "
+                                    "alg=\"%s\" kid=\"%s\" token=%s",
+                  reason, status, vjwt_sanitize(r->pool, detail, 1024),
+                  t ? vjwt_sanitize(r->pool, t->alg, 32) : "-",
                   (t && t->kid) ? vjwt_sanitize(r->pool, t->kid, 64) : "-",
                   token ? vjwt_token_fingerprint(r->pool, token, strlen(token)) : "-");
 
@@ -1024,52 +1020,60 @@ static int fail_request(request_rec *r, const vjwt_policy_t *pol, const vjwt_ver
     return DONE;
 }
 
-static int valid_env_name(const char *s)
-{
-    if (!*s) {
-        return 0;
-    }
-    for (; *s; s++) {
-        if (!apr_isalnum(*s) && *s != '_') {
-            return 0;
-        }
-    }
-    return 1;
-}
-
+/* A claim's text for REMOTE_USER and the output-variable fields (see vjwt_export.h). */
 static const char *claim_text(apr_pool_t *p, const json_t *value)
 {
-    apr_array_header_t *vals = vjwt_claim_strings(p, value, NULL);
-    const char *s;
+    return vjwt_claim_join(p, value, VJWT_EXPORT_MAX_ELEMENTS, VJWT_ENV_VALUE_MAX);
+}
+
+/* Claim names for a log line: quoted, escaped, at most 16 of them. */
+static const char *log_names(apr_pool_t *p, const apr_array_header_t *names)
+{
+    apr_array_header_t *parts = apr_array_make(p, names->nelts * 2 + 1, sizeof(const char *));
     int i;
-    if (!vals) {
-        return NULL;
+    for (i = 0; i < names->nelts && i < 16; i++) {
+        APR_ARRAY_PUSH(parts, const char *) = i ? ", \"" : "\"";
+        APR_ARRAY_PUSH(parts, const char *) =
+            vjwt_sanitize(p, APR_ARRAY_IDX(names, i, const char *), 64);
+        APR_ARRAY_PUSH(parts, const char *) = "\"";
     }
-    s = "";
-    for (i = 0; i < vals->nelts; i++) {
-        s = apr_pstrcat(p, s, i ? "," : "", APR_ARRAY_IDX(vals, i, const char *), NULL);
+    if (names->nelts > 16) {
+        APR_ARRAY_PUSH(parts, const char *) = ", ...";
     }
-    return vjwt_sanitize(p, s, VJWT_ENV_VALUE_MAX);
+    return apr_array_pstrcat(p, parts, 0);
 }
 
 static void export_claims(request_rec *r, const vjwt_policy_t *pol, const vjwt_token_t *t)
 {
     vjwt_pass_e pass = vjwt_policy_pass_claims(pol);
-    const char *name;
-    json_t *value;
-    json_object_foreach(t->payload, name, value)
-    {
-        const char *text;
-        if (!valid_env_name(name) || !(text = claim_text(r->pool, value))) {
-            continue;
-        }
+    vjwt_export_t ex;
+    int i;
+    if (pass == VJWT_PASS_NONE && !(pol->output_var && *pol->output_var)) {
+        return;
+    }
+    vjwt_export_claims(r->pool, t->payload, &ex);
+    if (ex.collided->nelts > 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      VJWT_LOGNO(00110) "claims not exported: their names differ only in case "
+                                        "or '-'/'_': %s",
+                      log_names(r->pool, ex.collided));
+    }
+    if (ex.too_many->nelts > 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      VJWT_LOGNO(00111) "claims not exported: arrays of more than %d elements: "
+                                        "%s",
+                      VJWT_EXPORT_MAX_ELEMENTS, log_names(r->pool, ex.too_many));
+    }
+    for (i = 0; i < ex.items->nelts; i++) {
+        const vjwt_export_item_t *it = &APR_ARRAY_IDX(ex.items, i, vjwt_export_item_t);
         if (pass & VJWT_PASS_ENV) {
             apr_table_setn(r->subprocess_env,
-                           apr_pstrcat(r->pool, "VALIDATE_JWT_CLAIM_", name, NULL), text);
+                           apr_pstrcat(r->pool, "VALIDATE_JWT_CLAIM_", it->name, NULL), it->value);
         }
         if (pass & VJWT_PASS_HEADERS) {
             apr_table_setn(r->headers_in,
-                           apr_pstrcat(r->pool, VJWT_CLAIM_HEADER_PREFIX, name, NULL), text);
+                           apr_pstrcat(r->pool, VJWT_CLAIM_HEADER_PREFIX, it->name, NULL),
+                           it->value);
         }
     }
     if (pol->output_var && *pol->output_var) {
@@ -1080,33 +1084,31 @@ static void export_claims(request_rec *r, const vjwt_policy_t *pol, const vjwt_t
                       {"_SUB", "sub", 0}, {"_JTI", "jti", 0}, {"_AUD", "aud", 0},
                       {"_EXP", "exp", 0}, {"_NBF", "nbf", 0}, {"_IAT", "iat", 0}};
         const char *x = pol->output_var;
-        size_t i;
+        size_t f;
         apr_table_setn(r->subprocess_env, x, t->raw);
-        for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        for (f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
             const char *text =
-                claim_text(r->pool, json_object_get(fields[i].in_header ? t->header : t->payload,
-                                                    fields[i].claim));
+                claim_text(r->pool, json_object_get(fields[f].in_header ? t->header : t->payload,
+                                                    fields[f].claim));
             if (text) {
-                apr_table_setn(r->subprocess_env, apr_pstrcat(r->pool, x, fields[i].suffix, NULL),
+                apr_table_setn(r->subprocess_env, apr_pstrcat(r->pool, x, fields[f].suffix, NULL),
                                text);
             }
         }
-        json_object_foreach(t->payload, name, value)
-        {
-            const char *text;
-            if (valid_env_name(name) && (text = claim_text(r->pool, value))) {
-                apr_table_setn(r->subprocess_env, apr_pstrcat(r->pool, x, "_CLAIM_", name, NULL),
-                               text);
-            }
+        for (i = 0; i < ex.items->nelts; i++) {
+            const vjwt_export_item_t *it = &APR_ARRAY_IDX(ex.items, i, vjwt_export_item_t);
+            apr_table_setn(r->subprocess_env, apr_pstrcat(r->pool, x, "_CLAIM_", it->name, NULL),
+                           it->value);
         }
     }
 }
 
-/* Client-sent X-JWT-Claim-* headers must never reach the backend as if we had set them. */
+/* Client-sent claim headers must never reach the backend as if we had set them: every
+ * X-JWT-Claim-* in any case and with '-' or '_' (proxied backends often treat them alike). */
 static int strip_claim_header(void *rec, const char *key, const char *value)
 {
     apr_array_header_t *names = rec;
-    if (!strncasecmp(key, VJWT_CLAIM_HEADER_PREFIX, sizeof(VJWT_CLAIM_HEADER_PREFIX) - 1)) {
+    if (vjwt_is_claim_header(key)) {
         APR_ARRAY_PUSH(names, const char *) = key;
     }
     return 1;
@@ -1120,6 +1122,22 @@ static void strip_claim_headers(request_rec *r)
     for (i = 0; i < names->nelts; i++) {
         apr_table_unset(r->headers_in, APR_ARRAY_IDX(names, i, const char *));
     }
+}
+
+/* Runs first in access_checker, which httpd calls for every request, subrequest and internal
+ * redirect before authentication, even where authentication is then skipped (Require all
+ * granted, RequireAny with a non-user provider, Satisfy Any). It is skipped only for a
+ * subrequest or redirect with the very configuration of its parent, whose headers were
+ * cleaned here already. In a scope where the module is configured, no client claim header
+ * survives; check_authn then sets the real ones. */
+static int vjwt_strip_spoofed(request_rec *r)
+{
+    const vjwt_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &validate_jwt_module);
+    const char *type = ap_auth_type(r);
+    if ((dc && dc->pol->enabled) || (type && !strcasecmp(type, VJWT_AUTH_TYPE))) {
+        strip_claim_headers(r);
+    }
+    return DECLINED;
 }
 
 static const char *extract_token(request_rec *r, const vjwt_dir_conf_t *dc)
@@ -1137,7 +1155,8 @@ static const char *extract_token(request_rec *r, const vjwt_dir_conf_t *dc)
         val = ap_expr_str_exec(r, dc->token_expr, &err);
         if (err) {
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                          VJWT_LOGNO(00101) "ValidateJWTTokenValue: cannot evaluate: %s", err);
+                          VJWT_LOGNO(00101) "ValidateJWTTokenValue: cannot evaluate: \"%s\"",
+                          vjwt_sanitize(r->pool, err, 512));
             return NULL;
         }
         return vjwt_token_from_header(r->pool, val);
@@ -1231,7 +1250,8 @@ static int vjwt_check_authn(request_rec *r)
     r->user = (char *)user;
     export_claims(r, pol, t);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                  VJWT_LOGNO(00102) "JWT accepted: user=%s alg=%s kid=%s token=%s",
+                  VJWT_LOGNO(00102) "JWT accepted: user=\"%s\" alg=\"%s\" kid=\"%s\" "
+                                    "token=%s",
                   vjwt_sanitize(r->pool, user, 128), vjwt_sanitize(r->pool, t->alg, 32),
                   t->kid ? vjwt_sanitize(r->pool, t->kid, 64) : "-",
                   vjwt_token_fingerprint(r->pool, token, strlen(token)));
@@ -1248,6 +1268,7 @@ static void register_hooks(apr_pool_t *p)
 {
     ap_hook_pre_config(vjwt_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(vjwt_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_access_checker(vjwt_strip_spoofed, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_check_authn(vjwt_check_authn, NULL, NULL, APR_HOOK_MIDDLE, AP_AUTH_INTERNAL_PER_CONF);
     vjwt_mod_store_register_hooks(p);
 }

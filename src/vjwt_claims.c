@@ -95,13 +95,33 @@ apr_array_header_t *vjwt_claim_strings(apr_pool_t *p, const json_t *value, const
     return arr;
 }
 
+/* The values joined with ',' for a detail message: linear (one allocation), and only as
+ * much as the message shows is copied. */
 static const char *join_values(apr_pool_t *p, const apr_array_header_t *arr)
 {
-    char *s = "";
+    apr_size_t total = 0, n = 0;
+    char *s;
     int i;
-    for (i = 0; arr && i < arr->nelts; i++) {
-        s = apr_pstrcat(p, s, i ? "," : "", APR_ARRAY_IDX(arr, i, const char *), NULL);
+    for (i = 0; arr && i < arr->nelts && total <= MAX_DETAIL_VALUE; i++) {
+        total += (i ? 1 : 0) + strlen(APR_ARRAY_IDX(arr, i, const char *));
     }
+    if (total > MAX_DETAIL_VALUE) {
+        total = MAX_DETAIL_VALUE + 1; /* vjwt_sanitize marks the cut */
+    }
+    s = apr_palloc(p, total + 1);
+    for (i = 0; arr && i < arr->nelts && n < total; i++) {
+        const char *v = APR_ARRAY_IDX(arr, i, const char *);
+        apr_size_t len = strlen(v);
+        if (i) {
+            s[n++] = ',';
+        }
+        if (len > total - n) {
+            len = total - n;
+        }
+        memcpy(s + n, v, len);
+        n += len;
+    }
+    s[n] = 0;
     return vjwt_sanitize(p, s, MAX_DETAIL_VALUE);
 }
 
@@ -319,23 +339,25 @@ static int contains(const apr_array_header_t *vals, const char *s)
 apr_status_t vjwt_claims_check_required(apr_pool_t *p, const json_t *payload,
                                         const apr_array_header_t *claims, vjwt_verdict_t *v)
 {
-    char *missing = NULL;
+    apr_array_header_t *missing;
     int i, j;
     if (!claims) {
         return APR_SUCCESS;
     }
+    missing = apr_array_make(p, 1, sizeof(const char *));
     for (i = 0; i < claims->nelts; i++) {
         const vjwt_claim_req_t *c = APR_ARRAY_IDX(claims, i, const vjwt_claim_req_t *);
         const json_t *val = json_object_get(payload, c->name);
         if (!val || json_is_null(val)) {
-            missing =
-                missing ? apr_pstrcat(p, missing, ", ", c->name, NULL) : apr_pstrdup(p, c->name);
+            APR_ARRAY_PUSH(missing, const char *) = c->name;
+            APR_ARRAY_PUSH(missing, const char *) = ", ";
         }
     }
-    if (missing) {
+    if (missing->nelts) {
+        missing->nelts--; /* the last ", " */
         return vjwt_fail(v, p, VJWT_R_TOKEN_CLAIM_NOT_FOUND,
                          "JWT is missing the following claims: %s. Access denied.",
-                         vjwt_sanitize(p, missing, MAX_DETAIL_VALUE));
+                         vjwt_sanitize(p, apr_array_pstrcat(p, missing, 0), MAX_DETAIL_VALUE));
     }
     for (i = 0; i < claims->nelts; i++) {
         const vjwt_claim_req_t *c = APR_ARRAY_IDX(claims, i, const vjwt_claim_req_t *);

@@ -9,6 +9,7 @@
 #include <libxml/xmlerror.h>
 
 #include "vjwt_policy_xml.h"
+#include "vjwt_secret.h"
 #include "vjwt_b64.h"
 #include "vjwt_jwk.h"
 #include "vjwt_verdict.h"
@@ -286,10 +287,8 @@ static apr_status_t read_key(ctx_t *c, const xmlNode *k, const char *kp, void *b
         unsigned char *secret;
         apr_size_t len;
         vjwt_key_t *key;
-        if (vjwt_b64_decode(c->p, body, strlen(body), &secret, &len) != APR_SUCCESS || len == 0) {
-            return xfail(c, k, kp,
-                         "the key text is not valid base64 (inline key text is always a "
-                         "base64 HMAC secret; use certificate-id or n/e for public keys)");
+        if (vjwt_secret_decode(c->p, body, "key text", &secret, &len, &why) != APR_SUCCESS) {
+            return xfail(c, k, kp, "%s", why);
         }
         if (vjwt_key_from_secret(&key, c->p, secret, len, &why) != APR_SUCCESS) {
             return xfail(c, k, kp, "%s", why);

@@ -58,24 +58,29 @@ apr_status_t vjwt_fail(vjwt_verdict_t *v, apr_pool_t *p, vjwt_reason_e reason, c
 
 const char *vjwt_sanitize(apr_pool_t *p, const char *s, apr_size_t max)
 {
-    apr_size_t n, i;
+    apr_size_t n, i, o = 0;
     char *out;
     if (!s) {
         return "(null)";
     }
-    n = strlen(s);
-    if (n > max) {
-        n = max;
+    for (n = 0; n < max && s[n]; n++) {
     }
-    out = apr_palloc(p, n + 4);
+    out = apr_palloc(p, 4 * n + 4);
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        out[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+        if (c == '"' || c == '\\') {
+            /* \x22 / \x5c: no quote survives, even after httpd's error log doubles '\\' */
+            memcpy(out + o, c == '"' ? "\\x22" : "\\x5c", 4);
+            o += 4;
+        }
+        else {
+            out[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+        }
     }
-    if (strlen(s) > max) {
-        memcpy(out + n, "...", 3);
-        n += 3;
+    if (s[n]) {
+        memcpy(out + o, "...", 3);
+        o += 3;
     }
-    out[n] = 0;
+    out[o] = 0;
     return out;
 }

@@ -64,9 +64,9 @@ static void add_key(apr_pool_t *p, vjwt_policy_t *pol, const char *spec)
     else {
         unsigned char *b;
         apr_size_t len;
-        if (vjwt_b64_decode(p, spec, strlen(spec), &b, &len) != APR_SUCCESS ||
+        if (vjwt_secret_decode(p, spec, "--key value", &b, &len, &err) != APR_SUCCESS ||
             vjwt_key_from_secret(&k, p, b, len, &err) != APR_SUCCESS) {
-            fprintf(stderr, "validate-jwt: the secret is not valid base64\n");
+            fprintf(stderr, "validate-jwt: %s\n", err);
             exit(2);
         }
     }

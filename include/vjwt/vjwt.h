@@ -18,5 +18,7 @@
 #include "vjwt_fetch.h"
 #include "vjwt_keystore.h"
 #include "vjwt_policy_xml.h"
+#include "vjwt_export.h"
+#include "vjwt_secret.h"
 
 #endif

@@ -46,8 +46,10 @@ apr_status_t vjwt_fail(vjwt_verdict_t *v, apr_pool_t *p, vjwt_reason_e reason, c
 #endif
     ;
 
-/* Copy s into p with control characters replaced by '?' and at most max bytes
- * (an ellipsis marks a cut). For claim values echoed into detail messages. */
+/* Copy s into p with control characters replaced by '?', '"' and '\\' written as \x22 and
+ * \x5c, and at most max bytes of s (an ellipsis marks a cut). For client-controlled values
+ * echoed into detail messages and log lines: the result holds no '"', so it can't end a
+ * quoted field (not even after httpd's error log escapes the backslash). */
 const char *vjwt_sanitize(apr_pool_t *p, const char *s, apr_size_t max);
 
 #endif

@@ -8,9 +8,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <apr_allocator.h>
 #include <apr_strings.h>
 
 #include "vjwt_claims.h"
+#include "vjwt_export.h"
 #include "vjwt_policy.h"
 #include "vjwt_verdict.h"
 
@@ -813,6 +815,204 @@ static void test_required_none_configured(void **state)
     EXPECT_OK(rc(p, "{}", apr_array_make(p, 1, sizeof(vjwt_claim_req_t *)), &v), v);
 }
 
+/* --- linear joins, export names (issue: quadratic joins, colliding names) ------------- */
+
+/* The process's data size in bytes (VmData: heap and private mappings, where APR's
+ * allocator and malloc both take their memory from). */
+static size_t heap_in_use(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    size_t kb = 0;
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f)) {
+        if (sscanf(line, "VmData: %zu kB", &kb) == 1) {
+            break;
+        }
+    }
+    fclose(f);
+    return kb * 1024;
+}
+
+/* A pool with an allocator of its own, so no memory is reused from other pools. */
+static apr_pool_t *fresh_pool(void)
+{
+    apr_allocator_t *a;
+    apr_pool_t *p;
+    apr_allocator_create(&a);
+    apr_pool_create_ex(&p, NULL, NULL, a);
+    apr_allocator_owner_set(a, p);
+    return p;
+}
+
+/* A payload {"roles": ["v0000001", ...]} with n elements. */
+static json_t *big_roles(int n)
+{
+    json_t *arr = json_array(), *payload = json_object();
+    int i;
+    for (i = 0; i < n; i++) {
+        char buf[16];
+        snprintf(buf, sizeof(buf), "v%07d", i);
+        json_array_append_new(arr, json_string(buf));
+    }
+    json_object_set_new(payload, "roles", arr);
+    return payload;
+}
+
+/* Heap bytes a failing required-claim check of an n-element claim keeps in its own pool
+ * (the detail message joins the claim's values). */
+static size_t required_bytes(int n)
+{
+    apr_pool_t *p;
+    json_t *payload = big_roles(n);
+    apr_array_header_t *claims;
+    vjwt_claim_req_t *c;
+    vjwt_verdict_t v = {VJWT_R_OK, NULL};
+    size_t before, used;
+    p = fresh_pool();
+    c = apr_pcalloc(p, sizeof(*c));
+    c->name = "roles";
+    c->values = apr_array_make(p, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(c->values, const char *) = "nope";
+    claims = apr_array_make(p, 1, sizeof(vjwt_claim_req_t *));
+    APR_ARRAY_PUSH(claims, vjwt_claim_req_t *) = c;
+    before = heap_in_use();
+    assert_int_not_equal(vjwt_claims_check_required(p, payload, claims, &v), APR_SUCCESS);
+    assert_int_equal(v.reason, VJWT_R_TOKEN_CLAIM_VALUE_NOT_ALLOWED);
+    used = heap_in_use() - before;
+    apr_pool_destroy(p);
+    json_decref(payload);
+    return used;
+}
+
+static void test_required_join_linear(void **state)
+{
+    size_t bytes = required_bytes(8000);
+    (void)state;
+    /* linear: a few dozen bytes per element (quadratic: 8000 x 36 KB on average) */
+    assert_true(bytes < (size_t)8000 * 128);
+    bytes = required_bytes(100000);
+    assert_true(bytes < (size_t)100000 * 128);
+}
+
+static size_t join_bytes(int n, const char **out)
+{
+    apr_pool_t *p;
+    json_t *payload = big_roles(n);
+    size_t before, used;
+    p = fresh_pool();
+    before = heap_in_use();
+    *out = vjwt_claim_join(p, json_object_get(payload, "roles"), 1000000, 1000000000);
+    used = heap_in_use() - before;
+    assert_non_null(*out);
+    assert_int_equal(strlen(*out), (size_t)n * 9 - 1);
+    apr_pool_destroy(p);
+    json_decref(payload);
+    return used;
+}
+
+static void test_claim_join_linear(void **state)
+{
+    const char *s;
+    size_t bytes = join_bytes(100000, &s);
+    (void)state;
+    /* the array of pointers (8 bytes), the text (9 bytes) per element, and some slack */
+    assert_true(bytes < (size_t)100000 * 64);
+}
+
+static void test_claim_join_caps(void **state)
+{
+    json_t *payload = big_roles(VJWT_EXPORT_MAX_ELEMENTS + 1);
+    json_t *arr = json_object_get(payload, "roles");
+    const char *s;
+    vjwt_export_t ex;
+    apr_pool_cleanup_register(POOL, payload, json_cleanup, apr_pool_cleanup_null);
+    /* above the element cap: not exported at all */
+    assert_null(vjwt_claim_join(POOL, arr, VJWT_EXPORT_MAX_ELEMENTS, VJWT_EXPORT_MAX_BYTES));
+    vjwt_export_claims(POOL, payload, &ex);
+    assert_int_equal(ex.items->nelts, 0);
+    assert_int_equal(ex.too_many->nelts, 1);
+    assert_string_equal(APR_ARRAY_IDX(ex.too_many, 0, const char *), "roles");
+    /* at the cap: exported, cut at the byte cap with an ellipsis */
+    json_array_remove(arr, 0);
+    s = vjwt_claim_join(POOL, arr, VJWT_EXPORT_MAX_ELEMENTS, VJWT_EXPORT_MAX_BYTES);
+    assert_non_null(s);
+    assert_int_equal(strlen(s), VJWT_EXPORT_MAX_BYTES + 3);
+    assert_string_equal(s + VJWT_EXPORT_MAX_BYTES, "...");
+    /* values: scalars, control characters, quotes kept as they are */
+    assert_string_equal(
+        vjwt_claim_join(POOL, J(POOL, "[\"a\", 1, 1.5, true, false, null]"), 10, 100),
+        "a,1,1.5,true,false");
+    assert_string_equal(vjwt_claim_join(POOL, J(POOL, "\"x\\ny\\\"z\""), 10, 100), "x?y\"z");
+    assert_null(vjwt_claim_join(POOL, J(POOL, "null"), 10, 100));
+    assert_null(vjwt_claim_join(POOL, NULL, 10, 100));
+}
+
+static const char *item(const vjwt_export_t *ex, const char *name)
+{
+    int i;
+    for (i = 0; i < ex->items->nelts; i++) {
+        if (!strcmp(APR_ARRAY_IDX(ex->items, i, vjwt_export_item_t).name, name)) {
+            return APR_ARRAY_IDX(ex->items, i, vjwt_export_item_t).value;
+        }
+    }
+    return NULL;
+}
+
+static void test_export_collisions(void **state)
+{
+    vjwt_export_t ex;
+    vjwt_export_claims(POOL,
+                       J(POOL, "{\"roles\":\"Reader\",\"ROLES\":\"Admin\",\"Roles\":\"x\","
+                               "\"sub\":\"u\",\"a-b\":\"1\",\"A_B\":\"2\",\"n\":null,"
+                               "\"\":\"e\",\"x.y\":\"dot\",\"num\":[1,2]}"),
+                       &ex);
+    /* every member of a colliding group is left out */
+    assert_null(item(&ex, "roles"));
+    assert_null(item(&ex, "ROLES"));
+    assert_null(item(&ex, "Roles"));
+    assert_int_equal(ex.collided->nelts, 3);
+    /* a-b is not an exported name, so A_B has no partner */
+    assert_string_equal(item(&ex, "A_B"), "2");
+    assert_null(item(&ex, "a-b"));
+    assert_string_equal(item(&ex, "sub"), "u");
+    assert_string_equal(item(&ex, "num"), "1,2");
+    assert_null(item(&ex, "n"));
+    assert_null(item(&ex, "x.y"));
+    assert_int_equal(ex.items->nelts, 3);
+    vjwt_export_claims(POOL, J(POOL, "[1]"), &ex);
+    assert_int_equal(ex.items->nelts, 0);
+    assert_true(vjwt_export_names_collide("a-b", "A_B"));
+    assert_true(vjwt_export_names_collide("roles", "ROLES"));
+    assert_false(vjwt_export_names_collide("roles", "role"));
+    assert_false(vjwt_export_names_collide("role", "roles"));
+}
+
+static void test_claim_header_names(void **state)
+{
+    (void)state;
+    assert_true(vjwt_is_claim_header("X-JWT-Claim-sub"));
+    assert_true(vjwt_is_claim_header("x-jwt-claim-SUB"));
+    assert_true(vjwt_is_claim_header("X_JWT_Claim_sub"));
+    assert_true(vjwt_is_claim_header("X-JWT-Claim_roles"));
+    assert_true(vjwt_is_claim_header("x_jwt-CLAIM_"));
+    assert_false(vjwt_is_claim_header("X-JWT-Claims"));
+    assert_false(vjwt_is_claim_header("X-JWT-Clai"));
+    assert_false(vjwt_is_claim_header("X-JWT"));
+    assert_false(vjwt_is_claim_header(""));
+    assert_false(vjwt_is_claim_header("Authorization"));
+}
+
+static void test_sanitize_escapes_quotes(void **state)
+{
+    assert_string_equal(vjwt_sanitize(POOL, "k\" status=200 reason=OK", 64),
+                        "k\\x22 status=200 reason=OK");
+    assert_string_equal(vjwt_sanitize(POOL, "a\\b\r\n", 64), "a\\x5cb??");
+    assert_string_equal(vjwt_sanitize(POOL, "\"\"\"\"", 2), "\\x22\\x22...");
+    assert_string_equal(vjwt_sanitize(POOL, "abc", 3), "abc");
+    assert_string_equal(vjwt_sanitize(POOL, NULL, 3), "(null)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -852,6 +1052,12 @@ int main(void)
         T(test_required_aud_C119),
         T(test_required_detail_sanitized),
         T(test_required_none_configured),
+        T(test_required_join_linear),
+        T(test_claim_join_linear),
+        T(test_claim_join_caps),
+        T(test_export_collisions),
+        T(test_claim_header_names),
+        T(test_sanitize_escapes_quotes),
 #undef T
     };
     vjwt_test_init();

@@ -14,6 +14,14 @@
 #include "vjwt_jose.h"
 #include "vjwt_token.h"
 #include "vjwt_verdict.h"
+#include "vjwt_secret.h"
+#include "vjwt_policy_xml.h"
+
+#include <apr_file_io.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
 
 #define POOL ((apr_pool_t *)*state)
 
@@ -610,6 +618,151 @@ static void test_parse_alg_list(void **state)
     assert_int_equal(mask, vjwt_alg_mask_all());
 }
 
+/* --- inline secrets that are really keys or certificates (RFC 8725 3.1) ---------------- */
+
+typedef int (*i2d_fn)(const void *obj, unsigned char **out);
+
+/* Standard base64 of len bytes. */
+static const char *b64(apr_pool_t *p, const unsigned char *der, int len)
+{
+    char *out = apr_palloc(p, (apr_size_t)(4 * ((len + 2) / 3) + 1));
+    EVP_EncodeBlock((unsigned char *)out, der, len);
+    return out;
+}
+
+static const char *der_b64(apr_pool_t *p, unsigned char *der, int len)
+{
+    const char *s;
+    assert_true(len > 0);
+    s = b64(p, der, len);
+    OPENSSL_free(der);
+    return s;
+}
+
+/* A self-signed certificate for k. */
+static X509 *self_signed(EVP_PKEY *k)
+{
+    X509 *x = X509_new();
+    X509_NAME *name;
+    assert_non_null(x);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_set_pubkey(x, k);
+    name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"t", -1, -1, 0);
+    X509_set_issuer_name(x, name);
+    assert_true(X509_sign(x, k, EVP_sha256()) > 0);
+    return x;
+}
+
+static void expect_rejected(apr_pool_t *p, const char *text, const char *what)
+{
+    unsigned char *secret = NULL;
+    apr_size_t len = 0;
+    const char *why = NULL;
+    if (vjwt_secret_decode(p, text, "key", &secret, &len, &why) == APR_SUCCESS) {
+        fail_msg("%s was accepted as an HMAC secret", what);
+    }
+    assert_non_null(why);
+    assert_non_null(strstr(why, "certificate-id="));
+    assert_non_null(strstr(why, "n=... e=..."));
+    assert_non_null(strstr(why, "file:"));
+    assert_null(secret);
+}
+
+/* The text of the public key k in each DER form a pasted key comes in. */
+static void expect_key_forms_rejected(apr_pool_t *p, EVP_PKEY *k, int rsa)
+{
+    unsigned char *der = NULL;
+    X509 *x = self_signed(k);
+    PKCS8_PRIV_KEY_INFO *p8 = EVP_PKEY2PKCS8(k);
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *pem;
+    long n;
+
+    expect_rejected(p, der_b64(p, der, i2d_PUBKEY(k, &der)), "SubjectPublicKeyInfo");
+    der = NULL;
+    expect_rejected(p, der_b64(p, der, i2d_X509(x, &der)), "a certificate");
+    der = NULL;
+    expect_rejected(p, der_b64(p, der, i2d_PrivateKey(k, &der)), "a traditional private key");
+    der = NULL;
+    expect_rejected(p, der_b64(p, der, i2d_PKCS8_PRIV_KEY_INFO(p8, &der)), "PKCS#8");
+    if (rsa) {
+        der = NULL;
+        expect_rejected(p, der_b64(p, der, i2d_PublicKey(k, &der)), "PKCS#1 RSAPublicKey");
+    }
+    /* PEM text (whatever the type) */
+    PEM_write_bio_PUBKEY(bio, k);
+    n = BIO_get_mem_data(bio, &pem);
+    expect_rejected(p, apr_pstrmemdup(p, pem, (apr_size_t)n), "PEM text");
+    BIO_free(bio);
+    PKCS8_PRIV_KEY_INFO_free(p8);
+    X509_free(x);
+}
+
+static void test_secret_rejects_keys(void **state)
+{
+    EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    assert_non_null(rsa);
+    assert_non_null(ec);
+    expect_key_forms_rejected(POOL, rsa, 1);
+    expect_key_forms_rejected(POOL, ec, 0);
+    EVP_PKEY_free(rsa);
+    EVP_PKEY_free(ec);
+    expect_rejected(POOL, "-----BEGIN CERTIFICATE-----", "a PEM header");
+    expect_rejected(POOL, "not base64!", "bad base64");
+    expect_rejected(POOL, "", "an empty key");
+}
+
+static void test_secret_accepts_random(void **state)
+{
+    int i;
+    for (i = 0; i < 2000; i++) {
+        unsigned char raw[64], *secret;
+        apr_size_t n = i % 2 ? 64 : 32, len;
+        const char *why = NULL;
+        assert_int_equal(RAND_bytes(raw, (int)n), 1);
+        if (i < 8) {
+            raw[0] = 0x30; /* a DER SEQUENCE tag is not enough to be a key */
+        }
+        assert_int_equal(
+            vjwt_secret_decode(POOL, b64(POOL, raw, (int)n), "key", &secret, &len, &why),
+            APR_SUCCESS);
+        assert_int_equal(len, n);
+        assert_memory_equal(secret, raw, n);
+    }
+}
+
+/* A policy file's <key>BASE64</key> goes through the same check, with file and line. */
+static void test_policy_xml_rejects_pasted_key(void **state)
+{
+    EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    unsigned char *der = NULL;
+    const char *spki = der_b64(POOL, der, i2d_PUBKEY(ec, &der)), *err = NULL;
+    char path[] = "/tmp/vjwt-test-policy-XXXXXX";
+    apr_file_t *f;
+    vjwt_xml_result_t res;
+    EVP_PKEY_free(ec);
+    assert_int_equal(apr_file_mktemp(&f, path, APR_FOPEN_CREATE | APR_FOPEN_WRITE, POOL),
+                     APR_SUCCESS);
+    apr_file_printf(f,
+                    "<validate-jwt header-name=\"Authorization\">\n"
+                    "  <issuer-signing-keys>\n"
+                    "    <key>%s</key>\n"
+                    "  </issuer-signing-keys>\n"
+                    "</validate-jwt>\n",
+                    spki);
+    apr_file_close(f);
+    assert_int_not_equal(vjwt_policy_xml_read(&res, POOL, path, NULL, NULL, NULL, &err),
+                         APR_SUCCESS);
+    apr_file_remove(path, POOL);
+    assert_non_null(err);
+    assert_non_null(strstr(err, ":3"));
+    assert_non_null(strstr(err, "certificate-id="));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -630,6 +783,9 @@ int main(void)
         T(test_parse_status_C7),
         T(test_parse_seconds_C6),
         T(test_parse_alg_list),
+        T(test_secret_rejects_keys),
+        T(test_secret_accepts_random),
+        T(test_policy_xml_rejects_pasted_key),
 #undef T
     };
     vjwt_test_init();
