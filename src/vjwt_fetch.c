@@ -186,6 +186,18 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *baton)
     return n;
 }
 
+/* A fetch in progress ends at once when the process is stopping. */
+static int on_progress(void *baton, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    const vjwt_fetch_opts_t *o = baton;
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    return o->stopping && o->stopping() ? 1 : 0;
+}
+
 static apr_status_t fetch_once(apr_pool_t *p, CURL *c, const char *url, const vjwt_fetch_opts_t *o,
                                apr_time_t deadline, vjwt_fetch_result_t *res, sink_t *sink,
                                char **redirect)
@@ -239,6 +251,11 @@ static apr_status_t fetch_once(apr_pool_t *p, CURL *c, const char *url, const vj
     curl_easy_setopt(c, CURLOPT_WRITEDATA, sink);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, sink);
+    if (o->stopping) {
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)o);
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    }
 
     cc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);

@@ -556,6 +556,9 @@ static snapshot_t *source_fetch(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_
     vjwt_fetch_opts_t fo = st->o.fetch;
     int i;
 
+    if (!fo.stopping) {
+        fo.stopping = st->o.stopping;
+    }
     /* One time limit for the discovery document and the key set together. */
     if (!fo.deadline) {
         fo.deadline = apr_time_now() + apr_time_from_msec(fo.timeout_ms);
@@ -894,6 +897,9 @@ void vjwt_store_tick(vjwt_store_t *st, apr_pool_t *p)
         vjwt_ks_source_t *src = APR_ARRAY_IDX(st->sources, i, vjwt_ks_source_t *);
         apr_time_t due, have;
         apr_pool_t *tp;
+        if (st->o.stopping && st->o.stopping()) {
+            return; /* the process is going: leave the rest (and keep exit short) */
+        }
         apr_thread_mutex_lock(src->mutex);
         due = src->cur ? src->cur->refresh_at : 0;
         have = src->cur ? src->cur->fetched : 0;

@@ -27,6 +27,7 @@ typedef struct {
     const char *ca_file;    /* NULL: system store */
     apr_time_t deadline;    /* 0: timeout_ms from the call; else the absolute end of the
                              * fetch (one limit for several fetches, e.g. discovery + JWKS) */
+    int (*stopping)(void);  /* NULL, or nonzero when the process is stopping: abort */
 } vjwt_fetch_opts_t;
 
 /* Cache-Control max-age values above this (seconds) are read as this. */

@@ -63,6 +63,8 @@ typedef struct {
     vjwt_fetcher_fn *fetcher; /* NULL = vjwt_fetch */
     void *fetcher_baton;
     apr_time_t (*now)(void); /* NULL = apr_time_now (tests use a fake clock) */
+    int (*stopping)(void);   /* NULL, or nonzero once the process is stopping: the tick
+                              * returns early and fetches in progress are aborted */
 } vjwt_store_opts_t;
 
 typedef enum { VJWT_KS_DISCOVERY = 1, VJWT_KS_JWKS_URL } vjwt_ks_kind_e;

@@ -679,6 +679,32 @@ static void t_total_timeout_over_redirects(void **state)
     assert_contains(res.error, "time limit");
 }
 
+static int always_stopping(void)
+{
+    return 1;
+}
+
+/* A fetch in progress ends at once when the process is stopping (opts.stopping). */
+static void t_stopping_aborts(void **state)
+{
+    fixture_t *f = *state;
+    apr_pool_t *p = f->p;
+    vjwt_fetch_opts_t o = opts();
+    vjwt_fetch_result_t res;
+    struct timespec t0;
+    long ms;
+    step_t st[] = {{resp(p, "200 OK", "", "{}"), 2000, 0}};
+    srv_script(&f->srv, 1, st);
+    o.stopping = always_stopping;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(vjwt_fetch(p, url_of(p, &f->srv, "/slow"), &o, &res), APR_EGENERAL);
+    ms = ms_since(&t0);
+    if (ms > 1500) {
+        fail_msg("a stopping process still waited %ld ms for the fetch", ms);
+    }
+    assert_non_null(res.error);
+}
+
 /* A body that stalls after the headers is cut off by the total timeout too. */
 static void t_total_timeout_slow_body(void **state)
 {
@@ -1337,6 +1363,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_total_timeout_slow_body, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(t_total_timeout_over_redirects, fixture_setup,
                                         fixture_teardown),
+        cmocka_unit_test_setup_teardown(t_stopping_aborts, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(t_truncated_body, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(t_connection_refused, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(t_redirect_followed, fixture_setup, fixture_teardown),
