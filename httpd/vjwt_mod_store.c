@@ -17,6 +17,7 @@
 #include "ap_socache.h"
 #include "util_mutex.h"
 #include "mod_watchdog.h"
+#include "ap_mpm.h"
 #include "apr_strings.h"
 #include "apr_global_mutex.h"
 #include "apr_optional.h"
@@ -446,6 +447,14 @@ static int store_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     return OK;
 }
 
+/* The background thread outlives the child's pool at exit: it stops working (and aborts
+ * a fetch in progress) as soon as the MPM says the process is stopping. */
+static int mpm_stopping(void)
+{
+    int state = 0;
+    return ap_mpm_query(AP_MPMQ_MPM_STATE, &state) == APR_SUCCESS && state == AP_MPMQ_STOPPING;
+}
+
 static apr_status_t wd_callback(int state, void *data, apr_pool_t *pool)
 {
     if (state == AP_WATCHDOG_STATE_RUNNING && the_store) {
@@ -573,6 +582,7 @@ static int store_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
         o.cache.lock = port_lock;
         o.cache.unlock = port_unlock;
     }
+    o.stopping = mpm_stopping;
     if (vjwt_store_make(&the_store, pconf, &o, reg->sources) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
                      VJWT_LOGNO(00012) "cannot create the key store");

@@ -22,36 +22,70 @@ apr_status_t vjwt_fetch_global_init(void)
     return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? APR_SUCCESS : APR_EGENERAL;
 }
 
+/* host as curl's URL parser returns it (numeric IPv4 forms normalized to dotted quads). */
 static int host_is_loopback(const char *host)
 {
     if (!strcasecmp(host, "localhost") || !strcmp(host, "::1") || !strcmp(host, "[::1]")) {
         return 1;
     }
     if (!strncmp(host, "127.", 4)) {
-        const char *c;
-        int dots = 0;
-        for (c = host; *c; c++) {
-            if (*c == '.') {
-                dots++;
+        const char *c = host;
+        int parts = 0;
+        while (parts < 4) {
+            int digits = 0, v = 0;
+            while (apr_isdigit(*c) && digits < 4) {
+                v = v * 10 + (*c++ - '0');
+                digits++;
             }
-            else if (!apr_isdigit(*c)) {
+            if (digits == 0 || digits > 3 || v > 255) {
+                return 0;
+            }
+            parts++;
+            if (parts < 4 && *c++ != '.') {
                 return 0;
             }
         }
-        return dots == 3;
+        return *c == 0;
     }
     return 0;
 }
 
+/* The scheme of url ("" when there is none), lower-cased, from p. */
+static const char *url_scheme(apr_pool_t *p, const char *url)
+{
+    const char *c = url;
+    char *out, *w;
+    while (apr_isalnum(*c) || *c == '+' || *c == '-' || *c == '.') {
+        c++;
+    }
+    if (*c != ':' || c == url) {
+        return "";
+    }
+    out = apr_pstrmemdup(p, url, (apr_size_t)(c - url));
+    for (w = out; *w; w++) {
+        *w = (char)apr_tolower(*w);
+    }
+    return out;
+}
+
 const char *vjwt_fetch_check_url(apr_pool_t *p, const char *url, int allow_http)
 {
-    CURLU *u = curl_url();
+    CURLU *u;
     char *scheme = NULL, *host = NULL;
     const char *err = NULL;
+    const char *sch = url_scheme(p, url), *sep;
+    if (strcmp(sch, "https") != 0 && strcmp(sch, "http") != 0) {
+        return *sch ? apr_psprintf(p,
+                                   "uses the scheme '%s:' (only https://, or http:// under "
+                                   "the plain-http rule, may be fetched)",
+                                   sch)
+                    : "is not an absolute URL";
+    }
+    u = curl_url();
     if (!u) {
         return "out of memory";
     }
-    const char *sep = strstr(url, "://");
+    sep = strstr(url, "://");
     if (!sep || sep[3] == '/' || sep[3] == 0) {
         curl_url_cleanup(u);
         return apr_pstrdup(p, sep ? "has no host" : "is not an absolute URL");
@@ -132,7 +166,17 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *baton)
                 tok++;
             }
             if (!strncasecmp(tok, "max-age=", 8) && apr_isdigit(tok[8])) {
-                s->max_age = atol(tok + 8);
+                /* a remote number: clamped while read, so that no later conversion
+                 * to apr_time_t can overflow (RFC 9111 1.2.2: delta-seconds) */
+                const char *d = tok + 8;
+                long v = 0;
+                while (apr_isdigit(*d)) {
+                    if (v < VJWT_FETCH_MAX_AGE_MAX) {
+                        v = v * 10 + (*d - '0');
+                    }
+                    d++;
+                }
+                s->max_age = v > VJWT_FETCH_MAX_AGE_MAX ? VJWT_FETCH_MAX_AGE_MAX : v;
             }
             else if (!strncasecmp(tok, "no-store", 8) || !strncasecmp(tok, "no-cache", 8)) {
                 s->max_age = 0;
@@ -142,16 +186,40 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *baton)
     return n;
 }
 
+/* A fetch in progress ends at once when the process is stopping. */
+static int on_progress(void *baton, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    const vjwt_fetch_opts_t *o = baton;
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    return o->stopping && o->stopping() ? 1 : 0;
+}
+
 static apr_status_t fetch_once(apr_pool_t *p, CURL *c, const char *url, const vjwt_fetch_opts_t *o,
-                               vjwt_fetch_result_t *res, sink_t *sink, char **redirect)
+                               apr_time_t deadline, vjwt_fetch_result_t *res, sink_t *sink,
+                               char **redirect)
 {
     CURLcode cc;
     char *loc = NULL;
     char errbuf[CURL_ERROR_SIZE] = "";
     const char *why = vjwt_fetch_check_url(p, url, o->allow_http);
+    apr_interval_time_t left = deadline - apr_time_now();
+    long left_ms = (long)apr_time_as_msec(left), connect_ms = o->connect_timeout_ms;
     if (why) {
         res->error = apr_psprintf(p, "URL '%s' %s", url, why);
         return APR_EGENERAL;
+    }
+    /* one deadline for the whole fetch, redirects included: each hop gets what is left */
+    if (left_ms < 1) {
+        res->error =
+            apr_psprintf(p, "GET %s: the fetch time limit (%d ms) is used up", url, o->timeout_ms);
+        return APR_TIMEUP;
+    }
+    if (connect_ms <= 0 || connect_ms > left_ms) {
+        connect_ms = left_ms;
     }
     curl_easy_reset(c);
     sink->len = 0;
@@ -163,10 +231,11 @@ static apr_status_t fetch_once(apr_pool_t *p, CURL *c, const char *url, const vj
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
                      o->allow_http || !strncasecmp(url, "http:", 5) ? "http,https" : "https");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, left_ms);
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_size);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -182,6 +251,11 @@ static apr_status_t fetch_once(apr_pool_t *p, CURL *c, const char *url, const vj
     curl_easy_setopt(c, CURLOPT_WRITEDATA, sink);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, sink);
+    if (o->stopping) {
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)o);
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    }
 
     cc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);
@@ -219,6 +293,7 @@ apr_status_t vjwt_fetch(apr_pool_t *p, const char *url, const vjwt_fetch_opts_t 
     CURL *c = curl_easy_init();
     sink_t sink;
     apr_status_t rv = APR_EGENERAL;
+    apr_time_t deadline = o->deadline;
     int hops;
 
     memset(res, 0, sizeof(*res));
@@ -230,9 +305,12 @@ apr_status_t vjwt_fetch(apr_pool_t *p, const char *url, const vjwt_fetch_opts_t 
     memset(&sink, 0, sizeof(sink));
     sink.p = p;
     sink.max = o->max_size;
+    if (!deadline) {
+        deadline = apr_time_now() + apr_time_from_msec(o->timeout_ms);
+    }
     for (hops = 0;; hops++) {
         char *redirect = NULL;
-        rv = fetch_once(p, c, url, o, res, &sink, &redirect);
+        rv = fetch_once(p, c, url, o, deadline, res, &sink, &redirect);
         if (rv != APR_SUCCESS || !redirect) {
             break;
         }

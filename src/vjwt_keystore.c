@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <apr_strings.h>
+#include <apr_lib.h>
 #include <apr_hash.h>
 #include <apr_thread_mutex.h>
 #include <openssl/core_names.h>
@@ -17,7 +18,12 @@
 #define VJWT_TAG(n)      (1##n - 100000)
 #define MAX_UNKNOWN_KIDS 1024
 #define MAX_BAD_RECORDS  256
+#define MAX_SKIP_NOTES   10
 #define COLD_POLL        apr_time_from_msec(50)
+/* Times read back from the shared cache (whoever can write it can plant any number) are
+ * taken only within these bounds of the reader's clock. */
+#define MAX_CLOCK_SKEW apr_time_from_sec(300)
+#define MAX_SET_LIFE   apr_time_from_sec(86400L * 400)
 
 typedef struct snapshot {
     apr_pool_t *pool; /* unmanaged: any thread may destroy it */
@@ -63,7 +69,7 @@ void vjwt_store_opts_default(vjwt_store_opts_t *o)
 {
     memset(o, 0, sizeof(*o));
     o->refresh = apr_time_from_sec(3600);
-    o->refetch = apr_time_from_sec(60);
+    o->refetch = apr_time_from_sec(10);
     o->max_stale = 0;
     vjwt_fetch_opts_default(&o->fetch);
 }
@@ -211,26 +217,24 @@ static snapshot_t *snapshot_build(const vjwt_ks_source_t *src, const char *issue
     apr_pool_t *sp;
     snapshot_t *s;
     apr_array_header_t *keys = NULL;
-    int i;
+    int i, first_note = skipped ? skipped->nelts : 0;
+    apr_status_t rv;
     if (apr_pool_create_unmanaged_ex(&sp, NULL, NULL) != APR_SUCCESS) {
         *err = "out of memory";
         return NULL;
     }
     s = apr_pcalloc(sp, sizeof(*s));
     s->pool = sp;
-    {
-        /* the parser's notes are made in sp, which goes when the set is refused: copy them */
-        apr_array_header_t *notes = skipped ? apr_array_make(sp, 2, sizeof(const char *)) : NULL;
-        apr_status_t rv = vjwt_jwks_parse(&keys, sp, jwks, len, notes, err);
-        for (i = 0; notes && i < notes->nelts; i++) {
-            APR_ARRAY_PUSH(skipped, const char *) =
-                apr_pstrdup(tp, APR_ARRAY_IDX(notes, i, const char *));
-        }
-        if (rv != APR_SUCCESS) {
-            *err = apr_pstrdup(tp, *err ? *err : "invalid key set"); /* sp goes now */
-            apr_pool_destroy(sp);
-            return NULL;
-        }
+    rv = vjwt_jwks_parse(&keys, sp, jwks, len, skipped, err);
+    /* The parser writes its notes in sp, which may go below: the caller's copies are in tp. */
+    for (i = first_note; skipped && i < skipped->nelts; i++) {
+        APR_ARRAY_IDX(skipped, i, const char *) =
+            apr_pstrdup(tp, APR_ARRAY_IDX(skipped, i, const char *));
+    }
+    if (rv != APR_SUCCESS) {
+        *err = apr_pstrdup(tp, *err ? *err : "invalid key set"); /* sp goes now */
+        apr_pool_destroy(sp);
+        return NULL;
     }
     s->keys = apr_array_make(sp, keys->nelts, sizeof(const vjwt_key_t *));
     for (i = 0; i < keys->nelts; i++) {
@@ -548,6 +552,35 @@ static apr_status_t cache_set(vjwt_store_t *st, apr_pool_t *tp, const char *key,
     return rv;
 }
 
+/* fetched in (0, now + skew], refresh_at in [fetched, fetched + MAX_SET_LIFE]: then no
+ * arithmetic on them (now - fetched, refresh_at + max_stale) can overflow. */
+static int record_times_ok(apr_time_t now, json_int_t fetched, json_int_t refresh_at)
+{
+    return fetched > 0 && fetched <= now + MAX_CLOCK_SKEW && refresh_at >= fetched &&
+           refresh_at - fetched <= MAX_SET_LIFE;
+}
+
+/* A time in decimal usec (attempt marker, generation entry) within (0, now + skew];
+ * 0 when absent, malformed or out of range. */
+static apr_time_t parse_cache_time(const char *val, apr_time_t now)
+{
+    apr_int64_t v = 0;
+    const char *c = val;
+    if (!c) {
+        return 0;
+    }
+    while (apr_isdigit(*c)) {
+        if (v > (now + MAX_CLOCK_SKEW) / 10) {
+            return 0; /* beyond the bound whatever follows (and no overflow) */
+        }
+        v = v * 10 + (*c++ - '0');
+    }
+    if (c == val || (*c && *c != ' ') || v > now + MAX_CLOCK_SKEW) {
+        return 0;
+    }
+    return (apr_time_t)v;
+}
+
 static snapshot_t *record_load(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t newer_than)
 {
     vjwt_store_t *st = src->store;
@@ -573,6 +606,12 @@ static snapshot_t *record_load(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t
     jr = json_object_get(j, "refresh_at");
     if (!json_is_string(jw) || !json_is_integer(jf) || !json_is_integer(jr) ||
         json_integer_value(jf) <= newer_than) {
+        return NULL;
+    }
+    if (!record_times_ok(now_of(st), json_integer_value(jf), json_integer_value(jr))) {
+        store_log(st, VJWT_LOG_WARN, VJWT_TAG(00210), tp,
+                  "the shared cache entry for %s holds fetch times out of range; ignored",
+                  src->url);
         return NULL;
     }
     s = snapshot_build(src, json_is_string(ji) ? json_string_value(ji) : NULL,
@@ -649,9 +688,13 @@ static int attempt_claim(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t now,
     {
         char *val = NULL;
         apr_size_t len = 0;
+        apr_time_t mark_at = 0;
         got = cache_get_locked(st, tp, src->attempt_key, 64, &val, &len);
-        if (got == APR_SUCCESS && val && now - (apr_time_t)apr_atoi64(val) < st->o.refetch) {
-            *claimed_at = (apr_time_t)apr_atoi64(val);
+        if (got == APR_SUCCESS && val) {
+            mark_at = parse_cache_time(val, now); /* 0: none, or planted out of range */
+        }
+        if (mark_at && now - mark_at < st->o.refetch) {
+            *claimed_at = mark_at;
             *failed = strstr(val, " failed") != NULL;
             ok = 0;
         }
@@ -692,12 +735,13 @@ static int attempt_has_failed(vjwt_ks_source_t *src, apr_pool_t *tp)
 /* fetching                                                                             */
 
 static apr_status_t get_doc(vjwt_store_t *st, apr_pool_t *tp, const char *url,
-                            vjwt_fetch_result_t *res, long *max_age)
+                            const vjwt_fetch_opts_t *fo, vjwt_fetch_result_t *res, long *max_age)
 {
-    apr_status_t rv = st->o.fetcher ? st->o.fetcher(st->o.fetcher_baton, tp, url, &st->o.fetch, res)
-                                    : vjwt_fetch(tp, url, &st->o.fetch, res);
+    apr_status_t rv = st->o.fetcher ? st->o.fetcher(st->o.fetcher_baton, tp, url, fo, res)
+                                    : vjwt_fetch(tp, url, fo, res);
     if (rv == APR_SUCCESS && res->max_age >= 0 && (*max_age < 0 || res->max_age < *max_age)) {
-        *max_age = res->max_age;
+        /* remote number: bounded before it ever becomes an apr_time_t */
+        *max_age = res->max_age > VJWT_FETCH_MAX_AGE_MAX ? VJWT_FETCH_MAX_AGE_MAX : res->max_age;
     }
     return rv;
 }
@@ -724,12 +768,21 @@ static snapshot_t *source_fetch(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_
     apr_interval_time_t interval = st->o.refresh;
     apr_array_header_t *skipped = apr_array_make(tp, 2, sizeof(const char *));
     snapshot_t *s;
+    vjwt_fetch_opts_t fo = st->o.fetch;
     int i;
+
+    if (!fo.stopping) {
+        fo.stopping = st->o.stopping;
+    }
+    /* One time limit for the discovery document and the key set together. */
+    if (!fo.deadline) {
+        fo.deadline = apr_time_now() + apr_time_from_msec(fo.timeout_ms);
+    }
 
     if (src->kind == VJWT_KS_DISCOVERY) {
         json_t *doc = NULL, *ji, *ju;
         const char *jerr = NULL, *why;
-        if (get_doc(st, tp, src->url, &res, &max_age) != APR_SUCCESS) {
+        if (get_doc(st, tp, src->url, &fo, &res, &max_age) != APR_SUCCESS) {
             *err = res.error ? res.error : "fetch failed";
             return NULL;
         }
@@ -756,7 +809,7 @@ static snapshot_t *source_fetch(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_
             return NULL;
         }
     }
-    if (get_doc(st, tp, jwks_url, &res, &max_age) != APR_SUCCESS) {
+    if (get_doc(st, tp, jwks_url, &fo, &res, &max_age) != APR_SUCCESS) {
         *err = res.error ? res.error : "fetch failed";
         return NULL;
     }
@@ -771,9 +824,14 @@ static snapshot_t *source_fetch(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_
         interval = st->o.refetch;
     }
     s = snapshot_build(src, issuer, res.body, res.len, now, now + interval, skipped, tp, err);
-    for (i = 0; i < skipped->nelts; i++) {
+    /* a hostile set of 100,000 broken keys must not flood the error log */
+    for (i = 0; i < skipped->nelts && i < MAX_SKIP_NOTES; i++) {
         store_log(st, VJWT_LOG_WARN, VJWT_TAG(00202), tp, "%s: key skipped: %s", jwks_url,
                   APR_ARRAY_IDX(skipped, i, const char *));
+    }
+    if (skipped->nelts > MAX_SKIP_NOTES) {
+        store_log(st, VJWT_LOG_WARN, VJWT_TAG(00211), tp, "%s: %d more key(s) skipped", jwks_url,
+                  skipped->nelts - MAX_SKIP_NOTES);
     }
     if (!s && *err) {
         *err = apr_psprintf(tp, "%s: %s", jwks_url, *err);
@@ -800,23 +858,45 @@ static const char *kid_list(apr_pool_t *p, const snapshot_t *s)
 
 static int has_kid(const snapshot_t *s, const char *kid);
 
+/* The fetch mutex, waiting at most until `until` (real time; 0: not at all) for a fetch of
+ * another thread to end. A request never blocks longer than the fetch time limit. */
+static int fetch_lock(vjwt_ks_source_t *src, apr_time_t until, int *waited)
+{
+    for (;;) {
+        if (apr_thread_mutex_trylock(src->fetch_mutex) == APR_SUCCESS) {
+            return 1;
+        }
+        if (!until || apr_time_now() >= until) {
+            return 0;
+        }
+        *waited = 1;
+        apr_sleep(apr_time_from_msec(10));
+    }
+}
+
 /* Bring the source up to date (kid: the unknown kid of UPDATE_KID). Returns 1 when a
  * different snapshot was installed. */
 static int source_update(vjwt_ks_source_t *src, apr_pool_t *tp, update_mode_e mode, const char *kid)
 {
     vjwt_store_t *st = src->store;
     apr_time_t now = now_of(st), have, claimed_at;
+    apr_time_t wait_end = apr_time_now() + apr_time_from_msec(st->o.fetch.timeout_ms);
     snapshot_t *s;
     const char *err = NULL;
-    int changed = 0, failed = 0;
+    int changed = 0, failed = 0, waited = 0;
 
-    if (mode == UPDATE_REFRESH) {
-        if (apr_thread_mutex_trylock(src->fetch_mutex) != APR_SUCCESS) {
+    have = current_fetched(src);
+    if (mode == UPDATE_REFRESH ||
+        (mode == UPDATE_KID && have && (st->o.max_stale <= 0 || now - have <= st->o.max_stale))) {
+        /* The background refresh, and an unknown kid while this process has usable keys,
+         * never wait for a fetch another thread runs: the token is judged against the keys
+         * we have (the other fetch installs its keys for the next request). */
+        if (!fetch_lock(src, 0, &waited)) {
             return 0;
         }
     }
-    else {
-        apr_thread_mutex_lock(src->fetch_mutex);
+    else if (!fetch_lock(src, wait_end, &waited)) {
+        return 0; /* no keys yet, and another thread's fetch outlasted the time limit */
     }
 
     /* 1. Another process or host may have fetched already. */
@@ -846,12 +926,18 @@ static int source_update(vjwt_ks_source_t *src, apr_pool_t *tp, update_mode_e mo
         }
     }
 
-    /* 2. At most one fetch per refetch interval in the whole server. */
+    /* 2. At most one fetch per refetch interval in the whole server. A request that has
+     * waited for another thread's attempt takes its outcome and does not start another:
+     * what it waits for in all stays within the fetch time limit. */
+    if (waited) {
+        goto done;
+    }
     if (!attempt_claim(src, tp, now, &claimed_at, &failed)) {
         if (mode == UPDATE_COLD && !have && shared(st) && !failed) {
-            /* Someone else is fetching right now: wait for their result, bounded. */
-            apr_time_t until = claimed_at + apr_time_from_msec(st->o.fetch.timeout_ms) * 2;
-            while (now_of(st) < until) {
+            /* Someone else is fetching right now: wait for their result, at most the fetch
+             * time limit in all (their fetch of discovery + JWKS is bounded by it too). */
+            apr_time_t until = claimed_at + apr_time_from_msec(st->o.fetch.timeout_ms) + COLD_POLL;
+            while (now_of(st) < until && apr_time_now() < wait_end) {
                 apr_pool_t *pp;
                 apr_sleep(COLD_POLL);
                 apr_pool_create(&pp, tp);
@@ -975,7 +1061,10 @@ int vjwt_store_refetch_for_kid(vjwt_store_t *st, apr_pool_t *rp, const apr_array
         apr_time_t seen;
 
         apr_thread_mutex_lock(src->mutex);
-        if (src->cur && apr_hash_get(src->cur->unknown_kids, kid, APR_HASH_KEY_STRING)) {
+        /* A source without usable keys was just tried by vjwt_store_collect in this
+         * request (waiting up to the fetch limit): trying it again would double the wait. */
+        if (!snapshot_usable(st, src->cur, now_of(st)) ||
+            apr_hash_get(src->cur->unknown_kids, kid, APR_HASH_KEY_STRING)) {
             known_unknown = 1;
         }
         apr_thread_mutex_unlock(src->mutex);
@@ -1015,7 +1104,7 @@ static void follow_shared(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t have
     snapshot_t *s;
     if (!shared(st) || !have ||
         cache_get(st, tp, src->generation_key, 32, &val, &len) != APR_SUCCESS || !val ||
-        (apr_time_t)apr_atoi64(val) <= have) {
+        parse_cache_time(val, now_of(st)) <= have) {
         return;
     }
     if (apr_thread_mutex_trylock(src->fetch_mutex) != APR_SUCCESS) {
@@ -1036,6 +1125,9 @@ void vjwt_store_tick(vjwt_store_t *st, apr_pool_t *p)
         vjwt_ks_source_t *src = APR_ARRAY_IDX(st->sources, i, vjwt_ks_source_t *);
         apr_time_t due, have;
         apr_pool_t *tp;
+        if (st->o.stopping && st->o.stopping()) {
+            return; /* the process is going: leave the rest (and keep exit short) */
+        }
         apr_thread_mutex_lock(src->mutex);
         due = src->cur ? src->cur->refresh_at : 0;
         have = src->cur ? src->cur->fetched : 0;

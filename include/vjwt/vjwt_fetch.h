@@ -3,8 +3,10 @@
  *
  * https only, with certificate verification; plain http only to loopback hosts
  * (127.0.0.0/8, ::1, localhost) or when allow_http is set. Redirects are followed by hand,
- * at most max_redirects, and every hop is checked by the same URL rules. Connect and total
- * timeouts, a body size cap, no signals, no cookies, no proxies from the environment unless
+ * at most max_redirects, and every hop is checked by the same URL rules (only http and https,
+ * ever). One total time limit for the whole fetch, redirects included (each hop gets what is
+ * left of it; the connect timeout is capped by it too), a body size cap (counted after
+ * decompression), no signals, no cookies, no proxies from the environment unless
  * use_env_proxy.
  *
  * Thread context: any thread; one curl easy handle per call, freed before it returns.
@@ -14,15 +16,22 @@
 #define VJWT_FETCH_H
 
 #include <apr_pools.h>
+#include <apr_time.h>
 
 typedef struct {
     int connect_timeout_ms; /* default 5000 */
-    int timeout_ms;         /* total, default 10000 */
+    int timeout_ms;         /* total, redirects included, default 10000 */
     apr_size_t max_size;    /* default 1 MiB */
     int max_redirects;      /* default 3 */
     int allow_http;         /* plain http to any host */
     const char *ca_file;    /* NULL: system store */
+    apr_time_t deadline;    /* 0: timeout_ms from the call; else the absolute end of the
+                             * fetch (one limit for several fetches, e.g. discovery + JWKS) */
+    int (*stopping)(void);  /* NULL, or nonzero when the process is stopping: abort */
 } vjwt_fetch_opts_t;
+
+/* Cache-Control max-age values above this (seconds) are read as this. */
+#define VJWT_FETCH_MAX_AGE_MAX (86400L * 365)
 
 typedef struct {
     long status; /* final HTTP status, 0 when no response */

@@ -54,7 +54,7 @@ typedef apr_status_t vjwt_fetcher_fn(void *baton, apr_pool_t *p, const char *url
 
 typedef struct {
     apr_interval_time_t refresh;   /* background refresh period (default 3600 s) */
-    apr_interval_time_t refetch;   /* floor between fetches of one source (default 60 s) */
+    apr_interval_time_t refetch;   /* floor between fetches of one source (default 10 s) */
     apr_interval_time_t max_stale; /* 0 = unlimited */
     vjwt_fetch_opts_t fetch;
     vjwt_cache_port_t cache;
@@ -67,6 +67,8 @@ typedef struct {
      * derived from it (vjwt_cache_record_seal); NULL = values are stored as they are. */
     const unsigned char *cache_secret;
     apr_size_t cache_secret_len;
+    int (*stopping)(void); /* NULL, or nonzero once the process is stopping: the tick
+                            * returns early and fetches in progress are aborted */
 } vjwt_store_opts_t;
 
 /* Authentication of shared-cache values (HMAC-SHA-256, RFC 2104). A sealed value is
@@ -129,7 +131,9 @@ void vjwt_store_collect(vjwt_store_t *st, apr_pool_t *rp, const apr_array_header
 
 /* Request path, for a kid found in no key: refresh the sources (from the shared cache or by
  * a fetch, within the refetch floor) unless kid is remembered as unknown since the last
- * fetch. Returns 1 when some source now has a different snapshot (collect again). */
+ * fetch. Sources without usable keys are left alone (vjwt_store_collect has just tried
+ * them). Never waits for a fetch another thread runs while the process has usable keys of
+ * the source. Returns 1 when some source now has a different snapshot (collect again). */
 int vjwt_store_refetch_for_kid(vjwt_store_t *st, apr_pool_t *rp, const apr_array_header_t *sources,
                                const char *kid);
 

@@ -14,16 +14,21 @@ is a Route with a switchable behaviour:
     no_keys        200 {"foo": []}  (a JWKS without a keys array)
     redirect_loop  302 to itself (a redirect loop)
     redirect       302 to `location` (one hop, e.g. to another route)
+    slow_redirect  sleep `delay` seconds, then 302 to `location` (chains of slow hops)
+    raw            200 with `raw` (bytes) as the body, verbatim (malformed JSON, NaN, ...)
+    gzip_bomb      200, Content-Encoding: gzip, a small body that inflates to `size` bytes
     reset          close the connection without an answer
 
 Discovery routes build {"issuer", "jwks_uri", ...} from their fields, so the faults
 "missing issuer" / "missing jwks_uri" are `route.drop = ("issuer",)` etc.
-`route.max_age` adds `Cache-Control: max-age=N`.
+`route.max_age` adds `Cache-Control: max-age=N` (any int, e.g. -1 or 10**13).
 
 down() closes the listening socket (connection refused); up() listens again on the same
 port.  Hits are counted per path (thread-safe, with timestamps) for the fetch-count tests.
 """
 
+import gzip
+import io
 import json
 import socket
 import threading
@@ -54,6 +59,7 @@ class Route:
         self.delay = 3.0
         self.size = 5 * 1024 * 1024
         self.location = None
+        self.raw = b""
         self.max_age = None
         self.extra_headers = []
         self.fault_keys = []      # keys inside the "huge" document (must never be used)
@@ -103,6 +109,14 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(302, b"", [("Location", idp.url(path))])
         if mode == "redirect":
             return self._send(302, b"", [("Location", route.location)])
+        if mode == "slow_redirect":
+            time.sleep(route.delay)
+            return self._send(302, b"", [("Location", route.location)])
+        if mode == "raw":
+            return self._send(200, route.raw, route=route)
+        if mode == "gzip_bomb":
+            return self._send(200, gzip_bomb(route.size), [("Content-Encoding", "gzip")],
+                              route=route)
         if mode == "garbage":
             return self._send(200, b'{"keys": [ {"kty": "RSA", this is not json', route=route)
         if mode == "empty_keys":
@@ -291,6 +305,25 @@ class FakeIdP:
             if h >= n or time.time() > deadline:
                 return h
             time.sleep(0.02)
+
+
+_BOMBS = {}
+
+
+def gzip_bomb(size):
+    """gzip of a JSON-looking document of `size` bytes (mostly spaces): ~1000x smaller."""
+    if size not in _BOMBS:
+        buf = io.BytesIO()
+        with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=9) as z:
+            z.write(b'{"keys": [')
+            chunk = b" " * (1 << 20)
+            left = size - 12
+            while left > 0:
+                z.write(chunk[:min(left, len(chunk))])
+                left -= len(chunk)
+            z.write(b"]}")
+        _BOMBS[size] = buf.getvalue()
+    return _BOMBS[size]
 
 
 def reserve_port():

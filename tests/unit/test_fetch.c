@@ -642,6 +642,61 @@ static void t_total_timeout(void **state)
     assert_int_equal(srv_nreqs(&f->srv), 1);
 }
 
+/* The total time limit covers the whole fetch, redirects included: three hops of 400 ms
+ * each (each under the limit) against a 700 ms total end at ~700 ms, not 1200+. */
+static void t_total_timeout_over_redirects(void **state)
+{
+    fixture_t *f = *state;
+    apr_pool_t *p = f->p;
+    vjwt_fetch_opts_t o = opts();
+    vjwt_fetch_result_t res;
+    struct timespec t0;
+    long ms;
+    step_t st[] = {{redirect_to(p, "302 Found", "/b"), 400, 0},
+                   {redirect_to(p, "302 Found", "/c"), 400, 0},
+                   {resp(p, "200 OK", "", "{}"), 400, 0}};
+    srv_script(&f->srv, 3, st);
+    o.timeout_ms = 700;
+    o.connect_timeout_ms = 5000;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(vjwt_fetch(p, url_of(p, &f->srv, "/a"), &o, &res), APR_EGENERAL);
+    ms = ms_since(&t0);
+    if (ms > 1000) {
+        fail_msg("a 700 ms total took %ld ms over three slow hops", ms);
+    }
+    assert_non_null(res.error);
+    /* an absolute deadline in the past: nothing is contacted */
+    o.deadline = apr_time_now() - 1;
+    assert_int_equal(vjwt_fetch(p, url_of(p, &f->srv, "/a"), &o, &res), APR_TIMEUP);
+    assert_contains(res.error, "time limit");
+}
+
+static int always_stopping(void)
+{
+    return 1;
+}
+
+/* A fetch in progress ends at once when the process is stopping (opts.stopping). */
+static void t_stopping_aborts(void **state)
+{
+    fixture_t *f = *state;
+    apr_pool_t *p = f->p;
+    vjwt_fetch_opts_t o = opts();
+    vjwt_fetch_result_t res;
+    struct timespec t0;
+    long ms;
+    step_t st[] = {{resp(p, "200 OK", "", "{}"), 2000, 0}};
+    srv_script(&f->srv, 1, st);
+    o.stopping = always_stopping;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(vjwt_fetch(p, url_of(p, &f->srv, "/slow"), &o, &res), APR_EGENERAL);
+    ms = ms_since(&t0);
+    if (ms > 1500) {
+        fail_msg("a stopping process still waited %ld ms for the fetch", ms);
+    }
+    assert_non_null(res.error);
+}
+
 /* A body that stalls after the headers is cut off by the total timeout too. */
 static void t_total_timeout_slow_body(void **state)
 {
@@ -846,7 +901,7 @@ static void t_redirect_to_other_scheme(void **state)
     step_t st[] = {{redirect_to(p, "302 Found", "ftp://127.0.0.1/jwks"), 0, 0}};
     srv_script(&f->srv, 1, st);
     assert_int_equal(vjwt_fetch(p, url_of(p, &f->srv, "/go"), &o, &res), APR_EGENERAL);
-    assert_contains(res.error, "must be an https:// URL");
+    assert_contains(res.error, "scheme 'ftp:'");
     assert_int_equal(srv_nreqs(&f->srv), 1);
 }
 
@@ -917,6 +972,13 @@ static void t_cache_control(void **state)
         {"Cache-Control: max-age=0\r\n", 0},
         {"Cache-Control: public\r\n", -1},
         {"Cache-Control: max-age=abc\r\n", -1},
+        /* remote numbers are clamped while read: none may overflow a later apr_time_t */
+        {"Cache-Control: max-age=10000000000000\r\n", VJWT_FETCH_MAX_AGE_MAX},
+        {"Cache-Control: max-age=99999999999999999999999999999\r\n", VJWT_FETCH_MAX_AGE_MAX},
+        {"Cache-Control: max-age=31536001\r\n", VJWT_FETCH_MAX_AGE_MAX},
+        {"Cache-Control: max-age=31536000\r\n", 31536000},
+        {"Cache-Control: max-age=-1\r\n", -1},
+        {"Cache-Control: max-age=1e999\r\n", 1},
         {"Expires: Thu, 01 Jan 1970 00:00:00 GMT\r\n", -1},
         {"", -1},
     };
@@ -956,16 +1018,32 @@ static void t_check_url(void **state)
         "http://[::1]:8080/jwks",
     };
     static const char *http_remote[] = {
-        "http://example.com/jwks",       "http://192.0.2.1/",
-        "http://127.0.0.1.example.com/", "http://localhost.example.com/",
-        "http://127.0.0.1@example.com/", "http://[::2]/",
+        "http://example.com/jwks",
+        "http://192.0.2.1/",
+        "http://127.0.0.1.example.com/",
+        "http://localhost.example.com/",
+        "http://127.0.0.1@example.com/",
+        "http://[::2]/",
         "http://[2001:db8::1]/",
+        /* look like loopback but are no IPv4 address: the name would go to DNS */
+        "http://127.0.0.999/",
+        "http://127.0.0.1111/",
+        "http://127.0.0.0999/",
+        "http://127.256.0.1/",
+        "HTTP://192.0.2.1/jwks",
+        "http://[::ffff:127.0.0.1]/",
+        "http://127.0.0.1.:80/",
     };
     static const char *never[] = {
         "ftp://example.com/jwks",
         "ftp://127.0.0.1/jwks",
         "file:///etc/passwd",
+        "FILE:///etc/passwd",
+        "file://localhost/etc/passwd",
+        "data:,{\"keys\":[]}",
         "gopher://localhost/",
+        "gopher://127.0.0.1:70/_GET",
+        "dict://127.0.0.1:11211/",
         "ldap://127.0.0.1/",
         "not a url",
         "",
@@ -1003,6 +1081,9 @@ static void t_check_url(void **state)
         }
     }
     assert_contains(vjwt_fetch_check_url(p, "ftp://example.com/jwks", 1), "https://");
+    /* a refused scheme is named as such, whatever follows it */
+    assert_contains(vjwt_fetch_check_url(p, "file:///etc/passwd", 1), "scheme 'file:'");
+    assert_contains(vjwt_fetch_check_url(p, "GOPHER://127.0.0.1/", 0), "scheme 'gopher:'");
     assert_contains(vjwt_fetch_check_url(p, "not a url", 0), "absolute URL");
 }
 
@@ -1272,6 +1353,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_size_at_limit, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(t_total_timeout, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(t_total_timeout_slow_body, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(t_total_timeout_over_redirects, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(t_stopping_aborts, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(t_truncated_body, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(t_connection_refused, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(t_redirect_followed, fixture_setup, fixture_teardown),

@@ -269,6 +269,21 @@ static void mc_poke_all(mcache_t *c, const char *prefix, const char *val)
     pthread_mutex_unlock(&c->data);
 }
 
+/* Every entry under prefix holds val from now on, expiring far in the future (what whoever
+ * can write the cache could plant). */
+static void mc_plant_all(mcache_t *c, const char *prefix, const char *val)
+{
+    int i;
+    mc_poke_all(c, prefix, val);
+    pthread_mutex_lock(&c->data);
+    for (i = 0; i < c->n; i++) {
+        if (strncmp(c->e[i].key, prefix, strlen(prefix)) == 0) {
+            c->e[i].expiry = T0 + SEC(86400L * 3650);
+        }
+    }
+    pthread_mutex_unlock(&c->data);
+}
+
 static int mc_record_gets(void)
 {
     int n;
@@ -616,6 +631,7 @@ static vjwt_store_opts_t base_opts(int shared)
 {
     vjwt_store_opts_t o;
     vjwt_store_opts_default(&o);
+    o.refetch = SEC(60); /* the fake-clock cases below are written around a 60 s floor */
     o.now = fake_now;
     o.log = cap_log;
     o.fetcher = fake_fetch;
@@ -745,7 +761,7 @@ static void t_opts_and_sources(void **state)
     memset(&o, 0x5a, sizeof(o));
     vjwt_store_opts_default(&o);
     assert_true(o.refresh == SEC(3600));
-    assert_true(o.refetch == SEC(60));
+    assert_true(o.refetch == SEC(10));
     assert_true(o.max_stale == 0);
     assert_null(o.cache.get);
     assert_null(o.cache.set);
@@ -765,7 +781,7 @@ static void t_opts_and_sources(void **state)
     assert_string_equal(vjwt_ks_source_url(a), DISC);
 
     assert_int_equal(vjwt_store_make(&st, p, &o, reg), APR_SUCCESS);
-    assert_int_equal(vjwt_store_retry_after(st), 60);
+    assert_int_equal(vjwt_store_retry_after(st), 10);
     o.refetch = SEC(300);
     assert_int_equal(vjwt_store_make(&st, p, &o, reg), APR_SUCCESS);
     assert_int_equal(vjwt_store_retry_after(st), 300);
@@ -922,8 +938,18 @@ static void t_max_age(void **state)
         long disc_age, jwks_age;
         long want_s;
     } cases[] = {
-        {-1, -1, 3600},     {-1, 120, 120}, {-1, 5, 60},     {-1, 0, 60},
-        {-1, 100000, 3600}, {300, -1, 300}, {600, 200, 200}, {90, 1000, 90},
+        {-1, -1, 3600},
+        {-1, 120, 120},
+        {-1, 5, 60},
+        {-1, 0, 60},
+        {-1, 100000, 3600},
+        {300, -1, 300},
+        {600, 200, 200},
+        {90, 1000, 90},
+        /* remote numbers far beyond any apr_time_t: clamped, no overflow (UBSan) */
+        {-1, 10000000000000L, 3600},
+        {10000000000000L, 10000000000000L, 3600},
+        {-1, 9223372036854775807L, 3600},
     };
     size_t i;
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -1491,6 +1517,78 @@ static void t_lenient_set_and_origins(void **state)
     assert_string_equal(APR_ARRAY_IDX(v.key_issuers, 1, const char *), ISS);
     assert_string_equal(APR_ARRAY_IDX(v.key_issuers, 2, const char *), ISS);
     assert_string_equal(APR_ARRAY_IDX(v.key_issuers, 3, const char *), "");
+}
+
+/* Numbers read back from the shared cache are bounded before any arithmetic: a planted
+ * attempt marker or record with huge, negative or malformed times is ignored (it neither
+ * overflows nor blocks fetching for ever, nor wins over every later fetch). */
+static void t_planted_cache_numbers(void **state)
+{
+    apr_pool_t *p = *state;
+    vjwt_store_opts_t o = base_opts(1);
+    env_t a, b;
+    vjwt_keys_view_t v;
+    static const char *markers[] = {
+        "9223372036854775807",
+        "-9223372036854775808",
+        "99999999999999999999999",
+        "-1",
+        "1e999",
+        "NaN",
+        "",
+        "4102444800000000 failed", /* 2100-01-01 */
+    };
+    static const char *records[] = {
+        "{\"v\":1,\"fetched\":9223372036854775807,\"refresh_at\":9223372036854775807,"
+        "\"jwks\":\"%s\"}",
+        "{\"v\":1,\"fetched\":1,\"refresh_at\":-9223372036854775807,\"jwks\":\"%s\"}",
+        "{\"v\":1,\"fetched\":4102444800000000,\"refresh_at\":4102444800000000,"
+        "\"jwks\":\"%s\"}",
+        "{\"v\":1,\"fetched\":1700000000000000,\"refresh_at\":9223372036854775807,"
+        "\"jwks\":\"%s\"}",
+    };
+    const char *evil, *esc;
+    size_t i;
+    std_idp(p);
+    serve(JWKS, jwks_text(p, jwk(p, g_rsa1, "r1"), NULL), -1);
+    env_make(&a, p, &o, VJWT_KS_DISCOVERY, DISC, NULL);
+    assert_kids(p, &a, "r1");
+    for (i = 0; i < sizeof(markers) / sizeof(markers[0]); i++) {
+        int before = calls(JWKS);
+        clock_add(SEC(61));
+        mc_plant_all(&g_cache, "vjwt:a:", markers[i]);
+        /* past the floor, an unknown kid fetches: the planted marker does not hold it back */
+        vjwt_store_refetch_for_kid(a.st, p, a.srcs, apr_psprintf(p, "ghost%d", (int)i));
+        if (calls(JWKS) != before + 1) {
+            fail_msg("attempt marker '%s' blocked the fetch", markers[i]);
+        }
+    }
+    /* records: a new process ignores them and fetches itself */
+    evil = jwks_text(p, jwk(p, g_rsa3, "planted"), NULL);
+    {
+        /* the JWKS text as a JSON string: escape the quotes */
+        json_t *js = json_string(evil);
+        char *d = json_dumps(js, JSON_ENCODE_ANY);
+        esc = apr_pstrndup(p, d + 1, strlen(d) - 2);
+        free(d);
+        json_decref(js);
+    }
+    for (i = 0; i < sizeof(records) / sizeof(records[0]); i++) {
+        int before = calls(JWKS);
+        clock_add(SEC(61));
+        mc_plant_all(&g_cache, "vjwt:k:", apr_psprintf(p, records[i], esc));
+        mc_plant_all(&g_cache, "vjwt:g:", "9223372036854775807");
+        env_make(&b, p, &o, VJWT_KS_DISCOVERY, DISC, NULL);
+        collect(&b, p, &v);
+        if (strcmp(kids(p, &v), "r1") != 0 || calls(JWKS) != before + 1) {
+            fail_msg("record %d: kids '%s', %d fetch(es)", (int)i, kids(p, &v),
+                     calls(JWKS) - before);
+        }
+        assert_logged(0, 210, "out of range");
+        /* the tick of a process with keys does not take it either */
+        vjwt_store_tick(a.st, p);
+        assert_kids(p, &a, "r1");
+    }
 }
 
 /* ---- failures ------------------------------------------------------------------------- */
@@ -2121,6 +2219,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_unknown_kid_remembered, setup, teardown),
         cmocka_unit_test_setup_teardown(t_shared_two_stores, setup, teardown),
         cmocka_unit_test_setup_teardown(t_rotation_reaches_other_stores, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_planted_cache_numbers, setup, teardown),
         cmocka_unit_test_setup_teardown(t_shared_record, setup, teardown),
         cmocka_unit_test_setup_teardown(t_failed_refresh_keeps_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(t_bad_jwks_text, setup, teardown),
