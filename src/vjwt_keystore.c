@@ -47,7 +47,8 @@ struct vjwt_ks_source {
     apr_thread_mutex_t *mutex;       /* cur, refs, unknown_kids */
     apr_thread_mutex_t *fetch_mutex; /* one fetch at a time in this process */
     snapshot_t *cur;
-    apr_time_t local_attempt; /* attempt marker when there is no shared cache */
+    apr_time_t local_attempt; /* attempt marker without a shared cache; with one, the last
+                               * fetch of a lost record (lost_record) */
 };
 
 struct vjwt_store {
@@ -874,6 +875,28 @@ static int fetch_lock(vjwt_ks_source_t *src, apr_time_t until, int *waited)
     }
 }
 
+/* A process without keys that was refused the attempt claim, and whose peer's attempt has
+ * ended without failing, yet finds no record it can read: the record was lost (evicted
+ * from a full cache, too large for it, or refused by the cache secret). Waiting for the
+ * floor would leave this process answering 503 although the provider is up, so it fetches
+ * by itself, at most once per refetch interval per process. Only cold processes do this:
+ * unknown-kid refetches stay under the server-wide floor. Called with the fetch mutex. */
+static int lost_record(vjwt_ks_source_t *src, update_mode_e mode, apr_time_t claimed_at,
+                       int settled)
+{
+    vjwt_store_t *st = src->store;
+    apr_time_t now = now_of(st);
+    if (mode != UPDATE_COLD || settled || !shared(st) || current_fetched(src) ||
+        now - claimed_at < apr_time_from_msec(st->o.fetch.timeout_ms)) {
+        return 0;
+    }
+    if (src->local_attempt && now - src->local_attempt < st->o.refetch) {
+        return 0;
+    }
+    src->local_attempt = now;
+    return 1;
+}
+
 /* Bring the source up to date (kid: the unknown kid of UPDATE_KID). Returns 1 when a
  * different snapshot was installed. */
 static int source_update(vjwt_ks_source_t *src, apr_pool_t *tp, update_mode_e mode, const char *kid)
@@ -954,7 +977,9 @@ static int source_update(vjwt_ks_source_t *src, apr_pool_t *tp, update_mode_e mo
                 }
             }
         }
-        goto done;
+        if (!lost_record(src, mode, claimed_at, failed || changed)) {
+            goto done;
+        }
     }
 
     /* 3. Fetch; no lock that readers need is held. */

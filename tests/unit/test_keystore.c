@@ -1840,12 +1840,43 @@ static void t_cold_waits_for_other_fetch(void **state)
     mc_poke_all(&g_cache, "vjwt:k:", "{}");
     clock_drift(1);
     t = real_usec();
-    collect(&b, p, &v); /* waits up to claimed_at + 2 * timeout for a record, none comes */
+    collect(&b, p, &v); /* waits up to claimed_at + timeout for a record, none comes */
     waited_ms = (long)((real_usec() - t) / 1000);
     clock_drift(0);
-    assert_int_equal(v.unavailable, 1);
-    assert_int_equal(calls(JWKS), 1);
-    assert_true(waited_ms < 600 + 500);
+    /* A's attempt is over and its record can't be read (lost): B fetches by itself rather
+     * than answer 503 until the floor ends */
+    assert_int_equal(v.unavailable, 0);
+    assert_int_equal(calls(JWKS), 2);
+    assert_true(waited_ms < 300 + 500);
+}
+
+/* A record that can never be stored (too large for the cache, evicted at once): every cold
+ * process fetches by itself, once per refetch interval, instead of answering 503 until the
+ * floor ends; a process with keys still respects the server-wide floor for unknown kids. */
+static void t_lost_record_cold_fetch(void **state)
+{
+    apr_pool_t *p = *state;
+    vjwt_store_opts_t o = base_opts(1);
+    env_t a, b, c;
+    vjwt_keys_view_t v;
+    std_idp(p);
+    o.fetch.timeout_ms = 300;
+    env_make(&a, p, &o, VJWT_KS_DISCOVERY, DISC, NULL);
+    env_make(&b, p, &o, VJWT_KS_DISCOVERY, DISC, NULL);
+    env_make(&c, p, &o, VJWT_KS_DISCOVERY, DISC, NULL);
+    assert_kids(p, &a, "r1 e1");
+    mc_poke_all(&g_cache, "vjwt:k:", "{}");
+    clock_add(apr_time_from_msec(400)); /* A's attempt is over */
+    collect(&b, p, &v);
+    assert_int_equal(v.unavailable, 0);
+    assert_int_equal(calls(JWKS), 2);
+    mc_poke_all(&g_cache, "vjwt:k:", "{}");
+    collect(&c, p, &v);
+    assert_int_equal(v.unavailable, 0);
+    assert_int_equal(calls(JWKS), 3);
+    /* B has keys: an unknown kid inside the floor fetches nothing */
+    assert_int_equal(vjwt_store_refetch_for_kid(b.st, p, b.srcs, "nope"), 0);
+    assert_int_equal(calls(JWKS), 3);
 }
 
 /* max_stale: keys older than max_stale are not used (the provider being down). */
@@ -2226,6 +2257,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_never_fetched, setup, teardown),
         cmocka_unit_test_setup_teardown(t_never_fetched_shared_no_wait, setup, teardown),
         cmocka_unit_test_setup_teardown(t_cold_waits_for_other_fetch, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_lost_record_cold_fetch, setup, teardown),
         cmocka_unit_test_setup_teardown(t_max_stale, setup, teardown),
         cmocka_unit_test_setup_teardown(t_max_stale_below_refresh, setup, teardown),
         cmocka_unit_test_setup_teardown(t_skipped_keys, setup, teardown),
