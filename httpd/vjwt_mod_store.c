@@ -18,6 +18,7 @@
 #include "util_mutex.h"
 #include "mod_watchdog.h"
 #include "ap_mpm.h"
+#include "apr_atomic.h"
 #include "apr_strings.h"
 #include "apr_global_mutex.h"
 #include "apr_optional.h"
@@ -447,18 +448,45 @@ static int store_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     return OK;
 }
 
-/* The background thread outlives the child's pool at exit: it stops working (and aborts
- * a fetch in progress) as soon as the MPM says the process is stopping. */
-static int mpm_stopping(void)
+/* The watchdog thread belongs to the process pool, not the child's: it still runs while the
+ * child's pool (the cache mutex, the token memo) goes, and while exit() runs OpenSSL's
+ * atexit cleanup. So the child's pool cleanup (child_exit) raises child_stopping and waits
+ * until no tick is inside the store; after that no tick starts, and a fetch in progress
+ * aborts (the fetcher asks vjwt_stopping). */
+static apr_uint32_t child_stopping;
+static apr_uint32_t ticking;
+
+static int vjwt_stopping(void)
 {
     int state = 0;
+    if (apr_atomic_read32(&child_stopping)) {
+        return 1;
+    }
     return ap_mpm_query(AP_MPMQ_MPM_STATE, &state) == APR_SUCCESS && state == AP_MPMQ_STOPPING;
 }
 
 static apr_status_t wd_callback(int state, void *data, apr_pool_t *pool)
 {
+    (void)data;
     if (state == AP_WATCHDOG_STATE_RUNNING && the_store) {
-        vjwt_store_tick(the_store, pool);
+        apr_atomic_inc32(&ticking);
+        if (!apr_atomic_read32(&child_stopping)) {
+            vjwt_store_tick(the_store, pool);
+        }
+        apr_atomic_dec32(&ticking);
+    }
+    return APR_SUCCESS;
+}
+
+#define CHILD_EXIT_WAIT_STEPS 300 /* x 10 ms: a fetch in progress aborts well within it */
+
+static apr_status_t child_exit(void *data)
+{
+    int i;
+    (void)data;
+    apr_atomic_set32(&child_stopping, 1);
+    for (i = 0; i < CHILD_EXIT_WAIT_STEPS && apr_atomic_read32(&ticking); i++) {
+        apr_sleep(apr_time_from_msec(10));
     }
     return APR_SUCCESS;
 }
@@ -582,7 +610,7 @@ static int store_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
         o.cache.lock = port_lock;
         o.cache.unlock = port_unlock;
     }
-    o.stopping = mpm_stopping;
+    o.stopping = vjwt_stopping;
     if (vjwt_store_make(&the_store, pconf, &o, reg->sources) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
                      VJWT_LOGNO(00012) "cannot create the key store");
@@ -620,6 +648,9 @@ static void store_child_init(apr_pool_t *p, server_rec *s)
                          VJWT_LOGNO(00014) "cannot attach to the key cache mutex");
         }
     }
+    /* registered last, so it runs first when the child's pool goes */
+    apr_atomic_set32(&child_stopping, 0);
+    apr_pool_cleanup_register(p, NULL, child_exit, apr_pool_cleanup_null);
 }
 
 void vjwt_mod_store_register_hooks(apr_pool_t *p)
