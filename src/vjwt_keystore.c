@@ -15,11 +15,12 @@
 
 /* Log tags, documented in docs/log-messages.md. VJWT_TAG(n) keeps the 5-digit form greppable
  * for scripts/check-lognos.sh. */
-#define VJWT_TAG(n)      (1##n - 100000)
-#define MAX_UNKNOWN_KIDS 1024
-#define MAX_BAD_RECORDS  256
-#define MAX_SKIP_NOTES   10
-#define COLD_POLL        apr_time_from_msec(50)
+#define VJWT_TAG(n)       (1##n - 100000)
+#define MAX_UNKNOWN_KIDS  1024
+#define MAX_BAD_RECORDS   256
+#define MAX_SKIP_NOTES    10
+#define COLD_POLL         apr_time_from_msec(50)
+#define LOST_RECORD_GRACE apr_time_from_sec(1)
 /* Times read back from the shared cache (whoever can write it can plant any number) are
  * taken only within these bounds of the reader's clock. */
 #define MAX_CLOCK_SKEW apr_time_from_sec(300)
@@ -881,13 +882,15 @@ static int fetch_lock(vjwt_ks_source_t *src, apr_time_t until, int *waited)
  * floor would leave this process answering 503 although the provider is up, so it fetches
  * by itself, at most once per refetch interval per process. Only cold processes do this:
  * unknown-kid refetches stay under the server-wide floor. Called with the fetch mutex. */
-static int lost_record(vjwt_ks_source_t *src, update_mode_e mode, apr_time_t claimed_at,
-                       int settled)
+static int lost_record(vjwt_ks_source_t *src, update_mode_e mode, apr_time_t now,
+                       apr_time_t claimed_at, int settled)
 {
     vjwt_store_t *st = src->store;
-    apr_time_t now = now_of(st);
+    /* now is when this request came in: a request that has waited for the peer's attempt
+     * has used its time and does not fetch as well; the second of grace covers the peer
+     * still writing its outcome. */
     if (mode != UPDATE_COLD || settled || !shared(st) || current_fetched(src) ||
-        now - claimed_at < apr_time_from_msec(st->o.fetch.timeout_ms)) {
+        now - claimed_at < apr_time_from_msec(st->o.fetch.timeout_ms) + LOST_RECORD_GRACE) {
         return 0;
     }
     if (src->local_attempt && now - src->local_attempt < st->o.refetch) {
@@ -977,7 +980,7 @@ static int source_update(vjwt_ks_source_t *src, apr_pool_t *tp, update_mode_e mo
                 }
             }
         }
-        if (!lost_record(src, mode, claimed_at, failed || changed)) {
+        if (!lost_record(src, mode, now, claimed_at, failed || changed)) {
             goto done;
         }
     }
