@@ -39,14 +39,6 @@ static apr_time_t clock_now(void)
     return fake_now;
 }
 
-static void quiet_log(void *baton, vjwt_log_level_e level, int tag, const char *msg)
-{
-    (void)baton;
-    (void)level;
-    (void)tag;
-    (void)msg;
-}
-
 /* role 0: the input is the discovery document (its jwks_uri gets a good set);
  * role 1: a good discovery document, the input is the JWK Set;
  * role 2: a JWKS-URL source, the input is the JWK Set. */
@@ -102,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.fetcher = scripted_fetch;
     o.fetcher_baton = &s;
     o.now = clock_now;
-    o.log = quiet_log;
+    o.log = fuzz_quiet_log;
     if (vjwt_store_make(&st, p, &o, registry) == APR_SUCCESS) {
         apr_pool_create(&rp, p);
         vjwt_store_collect(st, rp, registry, NULL, &view);
