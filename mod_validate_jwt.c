@@ -1174,43 +1174,8 @@ static const char *extract_token(request_rec *r, const vjwt_dir_conf_t *dc)
 static apr_status_t validate(request_rec *r, const vjwt_policy_t *pol, const char *token,
                              vjwt_token_t **t, vjwt_verdict_t *v)
 {
-    double now = (double)apr_time_now() / APR_USEC_PER_SEC;
-    vjwt_store_t *store = vjwt_mod_store();
-    vjwt_keys_view_t view;
-    vjwt_validate_opts_t o;
-    apr_status_t rv;
-
-    memset(&o, 0, sizeof(o));
-    o.sigcache = vjwt_mod_sigcache();
-    if (!pol->sources || pol->sources->nelts == 0 || !store) {
-        return vjwt_validate_with(r->pool, pol, &o, token, strlen(token), now, t, v);
-    }
-    vjwt_store_collect(store, r->pool, pol->sources, pol->keys, &view);
-    o.keys = view.keys;
-    o.discovered_issuers = view.issuers;
-    o.key_generation = view.generation;
-    o.key_issuers = view.key_issuers;
-    rv = vjwt_validate_with(r->pool, pol, &o, token, strlen(token), now, t, v);
-    if (rv != APR_SUCCESS && v->reason == VJWT_R_TOKEN_SIGNATURE_KEY_NOT_FOUND && *t && (*t)->kid &&
-        vjwt_store_refetch_for_kid(store, r->pool, pol->sources, (*t)->kid)) {
-        vjwt_store_collect(store, r->pool, pol->sources, pol->keys, &view);
-        o.keys = view.keys;
-        o.discovered_issuers = view.issuers;
-        o.key_generation = view.generation;
-        o.key_issuers = view.key_issuers;
-        rv = vjwt_validate_with(r->pool, pol, &o, token, strlen(token), now, t, v);
-    }
-    /* A source without keys might hold the one that verifies: the token can't be judged. */
-    if (rv != APR_SUCCESS && view.unavailable > 0 &&
-        (v->reason == VJWT_R_TOKEN_SIGNATURE_KEY_NOT_FOUND ||
-         v->reason == VJWT_R_TOKEN_SIGNATURE_INVALID) &&
-        *t && vjwt_alg_lookup((*t)->alg)) {
-        vjwt_fail(v, r->pool, VJWT_R_KEYS_UNAVAILABLE,
-                  "No signing keys from %d of %d key source(s): the identity provider was not "
-                  "reachable, or its keys are older than ValidateJWTKeysMaxStale.",
-                  view.unavailable, pol->sources->nelts);
-    }
-    return rv;
+    return vjwt_validate_stored(r->pool, vjwt_mod_store(), pol, vjwt_mod_sigcache(), token,
+                                strlen(token), (double)apr_time_now() / APR_USEC_PER_SEC, t, v);
 }
 
 static int vjwt_check_authn(request_rec *r)

@@ -17,6 +17,7 @@
 #include "vjwt_validate.h"
 #include "vjwt_fetch.h"
 #include "vjwt_keystore.h"
+#include "vjwt_pipeline.h"
 #include "vjwt_policy_xml.h"
 #include "vjwt_export.h"
 #include "vjwt_secret.h"

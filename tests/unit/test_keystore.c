@@ -6,7 +6,9 @@
  * two processes or hosts. Keys are generated here with OpenSSL and published as JWKS text.
  *
  * Checklist items (validate-jwt-reference.md section 15): C69 C70 C71 C72 C73 C74 C75 C76
- * C77 C79. Run under valgrind for the snapshot lifetime checks:
+ * C77 C79, and vjwt_validate_stored (vjwt_pipeline.c: the store-aware entry point of the module
+ * and the CLI) with tokens signed here by a test-only RS256 signer (OpenSSL EVP). Run under
+ * valgrind for the snapshot lifetime checks:
  *   libtool --mode=execute valgrind --leak-check=full --error-exitcode=1 tests/unit/test_keystore
  */
 #include "testutil.h"
@@ -14,6 +16,7 @@
 #include "vjwt_json.h"
 #include "vjwt_jwk.h"
 #include "vjwt_keystore.h"
+#include "vjwt_pipeline.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -2236,6 +2239,194 @@ static void t_threads(void **state)
     assert_int_equal(log_count(TAG_FAILED), 0);
 }
 
+/* ---- vjwt_validate_stored: validation against the policy's sources ---------------------- */
+
+/* A compact RS256 JWS of payload with kid, signed by k (a test-only signer). */
+static const char *rs256(apr_pool_t *p, EVP_PKEY *k, const char *kid, const char *payload)
+{
+    const char *hdr = apr_psprintf(p, "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"%s\"}", kid);
+    const char *si = apr_pstrcat(p, vjwt_test_b64url(p, hdr, strlen(hdr)), ".",
+                                 vjwt_test_b64url(p, payload, strlen(payload)), NULL);
+    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+    unsigned char *sig;
+    size_t len = 0;
+    assert_non_null(mctx);
+    assert_int_equal(EVP_DigestSignInit(mctx, NULL, EVP_sha256(), NULL, k), 1);
+    assert_int_equal(EVP_DigestSign(mctx, NULL, &len, (const unsigned char *)si, strlen(si)), 1);
+    sig = apr_palloc(p, len);
+    assert_int_equal(EVP_DigestSign(mctx, sig, &len, (const unsigned char *)si, strlen(si)), 1);
+    EVP_MD_CTX_free(mctx);
+    return apr_pstrcat(p, si, ".", vjwt_test_b64url(p, sig, len), NULL);
+}
+
+/* A token of the standard provider (iss ISS, valid for an hour around T0). */
+static const char *idp_token(apr_pool_t *p, EVP_PKEY *k, const char *kid)
+{
+    return rs256(p, k, kid,
+                 apr_psprintf(p, "{\"iss\":\"%s\",\"sub\":\"alice\",\"exp\":%ld}", ISS,
+                              (long)apr_time_sec(T0) + 3600));
+}
+
+static double now_s(void)
+{
+    return (double)fake_now() / APR_USEC_PER_SEC;
+}
+
+static apr_status_t stored(apr_pool_t *p, env_t *e, const vjwt_policy_t *pol, const char *tok,
+                           vjwt_token_t **t, vjwt_verdict_t *v)
+{
+    memset(v, 0, sizeof(*v));
+    return vjwt_validate_stored(p, e ? e->st : NULL, pol, NULL, tok, strlen(tok), now_s(), t, v);
+}
+
+static vjwt_policy_t *src_policy(apr_pool_t *p, env_t *e)
+{
+    vjwt_policy_t *pol = vjwt_policy_make(p);
+    pol->sources = e->srcs;
+    return pol;
+}
+
+/* An unknown kid after the refetch floor refetches and is accepted in the same call. */
+static void t_stored_refetch_accepts(void **state)
+{
+    apr_pool_t *p = *state;
+    vjwt_store_opts_t o = base_opts(0);
+    env_t e;
+    vjwt_policy_t *pol;
+    vjwt_token_t *t = NULL;
+    vjwt_verdict_t v;
+    std_idp(p);
+    env_make(&e, p, &o, VJWT_KS_DISCOVERY, DISC, NULL);
+    pol = src_policy(p, &e);
+
+    /* cold: the first request loads the keys; the discovered issuer is accepted */
+    assert_int_equal(stored(p, &e, pol, idp_token(p, g_rsa1, "r1"), &t, &v), APR_SUCCESS);
+    assert_int_equal(v.reason, VJWT_R_OK);
+    assert_non_null(t);
+    assert_string_equal(t->kid, "r1");
+    assert_int_equal(calls(JWKS), 1);
+
+    /* the provider rotates in r2; after the floor the token with r2 refetches and passes */
+    serve(JWKS, jwks_text(p, jwk(p, g_rsa1, "r1"), jwk(p, g_ec1, "e1"), jwk(p, g_rsa2, "r2"), NULL),
+          -1);
+    clock_add(SEC(61));
+    t = NULL;
+    assert_int_equal(stored(p, &e, pol, idp_token(p, g_rsa2, "r2"), &t, &v), APR_SUCCESS);
+    assert_int_equal(v.reason, VJWT_R_OK);
+    assert_non_null(t);
+    assert_string_equal(t->kid, "r2");
+    assert_int_equal(calls(DISC), 2);
+    assert_int_equal(calls(JWKS), 2);
+
+    /* out may be NULL */
+    assert_int_equal(stored(p, &e, pol, idp_token(p, g_rsa2, "r2"), NULL, &v), APR_SUCCESS);
+}
+
+/* Within the refetch floor an unknown kid is judged at once on the keys there are. */
+static void t_stored_refetch_floor(void **state)
+{
+    apr_pool_t *p = *state;
+    vjwt_store_opts_t o = base_opts(0);
+    env_t e;
+    vjwt_policy_t *pol;
+    vjwt_token_t *t = NULL;
+    vjwt_verdict_t v;
+    std_idp(p);
+    env_make(&e, p, &o, VJWT_KS_DISCOVERY, DISC, NULL);
+    pol = src_policy(p, &e);
+    assert_int_equal(stored(p, &e, pol, idp_token(p, g_rsa1, "r1"), &t, &v), APR_SUCCESS);
+
+    serve(JWKS, jwks_text(p, jwk(p, g_rsa1, "r1"), jwk(p, g_ec1, "e1"), jwk(p, g_rsa2, "r2"), NULL),
+          -1);
+    clock_add(SEC(30));
+    assert_int_not_equal(stored(p, &e, pol, idp_token(p, g_rsa2, "r2"), &t, &v), APR_SUCCESS);
+    assert_int_equal(v.reason, VJWT_R_TOKEN_SIGNATURE_KEY_NOT_FOUND);
+    assert_contains(v.detail, "kid: 'r2'");
+    assert_non_null(t);
+    assert_int_equal(calls(JWKS), 1);
+    assert_int_equal(calls(DISC), 1);
+
+    /* a wrong signature with a known kid is TokenSignatureInvalid, and fetches nothing */
+    assert_int_not_equal(stored(p, &e, pol, idp_token(p, g_rsa2, "r1"), &t, &v), APR_SUCCESS);
+    assert_int_equal(v.reason, VJWT_R_TOKEN_SIGNATURE_INVALID);
+    assert_int_equal(total_calls(), 2);
+}
+
+/* A source without keys: a token its keys might verify is KeysUnavailable; a token a
+ * configured key verifies is still accepted; a token that fails for another reason keeps
+ * its own verdict. */
+static void t_stored_keys_unavailable(void **state)
+{
+    apr_pool_t *p = *state;
+    vjwt_store_opts_t o = base_opts(0);
+    env_t e;
+    vjwt_policy_t *pol;
+    vjwt_token_t *t = NULL;
+    vjwt_verdict_t v;
+    const char *err = NULL, *txt;
+    std_idp(p);
+    fail_url(DISC, 0, "GET " DISC ": Could not resolve host: idp.test");
+    env_make(&e, p, &o, VJWT_KS_DISCOVERY, DISC, NULL);
+    pol = src_policy(p, &e);
+
+    assert_int_not_equal(stored(p, &e, pol, idp_token(p, g_rsa1, "r1"), &t, &v), APR_SUCCESS);
+    assert_int_equal(v.reason, VJWT_R_KEYS_UNAVAILABLE);
+    assert_string_equal(v.detail,
+                        "No signing keys from 1 of 1 key source(s): the identity provider was not "
+                        "reachable, or its keys are older than ValidateJWTKeysMaxStale.");
+    assert_non_null(t);
+    assert_int_equal(calls(DISC), 1);
+
+    /* a configured key verifies next to the unavailable source */
+    txt = jwks_text(p, jwk(p, g_rsa3, "s1"), NULL);
+    assert_int_equal(vjwt_jwks_parse(&pol->keys, p, txt, strlen(txt), NULL, &err), APR_SUCCESS);
+    pol->issuers = strs(p, ISS);
+    assert_int_equal(stored(p, &e, pol, idp_token(p, g_rsa3, "s1"), &t, &v), APR_SUCCESS);
+
+    assert_int_equal(calls(DISC), 1);
+
+    /* a failure other than the signature keeps its own verdict */
+    clock_add(SEC(3601));
+    assert_int_not_equal(stored(p, &e, pol, idp_token(p, g_rsa3, "s1"), &t, &v), APR_SUCCESS);
+    assert_int_equal(v.reason, VJWT_R_TOKEN_EXPIRED);
+
+    /* a token the configured key does not verify: the source's keys might have */
+    clock_add(-SEC(3601));
+    assert_int_not_equal(stored(p, &e, pol, idp_token(p, g_rsa1, "s1"), &t, &v), APR_SUCCESS);
+    assert_int_equal(v.reason, VJWT_R_KEYS_UNAVAILABLE);
+    assert_int_equal(calls(DISC), 2); /* tried again once the floor had passed, still down */
+}
+
+/* No sources, or no store: the policy's own keys, nothing fetched, no KeysUnavailable. */
+static void t_stored_plain(void **state)
+{
+    apr_pool_t *p = *state;
+    vjwt_store_opts_t o = base_opts(0);
+    env_t e;
+    vjwt_policy_t *pol = vjwt_policy_make(p);
+    vjwt_token_t *t = NULL;
+    vjwt_verdict_t v;
+    const char *err = NULL, *txt;
+    std_idp(p);
+    fail_url(DISC, 0, "GET " DISC ": Could not resolve host: idp.test");
+    env_make(&e, p, &o, VJWT_KS_DISCOVERY, DISC, NULL);
+    txt = jwks_text(p, jwk(p, g_rsa3, "s1"), NULL);
+    assert_int_equal(vjwt_jwks_parse(&pol->keys, p, txt, strlen(txt), NULL, &err), APR_SUCCESS);
+    pol->issuers = strs(p, ISS);
+
+    /* no sources, with a store */
+    assert_int_equal(stored(p, &e, pol, idp_token(p, g_rsa3, "s1"), &t, &v), APR_SUCCESS);
+    assert_int_not_equal(stored(p, &e, pol, idp_token(p, g_rsa1, "r1"), &t, &v), APR_SUCCESS);
+    assert_int_equal(v.reason, VJWT_R_TOKEN_SIGNATURE_KEY_NOT_FOUND);
+
+    /* sources, but no store */
+    pol->sources = e.srcs;
+    assert_int_equal(stored(p, NULL, pol, idp_token(p, g_rsa3, "s1"), &t, &v), APR_SUCCESS);
+    assert_int_not_equal(stored(p, NULL, pol, idp_token(p, g_rsa1, "r1"), &t, &v), APR_SUCCESS);
+    assert_int_equal(v.reason, VJWT_R_TOKEN_SIGNATURE_KEY_NOT_FOUND);
+    assert_int_equal(total_calls(), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2269,6 +2460,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_forged_record_ignored, setup, teardown),
         cmocka_unit_test_setup_teardown(t_unsealed_not_taken_by_sealed, setup, teardown),
         cmocka_unit_test_setup_teardown(t_lenient_set_and_origins, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_stored_refetch_accepts, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_stored_refetch_floor, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_stored_keys_unavailable, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_stored_plain, setup, teardown),
     };
     vjwt_test_init();
     return cmocka_run_group_tests_name("keystore", tests, group_setup, group_teardown);
