@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make check: runs the validate-jwt CLI (in sanitizer builds: under ASan + UBSan) on the
 # RFC 7515 A.1 example token from the shared test vectors: accepted, a changed signature,
-# expired, from stdin, and a usage error. Skips (exit 77) without the vectors.
+# expired, from stdin, and a usage error; then (with python3-jwcrypto) keys fetched from a
+# loopback server by --jwks-uri and --openid-config: accepted, an unknown kid, and a key
+# source without keys (KeysUnavailable). Skips (exit 77) without the vectors.
 set -euo pipefail
 build=${VJWT_BUILD:-$PWD}
 vectors=${VJWT_TESTVECTORS:-$(cd "$(dirname "$0")/../.." && pwd)/shared/testvectors}
@@ -9,7 +11,8 @@ vector="$vectors/rfc/rfc7515_A1_hs256.json"
 [ -f "$vector" ] || { echo "check-cli: no $vector: skipped"; exit 77; }
 cli="$build/tools/validate-jwt"
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+server=
+trap '[ -z "$server" ] || kill "$server" 2>/dev/null; rm -rf "$tmp"' EXIT
 
 # The published token and key (RFC 7515 A.1); exp is 1300819380.
 /usr/bin/python3 - "$vector" "$tmp" <<'PY'
@@ -43,4 +46,56 @@ expect 1 "TokenSignatureInvalid" "a changed signature" -- \
 expect 1 "TokenExpired" "after exp" -- \
   "$cli" --key "$key" --now 1300819381 "$token"
 expect 2 "usage: validate-jwt" "no token" -- "$cli" --key "$key"
+
+# Keys from URLs, as the module fetches them: a loopback server (127.0.0.1, a free port,
+# stops by itself after 120 s) serves a discovery document and a JWK Set of an RSA key;
+# the tokens are minted by jwcrypto.
+if ! /usr/bin/python3 -c 'import jwcrypto' 2>/dev/null; then
+  echo "check-cli: no python3-jwcrypto: key source checks skipped"
+  exit $status
+fi
+/usr/bin/python3 - "$tmp" <<'PY' &
+import http.server, json, os, sys, threading, time
+from jwcrypto import jwk, jwt
+d = sys.argv[1]
+key = jwk.JWK.generate(kty="RSA", size=2048, kid="k1")
+other = jwk.JWK.generate(kty="RSA", size=2048, kid="k2")
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = docs.get(self.path)
+        self.send_response(200 if body else 404)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write((body or "{}").encode())
+    def log_message(self, *a):
+        pass
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+base = "http://127.0.0.1:%d" % srv.server_address[1]
+docs = {
+    "/keys": json.dumps({"keys": [json.loads(key.export_public())]}),
+    "/.well-known/openid-configuration": json.dumps({"issuer": base, "jwks_uri": base + "/keys"}),
+}
+def mint(k, kid, **claims):
+    t = jwt.JWT(header={"alg": "RS256", "kid": kid},
+                claims=dict(iss=base, sub="alice", exp=int(time.time()) + 600, **claims))
+    t.make_signed_token(k)
+    return t.serialize()
+for name, val in (("base", base), ("tok_k1", mint(key, "k1")), ("tok_k2", mint(other, "k2"))):
+    open(os.path.join(d, name + ".tmp"), "w").write(val)
+    os.rename(os.path.join(d, name + ".tmp"), os.path.join(d, name))
+threading.Timer(120, srv.shutdown).start()
+srv.serve_forever()
+PY
+server=$!
+for _ in $(seq 1 200); do [ -f "$tmp/tok_k2" ] && break; sleep 0.1; done
+[ -f "$tmp/tok_k2" ] || { echo "check-cli: FAIL the loopback key server did not start"; exit 1; }
+base=$(cat "$tmp/base")
+expect 0 "verdict: OK" "keys from --jwks-uri" -- \
+  "$cli" --jwks-uri "$base/keys" --iss "$base" "$(cat "$tmp/tok_k1")"
+expect 0 "verdict: OK" "keys and issuer from --openid-config" -- \
+  "$cli" --openid-config "$base/.well-known/openid-configuration" "$(cat "$tmp/tok_k1")"
+expect 1 "TokenSignatureKeyNotFound" "a kid in no fetched key" -- \
+  "$cli" --openid-config "$base/.well-known/openid-configuration" "$(cat "$tmp/tok_k2")"
+expect 1 "KeysUnavailable" "a key source without keys" -- \
+  "$cli" --jwks-uri "$base/missing" --iss "$base" "$(cat "$tmp/tok_k1")"
 exit $status

@@ -6,9 +6,15 @@
  *     --aud AUD  --iss ISS  (repeatable)   --claim NAME=VALUE (match all)
  *     --alg ALG (repeatable allowlist)  --skew SECONDS  --no-exp  --unsigned-ok
  *     --now EPOCH  --min-rsa-bits N  --repeat N (benchmark: validate N times)
+ *     --openid-config URL  --jwks-uri URL  (repeatable: keys fetched as the module does)
  *
  * Prints the verdict (OK or the reason and detail), the header and the payload, and exits
  * 0 when the token is accepted, 1 when rejected, 2 on usage or key errors.
+ *
+ * The token is judged by vjwt_validate_stored, the entry point the module uses: with URLs,
+ * a key store of this process (default options, no shared cache) fetches the discovery
+ * documents and JWK Sets, an unknown kid refetches once, and a source that gave no keys
+ * makes a signature failure KeysUnavailable. The store's warnings go to stderr.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +30,8 @@ static void usage(void)
 {
     fprintf(stderr, "usage: validate-jwt [--key file:PATH|n=..,e=..|BASE64] [--aud A] [--iss I] "
                     "[--claim NAME=VALUE] [--alg ALG] [--skew S] [--no-exp] [--unsigned-ok] "
-                    "[--now EPOCH] [--min-rsa-bits N] [--repeat N] TOKEN|-\n");
+                    "[--now EPOCH] [--min-rsa-bits N] [--repeat N] [--openid-config URL] "
+                    "[--jwks-uri URL] TOKEN|-\n");
     exit(2);
 }
 
@@ -73,6 +80,24 @@ static void add_key(apr_pool_t *p, vjwt_policy_t *pol, const char *spec)
     APR_ARRAY_PUSH(pol->keys, const vjwt_key_t *) = k;
 }
 
+static void add_source(apr_pool_t *p, vjwt_policy_t *pol, apr_array_header_t *registry,
+                       vjwt_ks_kind_e kind, const char *url)
+{
+    if (!pol->sources) {
+        pol->sources = apr_array_make(p, 2, sizeof(vjwt_ks_source_t *));
+    }
+    APR_ARRAY_PUSH(pol->sources, vjwt_ks_source_t *) = vjwt_ks_source_make(p, registry, kind, url);
+}
+
+/* The key store's warnings and errors (a fetch that failed, keys skipped) on stderr. */
+static void store_log(void *baton, vjwt_log_level_e level, int tag, const char *msg)
+{
+    (void)baton;
+    if (level <= VJWT_LOG_WARN) {
+        fprintf(stderr, "validate-jwt: [VJWT%05d] %s\n", tag, msg);
+    }
+}
+
 static char *read_stdin(apr_pool_t *p)
 {
     char buf[65536];
@@ -95,11 +120,14 @@ int main(int argc, char **argv)
     apr_status_t rc = APR_EGENERAL;
     vjwt_verdict_t v;
     vjwt_token_t *t = NULL;
+    vjwt_store_t *store = NULL;
+    apr_array_header_t *registry;
 
     apr_app_initialize(&argc, (const char *const **)&argv, NULL);
     atexit(apr_terminate);
     apr_pool_create(&p, NULL);
     pol = vjwt_policy_make(p);
+    registry = apr_array_make(p, 2, sizeof(vjwt_ks_source_t *));
 
     for (a = 1; a < argc; a++) {
         const char *o = argv[a];
@@ -122,6 +150,12 @@ int main(int argc, char **argv)
         a++;
         if (!strcmp(o, "--key")) {
             add_key(p, pol, val);
+        }
+        else if (!strcmp(o, "--openid-config")) {
+            add_source(p, pol, registry, VJWT_KS_DISCOVERY, val);
+        }
+        else if (!strcmp(o, "--jwks-uri")) {
+            add_source(p, pol, registry, VJWT_KS_JWKS_URL, val);
         }
         else if (!strcmp(o, "--aud")) {
             push(p, &pol->audiences, val);
@@ -174,10 +208,24 @@ int main(int argc, char **argv)
         token = read_stdin(p);
     }
 
+    if (registry->nelts > 0) {
+        vjwt_store_opts_t so;
+        if (vjwt_fetch_global_init() != APR_SUCCESS) {
+            fprintf(stderr, "validate-jwt: curl_global_init failed\n");
+            return 2;
+        }
+        vjwt_store_opts_default(&so);
+        so.log = store_log;
+        if (vjwt_store_make(&store, p, &so, registry) != APR_SUCCESS) {
+            fprintf(stderr, "validate-jwt: cannot create the key store\n");
+            return 2;
+        }
+    }
+
     apr_pool_create(&rp, p);
     for (i = 0; i < repeat; i++) {
         apr_pool_clear(rp);
-        rc = vjwt_validate(rp, pol, NULL, token, strlen(token), now, &t, &v);
+        rc = vjwt_validate_stored(rp, store, pol, NULL, token, strlen(token), now, &t, &v);
     }
     if (t) {
         printf("header:  %s\npayload: %s\n", vjwt_json_text(rp, t->header),
