@@ -94,7 +94,7 @@ static void store_log(void *baton, vjwt_log_level_e level, int tag, const char *
 {
     (void)baton;
     if (level <= VJWT_LOG_WARN) {
-        fprintf(stderr, "validate-jwt: [VJWT%05d] %s\n", tag, msg);
+        fprintf(stderr, "validate-jwt: VJWT%05d: %s\n", tag, msg);
     }
 }
 

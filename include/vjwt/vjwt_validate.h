@@ -1,6 +1,7 @@
 /*
  * vjwt_validate.h - the pipeline of spec section 4: token text + policy + candidate keys +
- * time -> verdict. This is the function the httpd glue, the CLI and the tests call.
+ * time -> verdict. The httpd glue and the CLI reach it through vjwt_validate_stored
+ * (vjwt_pipeline.h), which adds the keys of the policy's key sources.
  *
  * Thread context: any thread; all allocation from the pool given (the request pool).
  */
