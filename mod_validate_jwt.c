@@ -161,7 +161,7 @@ static const char *split_words(cmd_parms *cmd, const char *args, apr_array_heade
     return NULL;
 }
 
-/* Spec 2.1: require-scheme only applies to the Authorization header. */
+/* require-scheme only applies to the Authorization header (docs/conformance.md#policy-files). */
 static void warn_scheme_unused(cmd_parms *cmd, const vjwt_policy_t *pol)
 {
     if (pol->require_scheme && *pol->require_scheme && pol->source != VJWT_SRC_UNSET &&
@@ -256,7 +256,7 @@ static const char *cmd_status(cmd_parms *cmd, void *dcfg, const char *arg)
 
 static const char *cmd_message(cmd_parms *cmd, void *dcfg, const char *arg)
 {
-    /* An empty message means "use the default messages" (spec 2.1). */
+    /* An empty message means "use the default messages" (docs/conformance.md#policy-files). */
     cmd_pol(cmd, dcfg)->error_message = *arg ? arg : NULL;
     return NULL;
 }
@@ -851,9 +851,9 @@ static int policy_has_keys(const vjwt_policy_t *pol, const vjwt_policy_t *def)
            has_any(pol->sources ? pol->sources : def->sources);
 }
 
-/* Spec 3.7: a policy with no key source is valid but rejects every signed token; say so at
- * start-up. A section counts as keyless when neither it, the server defaults, nor an
- * enclosing section of the same kind (a path prefix) has keys. Policy files warn themselves. */
+/* docs/conformance.md#policy-files: a policy with no key source is valid but rejects every signed
+ * token; say so at start-up. A section counts as keyless when neither it, the server defaults, nor
+ * an enclosing section of the same kind (a path prefix) has keys. Policy files warn themselves. */
 static void warn_keyless(apr_array_header_t *secs, const vjwt_policy_t *def, const char *kind)
 {
     int i, j;
@@ -1149,7 +1149,8 @@ static const char *extract_token(request_rec *r, const vjwt_dir_conf_t *dc)
         return vjwt_token_from_query(r->pool, r->args, name);
     case VJWT_SRC_VALUE:
         if (!dc->token_expr) {
-            /* token-value of a policy file: a literal token (spec 2.2 step 4) */
+            /* token-value of a policy file: a literal token (docs/conformance.md#token-location
+             * step 4) */
             return vjwt_token_from_header(r->pool, name);
         }
         val = ap_expr_str_exec(r, dc->token_expr, &err);

@@ -423,7 +423,8 @@ static int store_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
                : HTTP_INTERNAL_SERVER_ERROR;
 }
 
-/* http:// sources need ValidateJWTFetchAllowHTTP On unless the host is loopback (C80). */
+/* http:// sources need ValidateJWTFetchAllowHTTP On unless the host is loopback
+ * (docs/conformance.md C80). */
 static int store_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
     registry_t *reg = registry(pconf);

@@ -1,4 +1,4 @@
-/* vjwt_policy_xml.c - <validate-jwt> (spec sections 1.1, 2, 3, 8) into the policy model. */
+/* vjwt_policy_xml.c - <validate-jwt> (docs/conformance.md#policy-files) into the policy model. */
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_lib.h>
@@ -65,7 +65,8 @@ static const char *trimmed(apr_pool_t *p, const char *s)
     return apr_pstrmemdup(p, s, len);
 }
 
-/* An attribute value (NULL when absent), checked for policy expressions (spec 8.2). */
+/* An attribute value (NULL when absent), checked for policy expressions
+ * (docs/conformance.md#named-values). */
 static apr_status_t attr(ctx_t *c, const xmlNode *n, const char *path, const char *name,
                          const char **out)
 {
@@ -327,7 +328,7 @@ static apr_status_t read_keys(ctx_t *c, const xmlNode *n, const char *path)
     return APR_SUCCESS;
 }
 
-/* JWE is not built yet: say so, after the checks that apply anyway (C17). */
+/* JWE is not built yet: say so, after the checks that apply anyway (docs/conformance.md C17). */
 static apr_status_t read_decryption_keys(ctx_t *c, const xmlNode *n, const char *path)
 {
     const xmlNode *k;
@@ -488,7 +489,7 @@ static apr_status_t read_validate_jwt(ctx_t *c, const xmlNode *vj)
         return rv;
     }
 
-    /* Exactly one token source (spec 2.1, C1, C2). */
+    /* Exactly one token source (docs/conformance.md C1, C2). */
     sources = (hn ? 1 : 0) + (qn ? 1 : 0) + (tv ? 1 : 0);
     if (sources == 0) {
         return xfail(c, vj, path,
@@ -565,7 +566,8 @@ static apr_status_t read_validate_jwt(ctx_t *c, const xmlNode *vj)
     }
     pol->id = id;
 
-    /* Children, in any order (C14), each at most once except openid-config (3.7). */
+    /* Children, in any order (docs/conformance.md C14), each at most once except openid-config
+     * (docs/conformance.md#policy-files). */
     for (k = vj->children; k; k = k->next) {
         const char *name, *kp;
         int slot;
@@ -919,7 +921,8 @@ apr_status_t vjwt_policy_xml_parse(vjwt_xml_result_t *out, apr_pool_t *p, const 
         *err = c.err ? c.err : apr_psprintf(p, "%s: invalid policy", name);
         return rv;
     }
-    /* Every APIM field is now set: a policy replaces an outer one as a whole (spec 1). */
+    /* Every APIM field is now set: a policy replaces an outer one as a whole (docs/conformance.md
+     * C134). */
     if (out->pol->status == VJWT_UNSET) {
         out->pol->status = 401;
     }

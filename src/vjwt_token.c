@@ -1,4 +1,5 @@
-/* vjwt_token.c - compact JWS parsing and the token extraction rules of spec section 2.2. */
+/* vjwt_token.c - compact JWS parsing (RFC 7515 7.1) and the token location rules of
+ * docs/conformance.md#token-location. */
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_lib.h>
@@ -204,8 +205,9 @@ const char *vjwt_token_from_authorization(apr_pool_t *p, const char *value,
     }
     rest = v + strcspn(v, " \t");
     if (!*rest) {
-        /* No space: the whole value is the token (spec 2.2 step 1.4), except a bare
-         * "Bearer", which is "Bearer " with the empty token trimmed away (C25). */
+        /* No space: the whole value is the token (docs/conformance.md#token-location step 1.4),
+         * except a bare "Bearer", which is "Bearer " with the empty token trimmed away
+         * (docs/conformance.md C25). */
         return strcasecmp(v, "Bearer") == 0 ? NULL : v;
     }
     return trim(p, rest, strlen(rest));

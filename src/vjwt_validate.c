@@ -1,4 +1,4 @@
-/* vjwt_validate.c - the validation pipeline of spec section 4. */
+/* vjwt_validate.c - the validation pipeline of docs/conformance.md#pipeline. */
 #include <string.h>
 #include <apr_strings.h>
 

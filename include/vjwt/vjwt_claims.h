@@ -1,6 +1,7 @@
 /*
  * vjwt_claims.h - claim checks on a verified payload: registered claim types, lifetime
- * (exp/nbf with skew), audience, issuer, required claims (spec sections 3.4-3.6, 4, 4.1).
+ * (exp/nbf with skew), audience, issuer, required claims (steps 9-13
+ * of docs/conformance.md#pipeline).
  *
  * Thread context: any thread.
  */
@@ -13,16 +14,16 @@
 #include "vjwt_verdict.h"
 #include "vjwt_policy.h"
 
-/* Spec 3.6 rule 5: a claim's values as strings (arrays flattened one level; numbers as
- * decimal text; true/false; objects and nested arrays as compact JSON), each split on
- * separator when not NULL (empty pieces dropped). NULL when value is NULL or JSON null. */
+/* docs/conformance.md#required-claims rule 5: a claim's values as strings (arrays flattened one
+ * level; numbers as decimal text; true/false; objects and nested arrays as compact JSON), each
+ * split on separator when not NULL (empty pieces dropped). NULL when value is NULL or JSON null. */
 apr_array_header_t *vjwt_claim_strings(apr_pool_t *p, const json_t *value, const char *separator);
 
 /* Step 9: exp/nbf/iat are finite numbers within +-2^53, iss/sub/jti strings, aud a string
  * or an array of strings. JwtInvalid otherwise. */
 apr_status_t vjwt_claims_check_types(apr_pool_t *p, const json_t *payload, vjwt_verdict_t *v);
 
-/* Step 10 (spec 4.1). */
+/* Step 10 (docs/conformance.md#lifetime; RFC 7519 4.1.4, 4.1.5). */
 apr_status_t vjwt_claims_check_lifetime(apr_pool_t *p, const json_t *payload, int require_exp,
                                         int skew, double now, vjwt_verdict_t *v);
 
@@ -35,9 +36,10 @@ apr_status_t vjwt_claims_check_audience(apr_pool_t *p, const json_t *payload,
 apr_status_t vjwt_claims_check_issuer(apr_pool_t *p, const json_t *payload,
                                       const apr_array_header_t *issuers, vjwt_verdict_t *v);
 
-/* Step 12 with discovery issuers (spec 3.5): the accepted set is configured U discovered;
- * a discovered issuer holding the literal "{tenantid}" is compared with that text replaced
- * by the token's "tid" claim (spec 13 M11). Checked when either list is non-empty. */
+/* Step 12 with discovery issuers (docs/conformance.md#audience-issuer): the accepted set is
+ * configured U discovered; a discovered issuer holding the literal "{tenantid}" is compared with
+ * that text replaced by the token's "tid" claim (docs/conformance.md C81). Checked when either list
+ * is non-empty. */
 apr_status_t vjwt_claims_check_issuer_ex(apr_pool_t *p, const json_t *payload,
                                          const apr_array_header_t *configured,
                                          const apr_array_header_t *discovered, vjwt_verdict_t *v);

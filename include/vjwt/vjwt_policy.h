@@ -70,7 +70,7 @@ vjwt_policy_t *vjwt_policy_make(apr_pool_t *p);
 vjwt_policy_t *vjwt_policy_merge(apr_pool_t *p, const vjwt_policy_t *base,
                                  const vjwt_policy_t *add);
 
-/* Accessors that resolve defaults (spec section 2 and DESIGN.md). */
+/* Accessors that resolve defaults (README.md "Directives", docs/conformance.md#policy-files). */
 vjwt_source_e vjwt_policy_source(const vjwt_policy_t *pol, const char **name);
 int vjwt_policy_status(const vjwt_policy_t *pol);
 int vjwt_policy_require_exp(const vjwt_policy_t *pol);

@@ -1,6 +1,6 @@
 /*
  * vjwt_token.h - compact JWS: split, strict base64url, strict JSON header and payload.
- * Also the token extraction rules of spec section 2.2 that don't need httpd.
+ * Also the token location rules (docs/conformance.md#token-location) that don't need httpd.
  *
  * Thread context: any thread; everything lives in the pool given.
  */
@@ -33,16 +33,16 @@ typedef struct {
 apr_status_t vjwt_token_parse(vjwt_token_t **out, apr_pool_t *p, const char *s, apr_size_t len,
                               apr_size_t max_len, vjwt_verdict_t *v);
 
-/* Spec 2.2 step 1: token from an Authorization header value.
- * require_scheme NULL: the first word is dropped when the value holds a space.
- * Returns the token (trimmed) or NULL when "not present". */
+/* Token location step 1 (docs/conformance.md#token-location): token from an Authorization header
+ * value. require_scheme NULL: the first word is dropped when the value holds a space. Returns the
+ * token (trimmed) or NULL when "not present". */
 const char *vjwt_token_from_authorization(apr_pool_t *p, const char *value,
                                           const char *require_scheme);
 
-/* Spec 2.2 step 2: any other header: trimmed value or NULL when empty. */
+/* Token location step 2: any other header: trimmed value or NULL when empty. */
 const char *vjwt_token_from_header(apr_pool_t *p, const char *value);
 
-/* Spec 2.2 step 3: first occurrence of name in a raw query string, percent-decoded
+/* Token location step 3: first occurrence of name in a raw query string, percent-decoded
  * ('+' stays '+'). NULL when missing or empty or badly encoded. */
 const char *vjwt_token_from_query(apr_pool_t *p, const char *query, const char *name);
 

@@ -1,7 +1,7 @@
 /*
- * vjwt_validate.h - the pipeline of spec section 4: token text + policy + candidate keys +
- * time -> verdict. The httpd glue and the CLI reach it through vjwt_validate_stored
- * (vjwt_pipeline.h), which adds the keys of the policy's key sources.
+ * vjwt_validate.h - the pipeline (docs/conformance.md#pipeline): token text + policy +
+ * candidate keys + time -> verdict. The httpd glue and the CLI reach it through
+ * vjwt_validate_stored (vjwt_pipeline.h), which adds the keys of the policy's key sources.
  *
  * Thread context: any thread; all allocation from the pool given (the request pool).
  */
@@ -16,8 +16,9 @@
 #include "vjwt_jwk.h"
 #include "vjwt_sigcache.h"
 
-/* Steps 7-8: the signature stage alone (spec 3.2 key selection, 5.2 allowlist, 5.3
- * binding). keys holds vjwt_key_t *. *used (may be NULL) gets the key that verified. */
+/* Steps 7-8: the signature stage alone (docs/conformance.md#key-choice for key selection and
+ * binding, #algorithms for the allowlist). keys holds vjwt_key_t *. *used (may be NULL) gets the
+ * key that verified. */
 apr_status_t vjwt_validate_signature(apr_pool_t *p, const vjwt_token_t *t,
                                      const apr_array_header_t *keys, unsigned alg_mask,
                                      int min_rsa_bits, int require_signed, const vjwt_key_t **used,
@@ -33,7 +34,7 @@ apr_status_t vjwt_validate(apr_pool_t *p, const vjwt_policy_t *pol, const apr_ar
 
 /* vjwt_validate with keys and discovery issuers from a key store (see vjwt_keystore.h):
  * keys replaces the policy's keys (NULL: the policy's), discovered issuers join the
- * policy's issuers (spec 3.5). */
+ * policy's issuers (docs/conformance.md#audience-issuer). */
 apr_status_t vjwt_validate_ex(apr_pool_t *p, const vjwt_policy_t *pol,
                               const apr_array_header_t *keys,
                               const apr_array_header_t *discovered_issuers, const char *token,

@@ -2,7 +2,7 @@
  * vjwt_verdict.h - the one failure type of libvjwt.
  *
  * Every validation failure is a reason (named after Azure API Management's
- * validate-jwt reasons, see spec section 6.1) plus a short detail text that goes
+ * validate-jwt reasons, see docs/conformance.md#failure-reasons) plus a short detail text that goes
  * to logs and the request environment, never to the client.
  *
  * Thread context: any thread. The detail string lives in the pool given to the

@@ -5,7 +5,8 @@
 * expect_log - declare error-log lines (regexes) a test expects at warn level or worse
 * the autouse guard checks, after every test, the error log written during the test:
   no [warn]/[error]/[crit]/[alert]/[emerg] line (nor a crashed child) that the test did
-  not declare, and no 20-character piece of any token the test sent (C135).
+  not declare, and no 20-character piece of any token the test sent (docs/conformance.md
+  C135).
 """
 
 import os
@@ -141,14 +142,15 @@ def httpd2():
 # --- conformance report (tests 3xx; tests/integration/conformance/report.py) ---------
 def pytest_addoption(parser):
     parser.addoption("--conformance-report", action="store", default=None, metavar="PATH",
-                     help="write the validate-jwt conformance report (spec section 15: "
-                          "pass / fail / n/a per checklist id, totals) to PATH (markdown)")
+                     help="write the validate-jwt conformance report (pass / fail / n/a per "
+                          "id of docs/conformance.md, totals) to PATH (markdown)")
 
 
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "conformance(ids, case, mode): a conformance case of "
-                   "tests/integration/conformance/cases.py (checklist ids, case name, mode)")
+                   "tests/integration/conformance/cases.py (docs/conformance.md ids, case name, "
+                   "mode)")
     from conformance.report import Collector
     config._vjwt_conformance = Collector(config.getoption("--conformance-report"),
                                          os.path.dirname(os.path.abspath(__file__)))

@@ -1,4 +1,4 @@
-"""Configuration-time checks with `apache2 -t` (checklist A: C2, C5, C6, C7, C9, C10, C11,
+"""Configuration-time checks with `apache2 -t` (docs/conformance.md C2, C5, C6, C7, C9, C10, C11,
 C12; C61 load-with-warning; directive value validation of the module's extensions).
 
 A bad value must make configtest fail, with httpd's "Syntax error on line N of FILE:"

@@ -1,6 +1,6 @@
-"""Every algorithm with every key form (checklist D: C39, C53-C60, C62 (HS with a long
-enough secret); key forms from spec 3.2: base64 secret, n/e, certificate-id, file: PEM
-key, file: PEM certificate, file: JWK, file: JWKS)."""
+"""Every algorithm with every key form (docs/conformance.md C39, C53-C60, C62 (HS with a long
+enough secret); key forms (docs/conformance.md#key-choice): base64 secret, n/e, certificate-id,
+file: PEM key, file: PEM certificate, file: JWK, file: JWKS)."""
 
 import pytest
 

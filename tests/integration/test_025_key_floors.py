@@ -1,5 +1,5 @@
 """Key-strength floors and key-less policies, which log warnings at startup
-(C47, C61, C62)."""
+(docs/conformance.md C47, C61, C62)."""
 
 import re
 

@@ -1,5 +1,5 @@
-"""Signature checks and key selection (checklist C37, D: C40-C46, C48-C52, C55, C63-C65;
-spec 3.2 kid algorithm, 5.2 allowlist (ValidateJWTAlgorithms))."""
+"""Signature checks and key selection (docs/conformance.md C37, C40-C46, C48-C52, C55, C63-C65;
+docs/conformance.md#key-choice, #algorithms allowlist (ValidateJWTAlgorithms))."""
 
 import json
 import socket
@@ -146,7 +146,8 @@ def test_alg_outside_allowlist_fails(srv, keys, claimed, engine):
 
 def test_algorithms_directive_narrows_list(srv, keys):
     """ValidateJWTAlgorithms RS256: RS256 passes; HS256 (key configured) and PS256 (same
-    RSA key) are not allowed: TokenSignatureInvalid (spec 6.1: algorithm not allowed)."""
+    RSA key) are not allowed: TokenSignatureInvalid (docs/conformance.md#failure-reasons: algorithm
+    not allowed)."""
     assert_pass(srv.get("/p/allow-rs256/", mint(keys.rsa1, "RS256")))
     assert_fail(srv.get("/p/allow-rs256/", mint(hmac_jwk(keys.hs64), "HS256")),
                 "TokenSignatureInvalid")

@@ -1,5 +1,5 @@
-"""JWK / JWKS file keys (spec 5.3 JWK constraints, 12.6; checklist C77-C79 and C43/C44 with
-JWKS kids, applied to `ValidateJWTIssuerSigningKey file:` JWK Sets instead of
+"""JWK / JWKS file keys (docs/conformance.md#key-choice JWK constraints, RFC 7517; C77-C79 and
+C43/C44 with JWKS kids, applied to `ValidateJWTIssuerSigningKey file:` JWK Sets instead of
 openid-config)."""
 
 import base64
@@ -74,13 +74,13 @@ def test_unparseable_jwk_ignored_rest_used(srv, keys):
 
 
 def test_key_ops_without_verify_skipped(srv, keys):
-    """Spec 5.3: a JWK whose key_ops lacks "verify" is skipped."""
+    """docs/conformance.md#key-choice: a JWK whose key_ops lacks "verify" is skipped."""
     assert_fail(srv.get("/p/mixed/", mint(keys.ed25519, "EdDSA")), "TokenSignatureKeyNotFound")
 
 
 def test_shared_kid_different_kty(srv, keys):
-    """Spec 3.2 step 5: several keys may share a kid (RSA and EC); each verifies its own
-    algorithm."""
+    """docs/conformance.md#key-choice step 5: several keys may share a kid (RSA and EC); each
+    verifies its own algorithm."""
     assert_pass(srv.get("/p/shared/", mint(keys.rsa1, "RS256", kid="shared")))
     assert_pass(srv.get("/p/shared/", mint(keys.ec256, "ES256", kid="shared")))
 
@@ -97,7 +97,7 @@ def test_jwks_kid_selection(srv, keys):
 
 
 def test_x5c_mismatch_ignored(srv, keys):
-    """Spec 5.3 / RFC 7517 4.7: a JWK whose x5c and n/e differ is ignored: neither key
+    """RFC 7517 4.7: a JWK whose x5c and n/e differ is ignored: neither key
     verifies."""
     for k in (keys.rsa2, keys.rsa1):
         r = srv.get("/p/mismatch/", mint(k, "RS256"))

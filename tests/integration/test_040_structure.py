@@ -1,4 +1,4 @@
-"""Token structure and header checks (checklist C: C30-C38; S5 "INVALID appended";
+"""Token structure and header checks (docs/conformance.md C30-C38; S5 "INVALID appended";
 C137 five-segment token without decryption keys)."""
 
 import json
@@ -165,8 +165,8 @@ def test_numeric_date_as_string(srv, hkey, claim):
 @pytest.mark.parametrize("claim,value", [("iss", 5), ("sub", ["a"]), ("aud", 7),
                                          ("aud", ["a", 1]), ("jti", {"x": 1})])
 def test_registered_claims_wrong_type(srv, hkey, claim, value):
-    """Spec 4 step 9: iss/sub/jti must be strings, aud a string or array of strings;
-    otherwise JwtInvalid."""
+    """docs/conformance.md#pipeline step 9: iss/sub/jti must be strings, aud a string or array of
+    strings; otherwise JwtInvalid."""
     assert_fail(srv.get("/p/default/", mint(hkey, "HS256", **{claim: value})), "JwtInvalid")
 
 

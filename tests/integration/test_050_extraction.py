@@ -1,4 +1,5 @@
-"""Token extraction (checklist B: C18-C29; spec 2.2 incl. step 5, ValidateJWTTokenValue)."""
+"""Token extraction (docs/conformance.md C18-C29; #token-location incl. step 5,
+ValidateJWTTokenValue)."""
 
 import urllib.parse
 
@@ -19,7 +20,8 @@ def srv(httpd, keys):
         "query": ["ValidateJWTQueryParameterName access_token", key],
         "value": ['ValidateJWTTokenValue "%{HTTP:X-Tok}"', key],
     }
-    # spec 2.1: RequireScheme with a custom header has no effect and is warned about (C23)
+    # RequireScheme with a custom header has no effect and is warned about (C23;
+    # docs/conformance.md#policy-files)
     return httpd.start("extraction", locations(spec),
                        allow_startup=[r"VJWT00016: .*RequireScheme has no effect"])
 
@@ -36,7 +38,8 @@ def test_no_authorization_header(srv):
 
 
 def test_empty_authorization_header(srv):
-    """Spec 2.2 1.2: an empty Authorization value: TokenNotPresent."""
+    """Token location step 1.2 (docs/conformance.md#token-location): an empty Authorization value:
+    TokenNotPresent."""
     assert_fail(srv.get("/p/default/", headers=[("Authorization", "")]), "TokenNotPresent")
 
 
@@ -66,7 +69,8 @@ def test_require_scheme_wrong_scheme(srv):
 
 
 def test_require_scheme_wrong_scheme_with_jwt(srv, tok):
-    """C22 / M1: a valid JWT under another scheme (or none) is TokenNotPresent."""
+    """C22 (docs/conformance.md#departures): a valid JWT under another scheme (or none) is
+    TokenNotPresent."""
     assert_fail(srv.get("/p/scheme/", tok, scheme="JWT"), "TokenNotPresent")
     assert_fail(srv.get("/p/scheme/", tok, scheme=None), "TokenNotPresent")
     assert_fail(srv.get("/p/scheme/", headers=[("Authorization", "Bearer" + tok)]),
@@ -74,8 +78,8 @@ def test_require_scheme_wrong_scheme_with_jwt(srv, tok):
 
 
 def test_basic_without_require_scheme(srv):
-    """Spec 2.2 1.4: without RequireScheme the first word is dropped, so a Basic credential
-    is an invalid token (JwtInvalid), not a missing one."""
+    """Token location step 1.4: without RequireScheme the first word is dropped, so a Basic
+    credential is an invalid token (JwtInvalid), not a missing one."""
     assert_fail(srv.get("/p/default/", headers=[("Authorization", "Basic dXNlcjpwYXNz")]),
                 "JwtInvalid")
 
@@ -108,7 +112,7 @@ def test_empty_bearer_with_require_scheme(srv):
 
 def test_empty_bearer_without_require_scheme(srv):
     """C25: "Authorization: Bearer " on the default policy.  httpd trims trailing
-    whitespace from header values, so the module sees "Bearer"; the spec asks for
+    whitespace from header values, so the module sees "Bearer"; docs/conformance.md C25 asks for
     TokenNotPresent."""
     assert_fail(srv.get("/p/default/", headers=[("Authorization", "Bearer ")]),
                 "TokenNotPresent")
@@ -137,13 +141,13 @@ def test_query_parameter_ignores_authorization(srv, tok):
 
 
 def test_query_parameter_empty(srv):
-    """C27 / spec 2.2 step 3: an empty parameter is TokenNotPresent."""
+    """C27 / docs/conformance.md#token-location step 3: an empty parameter is TokenNotPresent."""
     assert_fail(srv.get("/p/query/", raw_query="access_token="), "TokenNotPresent")
     assert_fail(srv.get("/p/query/", raw_query="access_token"), "TokenNotPresent")
 
 
 def test_query_parameter_percent_decoded(srv, tok):
-    """Spec 2.2 step 3: the parameter value is percent-decoded."""
+    """docs/conformance.md#token-location step 3: the parameter value is percent-decoded."""
     enc = "".join("%%%02X" % ord(c) if c in ".-_" else c for c in tok)
     assert enc != tok
     assert_pass(srv.get("/p/query/", raw_query="access_token=" + enc))
@@ -157,7 +161,8 @@ def test_query_parameter_first_occurrence(srv, tok):
 
 
 def test_query_parameter_name_not_a_prefix(srv, tok):
-    """Spec 2.2 step 3: "xaccess_token" or "access_token_x" is not the parameter."""
+    """docs/conformance.md#token-location step 3: "xaccess_token" or "access_token_x" is not the
+    parameter."""
     q = "xaccess_token=%s&access_token_x=%s" % (tok, tok)
     assert_fail(srv.get("/p/query/", raw_query=q), "TokenNotPresent")
 
@@ -168,8 +173,8 @@ def test_bare_token_in_authorization(srv, tok):
 
 
 def test_two_authorization_headers(srv, tok):
-    """Spec 2.2 step 5: two Authorization headers are joined with ", " by httpd and the
-    result fails as JwtInvalid."""
+    """docs/conformance.md#token-location step 5: two Authorization headers are joined with ", " by
+    httpd and the result fails as JwtInvalid."""
     r = srv.get("/p/default/", headers=[("Authorization", "Bearer " + tok),
                                         ("Authorization", "Bearer " + tok)])
     assert_fail(r, "JwtInvalid")

@@ -1,4 +1,4 @@
-"""Lifetime checks (checklist F: C82-C92; spec 4.1).  Times stay >= 100 s away from any
+"""Lifetime checks (docs/conformance.md C82-C92, #lifetime).  Times stay >= 100 s away from any
 boundary."""
 
 import pytest
@@ -106,5 +106,5 @@ def test_expired_with_bad_signature(srv, hkey):
 
 @pytest.mark.parametrize("value", [1e300, 2 ** 60, -1e300])
 def test_numeric_date_out_of_range(srv, hkey, value):
-    """Spec 4.1: NumericDate values beyond +-2^53 fail with JwtInvalid."""
+    """docs/conformance.md#lifetime: NumericDate values beyond +-2^53 fail with JwtInvalid."""
     assert_fail(srv.get("/p/default/", mint(hkey, "HS256", exp=value)), "JwtInvalid")

@@ -1,4 +1,4 @@
-"""Audience and issuer checks (checklist G: C93-C104; spec 3.4, 3.5)."""
+"""Audience and issuer checks (docs/conformance.md C93-C104, #audience-issuer)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Required claims (checklist H: C105-C120; spec 3.6)."""
+"""Required claims (docs/conformance.md C105-C120, #required-claims)."""
 
 import pytest
 
@@ -122,8 +122,8 @@ def test_separator_space(srv, hkey):
 
 
 def test_separator_not_trimmed(srv, hkey):
-    """Spec 3.6 / M17: pieces are not trimmed ("read  write" has pieces read, "", write;
-    empties dropped; "read, write" with separator " " has "read," and "write")."""
+    """docs/conformance.md#required-claims rule 5: pieces are not trimmed ("read  write" has pieces
+    read, "", write; empties dropped; "read, write" with separator " " has "read," and "write")."""
     assert_pass(srv.get("/p/sep-space/", mint(hkey, "HS256", scp="read  write")))
     assert_fail(srv.get("/p/sep-space/", mint(hkey, "HS256", scp="read\twrite")),
                 "TokenClaimValueNotAllowed")
@@ -151,8 +151,8 @@ def test_boolean_and_number_claims(srv, hkey, flag, n, ok):
 
 
 def test_number_claim_value_in_detail(srv, hkey):
-    """Spec 6.1: the TokenClaimValueNotAllowed detail names the claim and the token's
-    value (a JSON number as its decimal text)."""
+    """docs/conformance.md#required-claims rule 3: the TokenClaimValueNotAllowed detail names the
+    claim and the token's value (a JSON number as its decimal text)."""
     r = assert_fail(srv.get("/p/types/", mint(hkey, "HS256", flag=True, n=43)),
                     "TokenClaimValueNotAllowed")
     detail = r.header("X-VJWT-Message") or ""
@@ -185,8 +185,8 @@ def test_two_claims_both_required(srv, hkey):
 
 
 def test_missing_checked_before_values(srv, hkey):
-    """Spec 3.6 step 2-3: presence of all claims is checked before any value: a wrong
-    value in claim 1 and a missing claim 2 is TokenClaimNotFound."""
+    """docs/conformance.md#required-claims rules 2-3: presence of all claims is checked before any
+    value: a wrong value in claim 1 and a missing claim 2 is TokenClaimNotFound."""
     assert_fail(srv.get("/p/two-claims/", mint(hkey, "HS256", role="user")),
                 "TokenClaimNotFound")
 

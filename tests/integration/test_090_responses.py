@@ -1,6 +1,6 @@
-"""Failure responses and success side effects (checklist I: C121-C133, C135; C18; spec 6.1,
-6.3, 9; HEAD; ValidateJWTPassClaimsAs / RemoteUserClaim / OutputTokenVariableName / Id /
-Realm / WWWAuthenticate)."""
+"""Failure responses and success side effects (docs/conformance.md C121-C133, C135; C18;
+#failure-reasons, #failure-response, #outputs; HEAD; ValidateJWTPassClaimsAs / RemoteUserClaim /
+OutputTokenVariableName / Id / Realm / WWWAuthenticate)."""
 
 import json
 
@@ -98,7 +98,7 @@ def test_failure_response(srv, keys, reason):
 
 @pytest.mark.parametrize("reason", ["TokenNotPresent", "TokenExpired", "TokenSignatureInvalid"])
 def test_head_failure_has_no_body(srv, keys, reason):
-    """Spec 6.3: HEAD gets the same status and headers, and no body."""
+    """docs/conformance.md#failure-response: HEAD gets the same status and headers, and no body."""
     r = srv.head("/p/all/", reason_token(reason, keys))
     assert_fail(r, reason)
 
@@ -134,7 +134,8 @@ def test_custom_message_json_escaped(srv, keys):
 
 
 def test_custom_message_utf8_and_slash(srv, keys):
-    """Spec 6.3: non-ASCII UTF-8 passes through and '/' is not escaped."""
+    """docs/conformance.md#failure-response: non-ASCII UTF-8 passes through and '/' is not
+    escaped."""
     r = srv.get("/p/utf8-msg/", reason_token("TokenExpired", keys))
     assert_fail(r, "TokenExpired", message="Zugriff verweigert – ü/ß")
     assert json.loads(r.body.decode("utf-8"))["message"] == "Zugriff verweigert – ü/ß"
@@ -164,7 +165,7 @@ def test_error_description_per_reason_is_fixed_text(srv, keys):
 
 
 def test_policy_id_in_env(srv, keys):
-    """Spec 6.3: ValidateJWTId fills VALIDATE_JWT_ERROR_POLICY_ID."""
+    """docs/conformance.md#failure-response: ValidateJWTId fills VALIDATE_JWT_ERROR_POLICY_ID."""
     r = srv.get("/p/polid/", reason_token("TokenExpired", keys))
     assert_fail(r, "TokenExpired")
     assert r.header("X-VJWT-Policy-Id") == "pol-7"
@@ -271,9 +272,9 @@ def test_remote_user_claim(srv, keys):
 
 
 def test_output_token_variable(srv, keys):
-    """C129 (spec 9): OutputTokenVariableName jwt exports jwt (raw token), jwt_ALG, jwt_TYP,
-    jwt_ISS, jwt_SUB, jwt_JTI, jwt_AUD (joined by ","), jwt_EXP, jwt_NBF, jwt_IAT and
-    jwt_CLAIM_<name>."""
+    """C129 (docs/conformance.md#outputs): OutputTokenVariableName jwt exports jwt (raw token),
+    jwt_ALG, jwt_TYP, jwt_ISS, jwt_SUB, jwt_JTI, jwt_AUD (joined by ","), jwt_EXP, jwt_NBF, jwt_IAT
+    and jwt_CLAIM_<name>."""
     h = hmac_jwk(keys.hs64)
     t = now()
     tok = mint(h, "HS256", aud=["api://a", "api://b"], jti="id-1", exp=t + 3600,

@@ -1,8 +1,7 @@
-"""Nested <Location> merging: a child inherits the parent's fields and overrides them field
-by field; a list directive in the child replaces the parent's list (DESIGN.md
-Configuration).  Note: spec C134 ("only the innermost policy applies") describes whole-policy
-override; DESIGN.md and the module contract merge field by field, which is what is tested
-here."""
+"""Nested <Location> merging: a child inherits the parent's fields and overrides them field by
+field; a list directive in the child replaces the parent's list (DESIGN.md Configuration).  Note:
+docs/conformance.md C134: a ValidateJWTPolicy replaces an outer policy as a whole, while directives
+(DESIGN.md and the module contract) merge field by field, which is what is tested here."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Keys from a real OpenID Provider (checklist E: C66, C67, C68, C71, C75, C76).
+"""Keys from a real OpenID Provider (docs/conformance.md C66, C67, C68, C71, C75, C76).
 
 The provider is panva's oidc-provider 9.13.3 (tests/idp/idp.mjs, node) on a free
 loopback port. It issues RFC 9068 access tokens (typ at+jwt, aud = the default resource

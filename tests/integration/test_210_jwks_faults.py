@@ -1,4 +1,4 @@
-"""IdP faults while fetching discovery documents and JWKS (checklist E: C69, C70, C71,
+"""IdP faults while fetching discovery documents and JWKS (docs/conformance.md C69, C70, C71,
 C73), against our own fault-injecting server (vjwt_fakeidp.FakeIdP).
 
 Every fault is tried after keys were fetched (test_fault_keeps_cached_keys): the fault

@@ -1,4 +1,4 @@
-"""IdP faults from the start: a source that never answered well (checklist E: C74).
+"""IdP faults from the start: a source that never answered well (docs/conformance.md C74).
 
 No keys were ever fetched: a token that no static key verifies gets 503 KeysUnavailable
 with `Retry-After: <refetch interval>` and the 503 body, within the fetch timeout; a token

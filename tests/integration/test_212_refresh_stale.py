@@ -1,4 +1,4 @@
-"""Background refresh and ValidateJWTKeysMaxStale (checklist E: C70, C73, C74).
+"""Background refresh and ValidateJWTKeysMaxStale (docs/conformance.md C70, C73, C74).
 
 Server-wide: refresh every 1 s, refetch floor 1 s, keys unusable 3 s after their last
 successful fetch.

@@ -1,5 +1,5 @@
-"""What a fetched JWKS and discovery document contribute (checklist E: C77, C78, C79,
-C81; spec 12.6): `use`/`key_ops`/`alg` are respected, unusable JWKs are skipped (one
+"""What a fetched JWKS and discovery document contribute (docs/conformance.md C77, C78, C79,
+C81; RFC 7517): `use`/`key_ops`/`alg` are respected, unusable JWKs are skipped (one
 warn line each, VJWT00202) while the others are used, an x5c-only RSA JWK works, and a
 discovery issuer with `{tenantid}` matches the token's `tid`.
 """
@@ -107,7 +107,7 @@ def test_unusable_jwks_skipped_rest_used(env, keys):
 
 
 def test_key_ops_without_verify_skipped(env, keys):
-    """Spec 12.6: a JWK whose key_ops lacks "verify" is not used."""
+    """RFC 7517 4.3: a JWK whose key_ops lacks "verify" is not used."""
     assert_fail(env["srv"].get("/p/mixed/", mint(keys.ed25519, "EdDSA", kid="ops")),
                 "TokenSignatureKeyNotFound")
 
@@ -148,8 +148,8 @@ def test_tenantid_issuer_mismatch(env, keys, case):
 
 
 def test_tenantid_not_substituted_in_configured_issuer(env, keys):
-    """Spec 3.5: {tenantid} is replaced only in issuers from discovery documents, never in
-    ValidateJWTIssuer values."""
+    """docs/conformance.md#audience-issuer: {tenantid} is replaced only in issuers from discovery
+    documents, never in ValidateJWTIssuer values."""
     srv = env["srv"]
     tok = mint(keys.ec256, "ES256", iss=_tenant_iss("tenant-a"), tid="tenant-a")
     assert_fail(srv.get("/p/static-tenant/", tok), "TokenIssuerNotAllowed")

@@ -1,5 +1,5 @@
-"""Fetch counting with several httpd children (checklist E: C69, C71, C72; spec 7.2: an
-unknown kid never causes unbounded outbound fetches).
+"""Fetch counting with several httpd children (docs/conformance.md C69, C71, C72, #discovery-keys:
+an unknown kid never causes unbounded outbound fetches).
 
 httpd runs 3 children (event/worker: StartServers 3; prefork: 4) sharing the default
 shmcb cache. 1,000 requests, 200 of them with random unknown kids, are sent by 8 client
@@ -98,10 +98,9 @@ def _pids(pidlog, rids):
 
 
 def test_fetches_bounded_under_load(env, keys, capsys):
-    """C72 / spec 7.2: 1,000 requests (200 unknown kids, 8 concurrent, 3+ children): each
-    source path is fetched at most 1 + duration/refetch_interval times in the whole
-    server; good tokens all pass, unknown-kid tokens all fail with
-    TokenSignatureKeyNotFound."""
+    """C72 / docs/conformance.md#discovery-keys: 1,000 requests (200 unknown kids, 8 concurrent, 3+
+    children): each source path is fetched at most 1 + duration/refetch_interval times in the whole
+    server; good tokens all pass, unknown-kid tokens all fail with TokenSignatureKeyNotFound."""
     srv, F = env["srv"], env["F"]
     attacker = jwk.JWK.generate(kty="EC", crv="P-256")
     good = mint(keys.ec256, "ES256", kid="good", iss=ISS)
@@ -207,9 +206,9 @@ def test_unknown_kid_refetch_and_floor_across_children(env, keys):
 
 
 def test_many_sources_each_fetched_once(httpd, keys, fakeidp, capsys):
-    """C72 / spec 7.2 with many sources: 16 JWKS URLs (one location each), 3+ children
-    that all load every source at startup and serve requests for all of them: within a
-    refetch interval of 30 s each source is fetched exactly once in the whole server (the
+    """C72 / docs/conformance.md#discovery-keys with many sources: 16 JWKS URLs (one location
+    each), 3+ children that all load every source at startup and serve requests for all of them:
+    within a refetch interval of 30 s each source is fetched exactly once in the whole server (the
     shared cache must hold every source's record and attempt marker)."""
     F = fakeidp()
     srcs = [KeySource(F, "m%02d" % i, keys.ec256, disc=False) for i in range(16)]

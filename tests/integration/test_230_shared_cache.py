@@ -1,5 +1,5 @@
-"""Sharing fetched keys between hosts through ValidateJWTCache (spec 7.2; checklist E:
-C72 "in any child or host sharing the cache").
+"""Sharing fetched keys between hosts through ValidateJWTCache (docs/conformance.md#discovery-keys;
+C72: no second fetch within the refetch interval in any process or host sharing the cache).
 
 Two httpd instances (separate ServerRoots, as two hosts would be) use one cache server
 that the test starts on a free loopback port without persistence: redis-server

@@ -1,4 +1,5 @@
-"""Configuration of key fetching (checklist E: C80; spec 6.4, 7.1): `apache2 -t`.
+"""Configuration of key fetching (docs/conformance.md C80; #configuration-errors, #discovery-keys):
+`apache2 -t`.
 
 * http:// URLs are refused (file, line, directive named) unless the host is loopback or
   `ValidateJWTFetchAllowHTTP On` is set; other schemes are refused.
@@ -122,10 +123,10 @@ def test_unknown_cache_provider_rejected(httpd, keys, cache):
 
 
 def test_good_config_passes_without_fetching(httpd, keys, fakeidp):
-    """C80 + spec 6.4: loopback http URLs (127.0.0.0/8, ::1, localhost), https URLs of
-    unreachable hosts, JWKS files, and every server-wide directive with good values pass
-    configtest; configtest fetches nothing (the FakeIdP counts no hit) and an unreachable
-    IdP does not fail it."""
+    """C80 + docs/conformance.md#configuration-errors: loopback http URLs (127.0.0.0/8, ::1,
+    localhost), https URLs of unreachable hosts, JWKS files, and every server-wide directive with
+    good values pass configtest; configtest fetches nothing (the FakeIdP counts no hit) and an
+    unreachable IdP does not fail it."""
     F = fakeidp()
     F.add_jwks("/jwks", [])
     F.add_discovery(DISC, "https://x.fake.test", "/jwks")
@@ -204,9 +205,9 @@ def unreachable(httpd, keys):
 
 
 def test_unreachable_idp_server_starts(unreachable, keys, expect_log):
-    """Spec 3.1/6.4: httpd starts with an unreachable IdP (no fetch at startup blocks or
-    fails it); a JWKS file given to ValidateJWTJWKSURI verifies tokens; the unreachable
-    source gives 503 only to tokens no other key verifies."""
+    """docs/conformance.md#discovery-keys: httpd starts with an unreachable IdP (no fetch at
+    startup blocks or fails it); a JWKS file given to ValidateJWTJWKSURI verifies tokens; the
+    unreachable source gives 503 only to tokens no other key verifies."""
     expect_log(FETCH_FAIL_RE)
     srv = unreachable
     assert_pass(srv.get("/p/file/", mint(keys.rsa1, "RS256", kid="rsa1")))
@@ -219,9 +220,9 @@ def test_unreachable_idp_server_starts(unreachable, keys, expect_log):
 
 
 def test_unavailable_source_token_without_kid(unreachable, keys, expect_log):
-    """Spec 7.2 / C74: "no other key source can verify the token" -> 503. A token
-    without kid (RS256) that the location's static RSA key does not verify may have been
-    signed by the unreachable provider: 503 KeysUnavailable, not 401."""
+    """docs/conformance.md#discovery-keys / C74: keys never obtained and no other key verifying the
+    token -> 503.  A token without kid (RS256) that the location's static RSA key does not verify
+    may have been signed by the unreachable provider: 503 KeysUnavailable, not 401."""
     expect_log(FETCH_FAIL_RE)
     r = unreachable.get("/p/mixed/", mint(keys.rsa2, "RS256"))
     assert r.status == 503 and r.vjwt_reason == "KeysUnavailable", r

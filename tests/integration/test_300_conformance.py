@@ -1,11 +1,11 @@
-"""Conformance of the Azure <validate-jwt> support (checklist spec section 15, A-I).
+"""Conformance of the Azure <validate-jwt> support (the table of docs/conformance.md, C1-C135).
 
 Every runtime case of conformance/cases.py runs twice: once as a ValidateJWTPolicy policy
 file (mode xml) and once as the equivalent ValidateJWT* directives (mode directives), one
 httpd per mode with every case in its own <Location /p/<case>/>.  Both modes must give the
 expected verdict, status, body, reason and challenge, and the same outcome as each other
 (test_modes_agree).  Cases the directives can't express are XML-only (with the reason in
-the table).  The last test checks that every checklist id is covered by a case, is
+the table).  The last test checks that every docs/conformance.md id is covered by a case, is
 covered by another test file, or is not applicable (with the reason).
 """
 
@@ -85,7 +85,7 @@ def _startup_params():
     out = []
     for c in C.CASES:
         for m, rx in c.startup_expect.items():
-            # the warnings are spec 2.1/3.7/5.3 text, not part of the checklist items: an
+            # the warnings come from docs/conformance.md#policy-files/#key-choice, not from rows: an
             # additional check (related ids listed in the report)
             marks = [pytest.mark.conformance(ids=(), case="startup-warning " + c.name,
                                              mode=m, related=c.ids)]
@@ -97,9 +97,9 @@ def _startup_params():
 
 @pytest.mark.parametrize("case,mode,rx", _startup_params())
 def test_startup_warning(httpd, world, expect_log, case, mode, rx):
-    """Policies that verify nothing (no keys, too-short secret) or hold an option that has
-    no effect log a start-up warning naming the policy (spec 2.1, 3.7, 5.3) in both
-    modes."""
+    """Policies that verify nothing (no keys, too-short secret) or hold an option that has no
+    effect log a start-up warning naming the policy (docs/conformance.md#policy-files, #key-choice)
+    in both modes."""
     expect_log(C.JWK_SKIP)
     srv = world["servers"].get(mode)
     if srv is None:
@@ -138,7 +138,7 @@ def test_table_is_consistent():
 
 
 def test_coverage_is_complete():
-    """Every checklist id C1-C140 is a case id, covered elsewhere (by existing test
+    """Every docs/conformance.md id C1-C140 is a case id, covered elsewhere (by existing test
     functions), or not applicable with a reason."""
     covered = C.ids_covered()
     here = os.path.dirname(os.path.abspath(__file__))
@@ -156,5 +156,5 @@ def test_coverage_is_complete():
     for cid in C.ALL_IDS:
         if C.section_of(cid) != "J" and cid in C.NOT_APPLICABLE:
             missing.append(cid + " (n/a outside section J)")
-    assert not missing, "checklist ids without a case, reference or reason: %s" % missing
+    assert not missing, "docs/conformance.md ids without a case, reference or reason: %s" % missing
     assert not bad_refs, "COVERED_ELSEWHERE without tests: %s" % bad_refs

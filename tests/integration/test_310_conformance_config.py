@@ -1,6 +1,7 @@
-"""Conformance, configuration side (checklist A, C80; spec 2.1, 3, 6.4, 8): every
-ConfigCase of conformance/cases.py through `apache2 -t`, as a ValidateJWTPolicy file
-(xml) and, where a directive equivalent exists, as ValidateJWT* directives.
+"""Conformance, configuration side (docs/conformance.md C1-C17, C80; #policy-files,
+#configuration-errors, #named-values): every ConfigCase of conformance/cases.py through
+`apache2 -t`, as a ValidateJWTPolicy file (xml) and, where a directive equivalent exists, as
+ValidateJWT* directives.
 
 A failing case must exit non-zero and name the problem and where it is: the policy file
 and the line of the offending element (xml), or the httpd configuration file and the line

@@ -1,5 +1,6 @@
-"""Usage examples of spec section 11 (S1-S14) as scenarios against policy files taken
-(nearly) verbatim from the examples' shape: tests/integration/data/policies/*.xml.
+"""Usage examples (docs/conformance.md#usage-examples, S1-S14) as scenarios against policy files
+taken (nearly) verbatim from the examples' shape: tests/integration/data/policies/*.xml.  The
+C-ids in the markers and docstrings are those of docs/conformance.md.
 
 The environment-specific parts are APIM named values ({{jwt-signing-key}}, {{idp-base}},
 {{aad-tenant}}, ...) defined with ValidateJWTNamedValue; the identity providers (Entra,

@@ -4,7 +4,8 @@ One ServerRoot (a temp dir) per test session holds the key files, the CGI echo b
 the logs and the generated configs.  A test module asks the factory for a server with
 its own set of <Location> blocks; the factory stops the previous server (by the PID it
 started) and starts the new one in the foreground (-DFOREGROUND), so every server we run
-is a child of this process and is stopped by its PID.
+is a child of this process and is stopped by its PID.  Ids such as C135 in comments are
+those of docs/conformance.md.
 
 Environment:
   VJWT_MODULE   path of mod_validate_jwt.so (default ../../.libs/mod_validate_jwt.so,
@@ -413,7 +414,7 @@ class HttpdFactory:
             # every /p/<policy>/... URL runs the echo backend; /s/<policy>/... is static
             'ScriptAliasMatch "^/p/" "%s/cgi-bin/echo.cgi"' % r,
             'AliasMatch "^/s/[^/]+/?(.*)$" "%s/htdocs/static.json"' % r,
-            # expose the failure environment to the client (spec 6.3)
+            # expose the failure environment to the client (docs/conformance.md#failure-response)
             'Header always set X-VJWT-Reason "%{VALIDATE_JWT_ERROR_REASON}e" env=VALIDATE_JWT_ERROR_REASON',
             'Header always set X-VJWT-Source "%{VALIDATE_JWT_ERROR_SOURCE}e" env=VALIDATE_JWT_ERROR_SOURCE',
             'Header always set X-VJWT-Message "%{VALIDATE_JWT_ERROR_MESSAGE}e" env=VALIDATE_JWT_ERROR_MESSAGE',
@@ -502,8 +503,8 @@ def expected_body(status, message):
 
 def assert_fail(resp, reason, status=401, message=None, www=True, realm=SERVER_NAME,
                 check_log=True):
-    """A failure response per spec 6.3 (status, body, Content-Type, WWW-Authenticate,
-    env via X-VJWT-* headers, one info log line, backend not reached)."""
+    """A failure response per docs/conformance.md#failure-response (status, body, Content-Type,
+    WWW-Authenticate, env via X-VJWT-* headers, one info log line, backend not reached)."""
     assert reason in REASONS
     assert resp.status == status, "expected %d %s, got %s" % (status, reason, _why(resp))
     assert resp.vjwt_reason == reason, "expected reason %s, got %s" % (reason, _why(resp))
@@ -567,7 +568,8 @@ def load_modules(*names):
 
 
 def assert_unavailable(resp, retry_after):
-    """C74: 503 + Retry-After, reason KeysUnavailable, the 6.3 body, backend not reached."""
+    """C74: 503 + Retry-After, reason KeysUnavailable, the docs/conformance.md#failure-response
+    body, backend not reached."""
     assert resp.status == 503, "expected 503 KeysUnavailable, got %s" % _why(resp)
     assert resp.vjwt_reason == "KeysUnavailable", _why(resp)
     assert resp.header("X-VJWT-Source") == "validate-jwt", _why(resp)

@@ -1,4 +1,5 @@
-"""Key material and token minting for the integration tests.
+"""Key material and token minting for the integration tests (ids such as C40 are those of
+docs/conformance.md).
 
 Every signature is made by jwcrypto (jwcrypto.jwt / jwcrypto.jws, keys from
 jwcrypto.jwk.JWK.generate).  Deliberately malformed tokens are made by editing the

@@ -1,7 +1,7 @@
 /*
- * test_claims.c - claim checks (spec sections 3.4-3.6, 4 steps 9-13, 4.1, 12.4).
+ * test_claims.c - claim checks (docs/conformance.md#pipeline steps 9-13; RFC 7519).
  *
- * Checklist items covered (spec section 15): C38, C82-C91, C93-C103, C105-C119.
+ * Rows of docs/conformance.md covered: C38, C82-C91, C93-C103, C105-C119.
  */
 #include "testutil.h"
 
@@ -130,7 +130,7 @@ static void expect_strings_(apr_pool_t *p, const char *json, const char *sep, in
 
 #define EXPECT_STRINGS(p, json, sep, ...) expect_strings_(p, json, sep, __LINE__, __VA_ARGS__)
 
-/* --- vjwt_claim_strings (spec 3.6 rule 5) ------------------------------------------------ */
+/* --- vjwt_claim_strings (docs/conformance.md#required-claims rule 5) --------------------- */
 
 static void test_strings_scalars(void **state)
 {
@@ -165,7 +165,7 @@ static void test_strings_array_and_object(void **state)
     }
 }
 
-/* M16: JSON null is absent. */
+/* JSON null is absent (docs/conformance.md C117). */
 static void test_strings_null(void **state)
 {
     apr_pool_t *p = POOL;
@@ -174,7 +174,7 @@ static void test_strings_null(void **state)
     assert_null(vjwt_claim_strings(p, J(p, "null"), " "));
 }
 
-/* M17: exact split, empty pieces dropped, no trimming; C114, C115. */
+/* Required-claims rule 5: exact split, empty pieces dropped, no trimming; C114, C115. */
 static void test_strings_separator(void **state)
 {
     apr_pool_t *p = POOL;
@@ -257,7 +257,7 @@ static void test_types_bad_C38(void **state)
     TYPES_BAD(p, "{\"jti\":[]}");
 }
 
-/* spec 4.1: NumericDate beyond +-2^53 -> JwtInvalid. */
+/* docs/conformance.md#lifetime: NumericDate beyond +-2^53 -> JwtInvalid. */
 static void test_types_numeric_range(void **state)
 {
     apr_pool_t *p = POOL;
@@ -270,7 +270,7 @@ static void test_types_numeric_range(void **state)
     TYPES_BAD(p, "{\"iat\":1e300}");
 }
 
-/* --- step 10: lifetime (spec 4.1) -------------------------------------------------------- */
+/* --- step 10: lifetime (docs/conformance.md#lifetime) ------------------------------------ */
 
 static apr_status_t life(apr_pool_t *p, const char *payload, int require_exp, int skew, double now,
                          vjwt_verdict_t *v)
@@ -339,7 +339,7 @@ static void test_lifetime_future_iat_C90(void **state)
     EXPECT_OK(life(p, pl, 1, 0, NOW, &v), v);
 }
 
-/* C91: nbf later than exp; spec 4 step 10 checks it before expiry. */
+/* C91: nbf later than exp; step 10 checks it before expiry. */
 static void test_lifetime_nbf_after_exp_C91(void **state)
 {
     apr_pool_t *p = POOL;
@@ -373,7 +373,7 @@ static void test_lifetime_require_exp_C82_C83_C84(void **state)
                 VJWT_R_JWT_INVALID);
 }
 
-/* --- step 11: audience (spec 3.4) ---------------------------------------------------------- */
+/* --- step 11: audience (docs/conformance.md#audience-issuer) ----------------------------- */
 
 static apr_status_t aud(apr_pool_t *p, const char *payload, apr_array_header_t *list, int slash,
                         vjwt_verdict_t *v)
@@ -398,7 +398,7 @@ static void test_audience_match_C93_C94_C95(void **state)
     EXPECT_OK(aud(p, "{\"aud\":[\"z\",\"api://b\"]}", two, 0, &v), v);
     EXPECT_FAIL(aud(p, "{\"aud\":[\"urn:other\",\"urn:more\"]}", two, 1, &v), v,
                 VJWT_R_TOKEN_AUDIENCE_NOT_ALLOWED);
-    /* the detail names the token's audience (spec 6.1) */
+    /* the detail names the token's audience (docs/conformance.md#failure-reasons) */
     assert_non_null(strstr(v.detail, "urn:other"));
     EXPECT_FAIL(aud(p, "{\"aud\":\"urn:other\"}", one, 1, &v), v,
                 VJWT_R_TOKEN_AUDIENCE_NOT_ALLOWED);
@@ -458,7 +458,7 @@ static void test_audience_case_sensitive_C98(void **state)
                 VJWT_R_TOKEN_AUDIENCE_NOT_ALLOWED);
 }
 
-/* C99 / M14: one trailing slash on either side, switchable. */
+/* C99: one trailing slash on either side, switchable. */
 static void test_audience_trailing_slash_C99(void **state)
 {
     apr_pool_t *p = POOL;
@@ -484,7 +484,7 @@ static void test_audience_trailing_slash_C99(void **state)
                 VJWT_R_TOKEN_AUDIENCE_NOT_ALLOWED);
 }
 
-/* --- step 12: issuer (spec 3.5) ------------------------------------------------------------ */
+/* --- step 12: issuer (docs/conformance.md#audience-issuer) ------------------------------- */
 
 static apr_status_t iss(apr_pool_t *p, const char *payload, apr_array_header_t *list,
                         vjwt_verdict_t *v)
@@ -554,7 +554,7 @@ static void test_issuer_unchecked_C103(void **state)
     EXPECT_OK(iss(p, "{\"iss\":\"anyone\"}", empty, &v), v);
 }
 
-/* --- step 13: required claims (spec 3.6) ------------------------------------------------- */
+/* --- step 13: required claims (docs/conformance.md#required-claims) ---------------------- */
 
 static apr_status_t rc(apr_pool_t *p, const char *payload, apr_array_header_t *claims,
                        vjwt_verdict_t *v)
@@ -605,7 +605,7 @@ static void test_required_missing_C105(void **state)
               v);
 }
 
-/* spec 3.6 rule 2-3: presence of all claims is checked before any value. */
+/* Required-claims rules 2-3: presence of all claims is checked before any value. */
 static void test_required_presence_before_values(void **state)
 {
     apr_pool_t *p = POOL;
@@ -778,7 +778,7 @@ static void test_required_aud_C119(void **state)
               v);
 }
 
-/* spec 6.1: the value detail holds the token values, sanitized and length-capped. */
+/* Required-claims rule 3: the value detail holds the token values, sanitized and length-capped. */
 static void test_required_detail_sanitized(void **state)
 {
     apr_pool_t *p = POOL;

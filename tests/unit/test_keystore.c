@@ -5,9 +5,9 @@
  * recursively nor held across a fetch). Two stores sharing one in-memory cache stand for
  * two processes or hosts. Keys are generated here with OpenSSL and published as JWKS text.
  *
- * Checklist items (validate-jwt-reference.md section 15): C69 C70 C71 C72 C73 C74 C75 C76
- * C77 C79, and vjwt_validate_stored (vjwt_pipeline.c: the store-aware entry point of the module
- * and the CLI) with tokens signed here by a test-only RS256 signer (OpenSSL EVP). Run under
+ * Rows of docs/conformance.md: C69 C70 C71 C72 C73 C74 C75 C76 C77 C79, and
+ * vjwt_validate_stored (vjwt_pipeline.c: the store-aware entry point of the module and the
+ * CLI) with tokens signed here by a test-only RS256 signer (OpenSSL EVP). Run under
  * valgrind for the snapshot lifetime checks:
  *   libtool --mode=execute valgrind --leak-check=full --error-exitcode=1 tests/unit/test_keystore
  */
@@ -1792,8 +1792,9 @@ static void t_never_fetched(void **state)
  * shared cache, UPDATE_COLD with no keys and a refused attempt claim polls the record until
  * claimed_at + 2 * fetch.timeout_ms, even when the claimed attempt has already failed, so
  * every request during a provider outage waits up to 20 s (default timeout) in the first
- * 20 s of each refetch interval, holding the source's fetch mutex. Spec 7.2: "Requests inside
- * the refetch floor don't wait; they are checked at once against the cache." */
+ * 20 s of each refetch interval, holding the source's fetch mutex.
+ * docs/conformance.md#discovery-keys: a request within the refetch interval of a failed attempt
+ * does not wait; it is answered at once. */
 static void t_never_fetched_shared_no_wait(void **state)
 {
     apr_pool_t *p = *state;

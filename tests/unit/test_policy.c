@@ -1,8 +1,9 @@
 /*
  * test_policy.c - the policy model: unset fields, defaults, child-over-parent merge, the
- * client-facing message and the value parsers (spec sections 2, 2.1, 6.1, 6.3, 13 M9).
+ * client-facing message and the value parsers (docs/conformance.md#policy-files,
+ * #failure-response).
  *
- * Checklist items covered (spec section 15): C5, C6, C7, C63 (allowlist parser), C123,
+ * Rows of docs/conformance.md covered: C5, C6, C7, C63 (allowlist parser), C123,
  * C125, C126, C134 (merge).
  */
 #include "testutil.h"
@@ -87,7 +88,7 @@ static void check_defaults(const vjwt_policy_t *pol)
     assert_int_equal(vjwt_policy_www_authenticate(pol), 1);
 }
 
-/* C6, C7 defaults and spec 2 defaults. */
+/* C6, C7 defaults and the other attribute defaults. */
 static void test_defaults(void **state)
 {
     apr_pool_t *p = POOL;
@@ -361,7 +362,7 @@ static void test_merge_inputs_untouched(void **state)
     assert_int_equal(add->clock_skew, VJWT_UNSET);
 }
 
-/* --- message (spec 6.1, M9) --------------------------------------------------------------- */
+/* --- message (docs/conformance.md#failure-response) -------------------------------------- */
 
 /* C125, C126: defaults. */
 static void test_message_defaults(void **state)
@@ -579,7 +580,7 @@ static void alg_bad_(const char *s, int line)
     }
 }
 
-/* spec 5.2, C63: exact, case-sensitive names; none/unknown rejected. */
+/* docs/conformance.md#algorithms, C63: exact, case-sensitive names; none/unknown rejected. */
 static void test_parse_alg_list(void **state)
 {
     unsigned mask = 0;

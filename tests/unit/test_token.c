@@ -1,8 +1,8 @@
 /*
- * test_token.c - vjwt_token_parse (spec sections 4 steps 2-6, 12.3, 12.5), the token
+ * test_token.c - vjwt_token_parse (docs/conformance.md#pipeline steps 2-6, #parsing), the token
  * extraction helpers of section 2.2 and the verdict helpers of vjwt_verdict.h.
  *
- * Checklist items covered (spec section 15): C20-C22, C25, C26, C28-C37, C65.
+ * Rows of docs/conformance.md covered: C20-C22, C25, C26, C28-C37, C65.
  */
 #include "testutil.h"
 
@@ -129,7 +129,7 @@ static void test_parse_kid_typ_absent(void **state)
     assert_null(t->typ);
 }
 
-/* An empty signature segment is structurally fine (alg none, spec 4 step 7). */
+/* An empty signature is structurally fine (alg none, docs/conformance.md#pipeline step 7). */
 static void test_parse_empty_signature(void **state)
 {
     apr_pool_t *p = POOL;
@@ -306,7 +306,7 @@ static void test_parse_whitespace_C32(void **state)
     EXPECT_INVALID(p, apr_pstrcat(p, h, ".", pl, ".", s, "\n", NULL));
 }
 
-/* C32 / spec 12.5: a segment length = 1 (mod 4) can't be base64. */
+/* C32 / RFC 4648 4: a segment length = 1 (mod 4) can't be base64. */
 static void test_parse_len_mod4_is_1(void **state)
 {
     apr_pool_t *p = POOL;
@@ -329,7 +329,7 @@ static void test_parse_len_mod4_is_1(void **state)
     }
 }
 
-/* spec 12.5: non-zero unused trailing bits (non-canonical) are rejected. */
+/* RFC 4648 3.5: non-zero unused trailing bits (non-canonical) are rejected. */
 static void test_parse_noncanonical_trailing_bits(void **state)
 {
     apr_pool_t *p = POOL;
@@ -395,7 +395,7 @@ static void test_parse_payload_not_json_object_C33(void **state)
     PARSE_OK(p, mk(p, HDR_HS256, "{}", sig_default(p)));
 }
 
-/* C33 / spec 12.4: JOSE text must be UTF-8. */
+/* C33 / RFC 7515 5.2, RFC 7519 7.2: JOSE text must be UTF-8. */
 static void test_parse_invalid_utf8_C33(void **state)
 {
     apr_pool_t *p = POOL;
@@ -451,7 +451,7 @@ static void test_parse_nesting_depth(void **state)
     EXPECT_INVALID_HDR(p, apr_pstrcat(p, "{\"alg\":\"HS256\",\"x\":", nested(p, 40), "}", NULL));
 }
 
-/* C34 / spec 12.3: alg present and a string. */
+/* C34 / RFC 7515 4.1.1: alg present and a string. */
 static void test_parse_alg_C34(void **state)
 {
     apr_pool_t *p = POOL;
@@ -465,7 +465,7 @@ static void test_parse_alg_C34(void **state)
     EXPECT_INVALID_HDR(p, "{\"alg\":{\"name\":\"HS256\"}}");
 }
 
-/* C36 / spec 12.3: crit. */
+/* C36 / RFC 7515 4.1.11: crit. */
 static void test_parse_crit_C36(void **state)
 {
     apr_pool_t *p = POOL;
@@ -484,7 +484,7 @@ static void test_parse_crit_C36(void **state)
     EXPECT_INVALID_HDR(p, "{\"alg\":\"HS256\",\"crit\":[\"b64\"],\"b64\":false}");
 }
 
-/* C30 / spec 2.2 step 6: the length cap. */
+/* C30 / docs/conformance.md#token-location step 6: the length cap. */
 static apr_size_t b64len(apr_size_t m)
 {
     return m / 3 * 4 + (m % 3 ? m % 3 + 1 : 0);
@@ -542,7 +542,7 @@ static void test_parse_max_len_default_C30(void **state)
     parse_ok_(p, big, VJWT_DEFAULT_MAX_TOKEN_LEN * 2, __LINE__);
 }
 
-/* --- spec 2.2 step 1: Authorization ---------------------------------------------------- */
+/* --- docs/conformance.md#token-location step 1: Authorization ---------------------------- */
 
 static void expect_auth_(apr_pool_t *p, const char *value, const char *scheme, const char *want,
                          int line)
@@ -596,7 +596,7 @@ static void test_auth_empty_token_C25(void **state)
 }
 
 /* C25 is stated for the default policy, which has no require-scheme: "Bearer " (scheme and
- * nothing else) is "not present", not the token "Bearer". (Spec 2.2 step 1.4 read literally
+ * nothing else) is "not present", not the token "Bearer". (Token location step 1.4 read literally
  * would give the token "Bearer" and so JwtInvalid; C25 and DESIGN.md - "Bearer is stripped
  * from Authorization anyway" - say TokenNotPresent.) */
 static void test_auth_empty_token_no_scheme_C25(void **state)
@@ -646,7 +646,7 @@ static void test_auth_joined_values(void **state)
     EXPECT_AUTH(p, "Bearer a, Bearer b", "Bearer", "a, Bearer b");
 }
 
-/* --- spec 2.2 step 2: any other header --------------------------------------------------- */
+/* --- docs/conformance.md#token-location step 2: any other header ------------------------- */
 
 static void test_from_header_C24(void **state)
 {
@@ -663,7 +663,7 @@ static void test_from_header_C24(void **state)
     assert_null(vjwt_token_from_header(p, NULL));
 }
 
-/* --- spec 2.2 step 3: query parameter ------------------------------------------------------ */
+/* --- docs/conformance.md#token-location step 3: query parameter -------------------------- */
 
 static void expect_query_(apr_pool_t *p, const char *q, const char *name, const char *want,
                           int line)

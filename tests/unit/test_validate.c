@@ -1,10 +1,11 @@
 /*
- * test_validate.c - the whole pipeline (spec section 4) through vjwt_validate, with keys
- * generated here and tokens signed here with OpenSSL EVP (a test-only signer), so the
- * library verifies what an independent signer produced.
+ * test_validate.c - the whole pipeline (docs/conformance.md#pipeline) through vjwt_validate, with
+ * keys generated here and tokens signed here with OpenSSL EVP (a test-only signer), so the library
+ * verifies what an independent signer produced.
  *
- * Checklist items covered (spec section 15): C30, C31, C34, C36, C38-C65 (no C66+), C82-C92,
- * C96, C99, C104, C105, C120; spec 3.2 key selection steps 1-5; spec 4 step order.
+ * Rows of docs/conformance.md covered: C30, C31, C34, C36, C38-C65 (no C66+), C82-C92,
+ * C96, C99, C104, C105, C120; key choice steps 1-5 (#key-choice);
+ * the order of the steps (#pipeline).
  */
 #include "testutil.h"
 
@@ -512,7 +513,7 @@ static void test_signing_input_as_received_C65(void **state)
     EXPECT_OK(p, pol, NULL, tok);
 }
 
-/* --- spec 3.2 key selection (C42-C48) ------------------------------------------------------ */
+/* --- key choice (docs/conformance.md#key-choice, C42-C48) -------------------------------- */
 
 /* C42: two keys without id, signed with the second. */
 static void test_rollover_C42(void **state)
@@ -572,7 +573,7 @@ static void test_kid_no_match_no_verify_C45(void **state)
     const char *tok = jws(p, &s, hdr_kid(p, "HS256", "unknown-kid-77"), pl_good(p));
 
     EXPECT_FAIL(p, pol_keys(p, keys), NULL, tok, R_NOKEY);
-    /* spec 6.1: the detail names the kid */
+    /* the detail names the kid (docs/conformance.md#failure-reasons) */
     run_(p, pol_keys(p, keys), NULL, tok, NOW, NULL, &v);
     assert_non_null(strstr(v.detail, "unknown-kid-77"));
 }
@@ -617,7 +618,7 @@ static void test_kid_case_sensitive_C48(void **state)
                 R_SIG);
 }
 
-/* spec 3.2 step 4: keys without an id are not in M when some key matches. */
+/* Key choice step 4: keys without an id are not in M when some key matches. */
 static void test_kid_idless_keys_not_in_match(void **state)
 {
     apr_pool_t *p = POOL;
@@ -629,7 +630,7 @@ static void test_kid_idless_keys_not_in_match(void **state)
     EXPECT_OK(p, pol_keys(p, keys), NULL, jws(p, &s2, hdr_alg(p, "HS256"), pl_good(p)));
 }
 
-/* spec 3.2 step 5: several keys may share a kid; all are in M. */
+/* Key choice step 5: several keys may share a kid; all are in M. */
 static void test_kid_shared_step5(void **state)
 {
     apr_pool_t *p = POOL;
@@ -1037,7 +1038,7 @@ static void test_embedded_jwk_ignored_C64(void **state)
                 jws(p, &evil, hdr_jku, pl_good(p)), R_NOKEY);
 }
 
-/* JWK "alg" pins a key to one algorithm (spec 5.3, C78). */
+/* JWK "alg" pins a key to one algorithm (docs/conformance.md#key-choice, C78). */
 static void test_key_alg_pin(void **state)
 {
     apr_pool_t *p = POOL;
@@ -1354,7 +1355,7 @@ static void test_required_claims_policy_C105(void **state)
     EXPECT_FAIL(p, pol, NULL, tok, R_BADCLAIM);
 }
 
-/* --- spec 4: the order of the steps ------------------------------------------------------------
+/* --- docs/conformance.md#pipeline: the order of the steps -----------------------------------
  */
 
 /* Step 1 belongs to the caller; steps 2-3: structure before anything else (C30, C31). */

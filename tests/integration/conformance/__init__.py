@@ -1,4 +1,5 @@
-"""Conformance suite for the Azure <validate-jwt> policy support (spec section 15).
+"""Conformance suite for the Azure <validate-jwt> policy support (the ids C1-C140 are
+those of docs/conformance.md).
 
 cases.py       the one table of conformance cases (neutral form) + NOT_APPLICABLE and
                COVERED_ELSEWHERE

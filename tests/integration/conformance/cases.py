@@ -1,11 +1,11 @@
 """The conformance table for mod_validate_jwt's Azure <validate-jwt> support.
 
-Every entry is tagged with the checklist ids (C1-C140) of
-/work/shared/spec/validate-jwt-reference.md section 15 that it covers.
+Every entry is tagged with the ids (C1-C140) of the conformance table in
+docs/conformance.md that it covers.
 
 Neutral form
 ------------
-policy  a dict (P() fills the checklist's default policy: header-name="Authorization"
+policy  a dict (P() fills the table's default policy: header-name="Authorization"
         and one HS256 secret):
           source          ("header", NAME) | ("query", NAME) | ("token_value", TOKEN-SPEC)
                           | None (no source) | [source, source, ...] (several: C2)
@@ -102,7 +102,7 @@ def claim(name, *values, match=None, separator=None):
 
 
 def P(**over):
-    """The checklist's default policy: header-name="Authorization", one HS256 key."""
+    """The default policy of docs/conformance.md: header-name="Authorization", one HS256 key."""
     p = {"source": ("header", "Authorization"), "scheme": None, "status": None,
          "message": None, "require_exp": None, "require_signed": None, "skew": None,
          "keys": [secret()], "audiences": None, "issuers": None, "claims": None,
@@ -775,7 +775,7 @@ CASES = [
     Case("x-head-failure", [], P(),
          (req(None, "none", method="HEAD"), fail("TokenNotPresent")),
          (req(tok(mutate=_flip), method="HEAD"), fail("TokenSignatureInvalid"))),
-    # --- extras: XML text handling, scopes, APIM document forms (no checklist id) ----------
+    # --- extras: XML text handling, scopes, APIM document forms (no id in docs/conformance.md) -
     Case("x-escaped-values", [],
          P(audiences=["api://c&d", "api://\u00fc"], claims=[claim("dept", "R&D", "<x>")]),
          (req(tok(aud="api://c&d", dept=["R&D", "<x>"])), ok()),
@@ -809,7 +809,7 @@ CASES = [
          inner=("inner/", P()),
          modes=XML, why="outer directives and an inner policy file: the policy replaces the "
                         "outer configuration as a whole"),
-    # --- extras: APIM document forms (no checklist id) ---------------------------------------
+    # --- extras: APIM document forms (no id in docs/conformance.md) -----------------
     Case("x-bom-declaration-crlf", [],
          P(audiences=["api://w"], xml={"bom": "\ufeff", "newline": "\r\n",
                                        "prolog": '<?xml version="1.0" encoding="utf-8"?>'}),
@@ -975,13 +975,15 @@ CONFIG_CASES = [
                why=_XML_ONLY_ELEMENT),
     ConfigCase("c008-empty-issuers", ["C8"], P(issuers=[]),
                r"<issuers> needs at least one <issuer>", line_of="<issuers", modes=XML,
-               why="spec 3.5 (MOD): empty <issuers/>; no directive form"),
+               why="docs/conformance.md#policy-files: empty <issuers/>; no directive form"),
     ConfigCase("c008-empty-required-claims", ["C8", "C12"], P(claims=[]),
                r"<required-claims> needs at least one <claim>", line_of="<required-claims",
-               modes=XML, why="spec 3.6.9 (MOD): empty <required-claims/>; no directive form"),
+               modes=XML,
+               why="docs/conformance.md#policy-files: empty <required-claims/>; no directive form"),
     ConfigCase("c009-empty-signing-keys", ["C9"], P(keys=[]),
                r"<issuer-signing-keys> needs at least one <key>", line_of="<issuer-signing-keys",
-               modes=XML, why="spec 3.2 (MOD): empty <issuer-signing-keys/>; no directive form"),
+               modes=XML,
+               why="docs/conformance.md#policy-files: empty <issuer-signing-keys/>; no directive form"),
     ConfigCase("c009-key-no-form", ["C9"],
                P(keys=[{"kind": "raw", "attrs": {"id": "k1"}, "text": "",
                         "directive": "id=k1"}]),

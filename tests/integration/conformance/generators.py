@@ -304,7 +304,8 @@ def to_directives(policy, ctx=None):
         if v is None:
             continue
         if field == "message" and v == "":
-            continue  # an empty message is "unset" (spec 2.1); no directive needed
+            # an empty message is "unset" (docs/conformance.md#policy-files); no directive needed
+            continue
         d.append("%s %s" % (name, dq(conv(v))))
     groups = {}
     if policy["openid"]:

@@ -1,4 +1,4 @@
-"""The conformance report: which checklist ids (spec section 15) pass, fail, are not
+"""The conformance report: which ids of docs/conformance.md pass, fail, are not
 applicable, or did not run in this pytest session, and why.
 
 conftest.py creates one Collector per session (option --conformance-report=PATH), feeds
@@ -107,7 +107,7 @@ class Collector:
                 fh.write(self.markdown(verdicts, rows, overall))
         if terminalreporter is not None:
             tr = terminalreporter
-            tr.write_sep("=", "validate-jwt conformance (spec section 15)")
+            tr.write_sep("=", "validate-jwt conformance (ids of docs/conformance.md)")
             for letter, title, n, t in rows:
                 tr.write_line("%s %-28s %3d ids: %s" % (letter, title, n, _fmt(t)))
             tr.write_line("overall %-26s %3d ids: %s" % ("", len(verdicts), _fmt(overall)))
@@ -121,7 +121,7 @@ class Collector:
                     k = {PASSED: "pass", FAILED: "fail", XFAILED: "fail (known bug)"}.get(
                         r["outcome"], "not run")
                     ex[k] = ex.get(k, 0) + 1
-                tr.write_line("additional checks (no checklist id): %s" % ", ".join(
+                tr.write_line("additional checks (no id in docs/conformance.md): %s" % ", ".join(
                     "%d %s" % (n, k) for k, n in sorted(ex.items())))
             if self.path:
                 tr.write_line("report: %s" % os.path.abspath(self.path))
@@ -130,7 +130,7 @@ class Collector:
     def markdown(self, verdicts, rows, overall):
         now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
         L = ["# validate-jwt conformance report", "",
-             "Checklist: `validate-jwt-reference.md` section 15 (C1-C140). Generated %s "
+             "Ids: those of the conformance table `docs/conformance.md` (C1-C140). Generated %s "
              "by `tests/integration` (`--conformance-report`)." % now, "",
              "Evidence: the case table `tests/integration/conformance/cases.py` run as "
              "policy files (xml) and as directives (directives) by test_300/test_310, the "
@@ -156,7 +156,7 @@ class Collector:
             L.append("")
         extras = [r for r in self.marked() if not r["marker"].get("ids")]
         if extras:
-            L += ["## Additional module checks (no checklist id)", "",
+            L += ["## Additional module checks (no id in docs/conformance.md)", "",
                   "| Test | Result |", "|---|---|"]
             for r in sorted(extras, key=lambda r: (r["marker"].get("case"),
                                                    r["marker"].get("mode"))):

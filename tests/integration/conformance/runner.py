@@ -90,9 +90,9 @@ def signature(resp):
 
 
 def check(resp, exp, token):
-    """Assert the expected outcome (vjwt_env.assert_pass / assert_fail do the full spec
-    6.3 checks: status, exact body, Content-Type, WWW-Authenticate, env, one log line,
-    backend not reached)."""
+    """Assert the expected outcome (vjwt_env.assert_pass / assert_fail do the full
+    docs/conformance.md#failure-response checks: status, exact body, Content-Type,
+    WWW-Authenticate, env, one log line, backend not reached)."""
     if exp["pass"]:
         assert_pass(resp)
         if exp["env"] or exp["env_absent"]:
@@ -192,7 +192,7 @@ def block_lines(conf_text, case):
             start = i
         elif start is not None and l.startswith("</Location>"):
             last = i
-            # an inner block follows directly for C134-style cases
+            # an inner block follows directly for docs/conformance.md C134-style cases
             if i < len(lines) and lines[i].startswith('<Location "%s' % case_path(case)):
                 continue
             return start, last
