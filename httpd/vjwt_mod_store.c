@@ -395,9 +395,35 @@ static apr_status_t port_unlock(void *baton)
     return apr_global_mutex_unlock(((cache_t *)baton)->mutex);
 }
 
-static void store_log(void *baton, vjwt_log_level_e level, int tag, const char *msg)
+/* The core's levels have values of their own: map them explicitly. */
+static int store_aplevel(vjwt_log_level_e level)
 {
-    ap_log_error(APLOG_MARK, (int)level, 0, (server_rec *)baton, "VJWT%05d: %s", tag, msg);
+    switch (level) {
+    case VJWT_LOG_ERR:
+        return APLOG_ERR;
+    case VJWT_LOG_WARN:
+        return APLOG_WARNING;
+    case VJWT_LOG_NOTICE:
+        return APLOG_NOTICE;
+    case VJWT_LOG_INFO:
+        return APLOG_INFO;
+    case VJWT_LOG_DEBUG:
+    default:
+        return APLOG_DEBUG;
+    }
+}
+
+static int store_is_level(void *baton, vjwt_log_level_e level)
+{
+    return APLOG_IS_LEVEL((server_rec *)baton, store_aplevel(level));
+}
+
+/* The core's file and line go to the error log (shown at debug, as httpd does). */
+static void store_log(void *baton, vjwt_log_level_e level, const char *file, int line, int tag,
+                      const char *msg)
+{
+    ap_log_error_(file, line, APLOG_MODULE_INDEX, store_aplevel(level), 0, (server_rec *)baton,
+                  "VJWT%05d: %s", tag, msg);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -594,8 +620,9 @@ static int store_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     }
     o.fetch.allow_http = sc->allow_http == 1;
     o.fetch.ca_file = sc->ca_file;
-    o.log = store_log;
-    o.log_baton = s;
+    o.log.baton = s;
+    o.log.is_level = store_is_level;
+    o.log.log = store_log;
     o.cache_secret = sc->cache_secret;
     o.cache_secret_len = sc->cache_secret_len;
 

@@ -81,27 +81,6 @@ static apr_time_t now_of(const vjwt_store_t *st)
     return st->o.now ? st->o.now() : apr_time_now();
 }
 
-static void store_log(const vjwt_store_t *st, vjwt_log_level_e level, int tag, apr_pool_t *p,
-                      const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 5, 6)))
-#endif
-    ;
-
-static void store_log(const vjwt_store_t *st, vjwt_log_level_e level, int tag, apr_pool_t *p,
-                      const char *fmt, ...)
-{
-    va_list ap;
-    const char *msg;
-    if (!st->o.log) {
-        return;
-    }
-    va_start(ap, fmt);
-    msg = apr_pvsprintf(p, fmt, ap);
-    va_end(ap);
-    st->o.log(st->o.log_baton, level, tag, msg);
-}
-
 static const char *hash_key(apr_pool_t *p, const char *prefix, vjwt_ks_kind_e kind, const char *url)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -490,11 +469,11 @@ static void bad_record(vjwt_store_t *st, apr_pool_t *tp, const char *key)
             url = src->url;
         }
     }
-    store_log(st, VJWT_LOG_WARN, VJWT_TAG(00221), tp,
-              "the shared cache value %s (keys of %s) failed authentication: it was written "
-              "with another ValidateJWTCacheSecret or by someone else; ignored, the keys are "
-              "fetched from the source (logged once per process)",
-              key, url);
+    vjwt_log(&st->o.log, VJWT_LOG_WARN, VJWT_TAG(00221), tp,
+             "the shared cache value %s (keys of %s) failed authentication: it was written "
+             "with another ValidateJWTCacheSecret or by someone else; ignored, the keys are "
+             "fetched from the source (logged once per process)",
+             key, url);
 }
 
 /* get + open, under the cache lock held by the caller. APR_NOTFOUND for a value that fails
@@ -611,9 +590,8 @@ static snapshot_t *record_load(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t
         return NULL;
     }
     if (!record_times_ok(now_of(st), json_integer_value(jf), json_integer_value(jr))) {
-        store_log(st, VJWT_LOG_WARN, VJWT_TAG(00210), tp,
-                  "the shared cache entry for %s holds fetch times out of range; ignored",
-                  src->url);
+        vjwt_log(&st->o.log, VJWT_LOG_WARN, VJWT_TAG(00210), tp,
+                 "the shared cache entry for %s holds fetch times out of range; ignored", src->url);
         return NULL;
     }
     s = snapshot_build(src, json_is_string(ji) ? json_string_value(ji) : NULL,
@@ -621,10 +599,10 @@ static snapshot_t *record_load(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t
                        (apr_time_t)json_integer_value(jf), (apr_time_t)json_integer_value(jr), NULL,
                        tp, &err);
     if (s) {
-        store_log(st, VJWT_LOG_INFO, VJWT_TAG(00203), tp,
-                  "keys of %s taken from the shared cache: %d key(s), fetched %" APR_TIME_T_FMT
-                  " s ago by another process or host",
-                  src->url, s->keys->nelts, apr_time_sec(now_of(st) - s->fetched));
+        vjwt_log(&st->o.log, VJWT_LOG_INFO, VJWT_TAG(00203), tp,
+                 "keys of %s taken from the shared cache: %d key(s), fetched %" APR_TIME_T_FMT
+                 " s ago by another process or host",
+                 src->url, s->keys->nelts, apr_time_sec(now_of(st) - s->fetched));
     }
     return s;
 }
@@ -659,10 +637,10 @@ static void record_store(vjwt_ks_source_t *src, apr_pool_t *tp, const snapshot_t
                        apr_psprintf(tp, "%" APR_TIME_T_FMT, s->fetched), expiry);
     }
     if (rv != APR_SUCCESS) {
-        store_log(st, VJWT_LOG_WARN, VJWT_TAG(00204), tp,
-                  "cannot store the keys of %s in the shared cache (status %d); other processes "
-                  "will fetch them themselves",
-                  src->url, rv);
+        vjwt_log(&st->o.log, VJWT_LOG_WARN, VJWT_TAG(00204), tp,
+                 "cannot store the keys of %s in the shared cache (status %d); other processes "
+                 "will fetch them themselves",
+                 src->url, rv);
     }
 }
 
@@ -828,21 +806,21 @@ static snapshot_t *source_fetch(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_
     s = snapshot_build(src, issuer, res.body, res.len, now, now + interval, skipped, tp, err);
     /* a hostile set of 100,000 broken keys must not flood the error log */
     for (i = 0; i < skipped->nelts && i < MAX_SKIP_NOTES; i++) {
-        store_log(st, VJWT_LOG_WARN, VJWT_TAG(00202), tp, "%s: key skipped: %s", jwks_url,
-                  APR_ARRAY_IDX(skipped, i, const char *));
+        vjwt_log(&st->o.log, VJWT_LOG_WARN, VJWT_TAG(00202), tp, "%s: key skipped: %s", jwks_url,
+                 APR_ARRAY_IDX(skipped, i, const char *));
     }
     if (skipped->nelts > MAX_SKIP_NOTES) {
-        store_log(st, VJWT_LOG_WARN, VJWT_TAG(00211), tp, "%s: %d more key(s) skipped", jwks_url,
-                  skipped->nelts - MAX_SKIP_NOTES);
+        vjwt_log(&st->o.log, VJWT_LOG_WARN, VJWT_TAG(00211), tp, "%s: %d more key(s) skipped",
+                 jwks_url, skipped->nelts - MAX_SKIP_NOTES);
     }
     if (!s && *err) {
         *err = apr_psprintf(tp, "%s: %s", jwks_url, *err);
     }
     if (s && keys_lenient(s->keys)) {
-        store_log(st, VJWT_LOG_NOTICE, VJWT_TAG(00220), tp,
-                  "%s: some key members are standard base64 or padded, not base64url "
-                  "(RFC 7518 6); decoded leniently",
-                  jwks_url);
+        vjwt_log(&st->o.log, VJWT_LOG_NOTICE, VJWT_TAG(00220), tp,
+                 "%s: some key members are standard base64 or padded, not base64url "
+                 "(RFC 7518 6); decoded leniently",
+                 jwks_url);
     }
     return s;
 }
@@ -990,13 +968,13 @@ static int source_update(vjwt_ks_source_t *src, apr_pool_t *tp, update_mode_e mo
     if (!s) {
         attempt_failed(src, tp, now);
         apr_time_t kept = current_fetched(src);
-        store_log(st, VJWT_LOG_WARN, VJWT_TAG(00201), tp,
-                  "fetching keys from %s failed: %s; %s; next attempt in %d s", src->url,
-                  err ? err : "unknown error",
-                  kept ? apr_psprintf(tp, "keeping the keys fetched %" APR_TIME_T_FMT " s ago",
-                                      apr_time_sec(now - kept))
-                       : "no keys yet (requests that need them get 503)",
-                  vjwt_store_retry_after(st));
+        vjwt_log(&st->o.log, VJWT_LOG_WARN, VJWT_TAG(00201), tp,
+                 "fetching keys from %s failed: %s; %s; next attempt in %d s", src->url,
+                 err ? err : "unknown error",
+                 kept ? apr_psprintf(tp, "keeping the keys fetched %" APR_TIME_T_FMT " s ago",
+                                     apr_time_sec(now - kept))
+                      : "no keys yet (requests that need them get 503)",
+                 vjwt_store_retry_after(st));
         goto done;
     }
     {
@@ -1004,11 +982,11 @@ static int source_update(vjwt_ks_source_t *src, apr_pool_t *tp, update_mode_e mo
         apr_thread_mutex_lock(src->mutex);
         rotated = !src->cur || strcmp(src->cur->jwks_text, s->jwks_text) != 0;
         apr_thread_mutex_unlock(src->mutex);
-        store_log(st, rotated ? VJWT_LOG_NOTICE : VJWT_LOG_INFO, VJWT_TAG(00200), tp,
-                  "keys of %s %s: %d key(s) [%s]%s%s; next refresh in %" APR_TIME_T_FMT " s",
-                  src->url, rotated ? "loaded" : "refreshed (unchanged)", s->keys->nelts,
-                  kid_list(tp, s), s->issuer ? ", issuer " : "", s->issuer ? s->issuer : "",
-                  apr_time_sec(s->refresh_at - now));
+        vjwt_log(&st->o.log, rotated ? VJWT_LOG_NOTICE : VJWT_LOG_INFO, VJWT_TAG(00200), tp,
+                 "keys of %s %s: %d key(s) [%s]%s%s; next refresh in %" APR_TIME_T_FMT " s",
+                 src->url, rotated ? "loaded" : "refreshed (unchanged)", s->keys->nelts,
+                 kid_list(tp, s), s->issuer ? ", issuer " : "", s->issuer ? s->issuer : "",
+                 apr_time_sec(s->refresh_at - now));
     }
     record_store(src, tp, s);
     snapshot_install(src, s);

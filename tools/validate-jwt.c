@@ -90,12 +90,20 @@ static void add_source(apr_pool_t *p, vjwt_policy_t *pol, apr_array_header_t *re
 }
 
 /* The key store's warnings and errors (a fetch that failed, keys skipped) on stderr. */
-static void store_log(void *baton, vjwt_log_level_e level, int tag, const char *msg)
+static int store_is_level(void *baton, vjwt_log_level_e level)
 {
     (void)baton;
-    if (level <= VJWT_LOG_WARN) {
-        fprintf(stderr, "validate-jwt: VJWT%05d: %s\n", tag, msg);
-    }
+    return level <= VJWT_LOG_WARN;
+}
+
+static void store_log(void *baton, vjwt_log_level_e level, const char *file, int line, int tag,
+                      const char *msg)
+{
+    (void)baton;
+    (void)level;
+    (void)file;
+    (void)line;
+    fprintf(stderr, "validate-jwt: VJWT%05d: %s\n", tag, msg);
 }
 
 static char *read_stdin(apr_pool_t *p)
@@ -215,7 +223,8 @@ int main(int argc, char **argv)
             return 2;
         }
         vjwt_store_opts_default(&so);
-        so.log = store_log;
+        so.log.is_level = store_is_level;
+        so.log.log = store_log;
         if (vjwt_store_make(&store, p, &so, registry) != APR_SUCCESS) {
             fprintf(stderr, "validate-jwt: cannot create the key store\n");
             return 2;

@@ -21,6 +21,7 @@
 #include <apr_time.h>
 #include "vjwt_fetch.h"
 #include "vjwt_jwk.h"
+#include "vjwt_log.h"
 
 /* A shared cache of small blobs with an absolute expiry (the glue wraps httpd's socache).
  * Every member may be NULL: then the store works per process. */
@@ -37,17 +38,6 @@ typedef struct {
     apr_status_t (*unlock)(void *baton);
 } vjwt_cache_port_t;
 
-typedef enum {
-    VJWT_LOG_ERR = 3,
-    VJWT_LOG_WARN = 4,
-    VJWT_LOG_NOTICE = 5,
-    VJWT_LOG_INFO = 6,
-    VJWT_LOG_DEBUG = 7
-} vjwt_log_level_e;
-
-/* Log sink: tag is the 5-digit VJWT number. */
-typedef void vjwt_log_fn(void *baton, vjwt_log_level_e level, int tag, const char *msg);
-
 /* The fetcher (vjwt_fetch by default; tests plug in fakes). */
 typedef apr_status_t vjwt_fetcher_fn(void *baton, apr_pool_t *p, const char *url,
                                      const vjwt_fetch_opts_t *o, vjwt_fetch_result_t *res);
@@ -58,8 +48,7 @@ typedef struct {
     apr_interval_time_t max_stale; /* 0 = unlimited */
     vjwt_fetch_opts_t fetch;
     vjwt_cache_port_t cache;
-    vjwt_log_fn *log;
-    void *log_baton;
+    vjwt_log_port_t log;      /* empty = nothing logged (vjwt_log.h) */
     vjwt_fetcher_fn *fetcher; /* NULL = vjwt_fetch */
     void *fetcher_baton;
     apr_time_t (*now)(void); /* NULL = apr_time_now (tests use a fake clock) */

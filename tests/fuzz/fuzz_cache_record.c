@@ -103,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.fetcher = failing_fetch;
     o.fetch.timeout_ms = 1;
     o.now = clock_now;
-    o.log = fuzz_quiet_log;
+    o.log.log = fuzz_quiet_log;
     o.cache.baton = &c;
     o.cache.get = cache_get;
     o.cache.set = cache_set;

@@ -26,10 +26,13 @@ static inline apr_pool_t *fuzz_root(void)
 
 /* A key-store log sink that drops everything (the targets check behaviour, not messages;
  * the messages are still formatted, which is what matters for memory safety). */
-static inline void fuzz_quiet_log(void *baton, vjwt_log_level_e level, int tag, const char *msg)
+static inline void fuzz_quiet_log(void *baton, vjwt_log_level_e level, const char *file, int line,
+                                  int tag, const char *msg)
 {
     (void)baton;
     (void)level;
+    (void)file;
+    (void)line;
     (void)tag;
     (void)msg;
 }

@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.fetcher = scripted_fetch;
     o.fetcher_baton = &s;
     o.now = clock_now;
-    o.log = fuzz_quiet_log;
+    o.log.log = fuzz_quiet_log;
     if (vjwt_store_make(&st, p, &o, registry) == APR_SUCCESS) {
         apr_pool_create(&rp, p);
         vjwt_store_collect(st, rp, registry, NULL, &view);

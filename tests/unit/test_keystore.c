@@ -454,9 +454,12 @@ static pthread_mutex_t g_log_mu = PTHREAD_MUTEX_INITIALIZER;
 static logrec_t g_logs[LOGS_MAX];
 static int g_nlogs;
 
-static void cap_log(void *baton, vjwt_log_level_e level, int tag, const char *msg)
+static void cap_log(void *baton, vjwt_log_level_e level, const char *file, int line, int tag,
+                    const char *msg)
 {
     (void)baton;
+    (void)file;
+    (void)line;
     pthread_mutex_lock(&g_log_mu);
     if (getenv("VJWT_TEST_VERBOSE")) {
         fprintf(stderr, "  log %05d [%d] %s\n", tag, (int)level, msg);
@@ -636,7 +639,7 @@ static vjwt_store_opts_t base_opts(int shared)
     vjwt_store_opts_default(&o);
     o.refetch = SEC(60); /* the fake-clock cases below are written around a 60 s floor */
     o.now = fake_now;
-    o.log = cap_log;
+    o.log.log = cap_log;
     o.fetcher = fake_fetch;
     o.fetcher_baton = &g_fetch;
     if (shared) {
@@ -770,7 +773,9 @@ static void t_opts_and_sources(void **state)
     assert_null(o.cache.set);
     assert_null(o.cache.lock);
     assert_null(o.cache.unlock);
-    assert_null(o.log);
+    assert_null(o.log.baton);
+    assert_null(o.log.is_level);
+    assert_null(o.log.log);
     assert_null(o.fetcher);
     assert_null(o.now);
     assert_int_equal(o.fetch.timeout_ms, 10000);
@@ -2428,10 +2433,107 @@ static void t_stored_plain(void **state)
     assert_int_equal(total_calls(), 0);
 }
 
+/* The log port (vjwt_log.h): a counting sink. */
+typedef struct {
+    int is_level_calls;
+    int log_calls;
+    vjwt_log_level_e max; /* levels up to max are wanted */
+    const char *file;
+    int line;
+    char msg[128];
+} count_sink_t;
+
+static int count_is_level(void *baton, vjwt_log_level_e level)
+{
+    count_sink_t *c = baton;
+    c->is_level_calls++;
+    return level <= c->max;
+}
+
+static void count_log(void *baton, vjwt_log_level_e level, const char *file, int line, int tag,
+                      const char *msg)
+{
+    count_sink_t *c = baton;
+    (void)level;
+    (void)tag;
+    c->log_calls++;
+    c->file = file;
+    c->line = line;
+    snprintf(c->msg, sizeof(c->msg), "%s", msg);
+}
+
+/* The core's levels are its own numbers (a sink must map them; they are not httpd's or
+ * syslog's), is_level is asked before anything is formatted, and the call site is passed. */
+static void t_log_port(void **state)
+{
+    apr_pool_t *p = *state;
+    count_sink_t c = {0};
+    vjwt_log_port_t port = {&c, count_is_level, count_log};
+    int line;
+
+    assert_int_equal(VJWT_LOG_ERR, 1);
+    assert_int_equal(VJWT_LOG_DEBUG, 5);
+
+    c.max = VJWT_LOG_WARN;
+    vjwt_log(&port, VJWT_LOG_DEBUG, 12345, p, "debug %d", 1);
+    assert_int_equal(c.is_level_calls, 1);
+    assert_int_equal(c.log_calls, 0);
+    /* not wanted: no pool needed, since nothing is formatted */
+    vjwt_log(&port, VJWT_LOG_INFO, 12345, NULL, "info %s", "x");
+    assert_int_equal(c.is_level_calls, 2);
+    assert_int_equal(c.log_calls, 0);
+
+    line = __LINE__ + 1;
+    vjwt_log(&port, VJWT_LOG_WARN, 12345, p, "warn %s %d", "x", 2);
+    assert_int_equal(c.is_level_calls, 3);
+    assert_int_equal(c.log_calls, 1);
+    assert_string_equal(c.msg, "warn x 2");
+    assert_string_equal(c.file, __FILE__);
+    assert_int_equal(c.line, line);
+
+    /* NULL is_level: everything is wanted */
+    port.is_level = NULL;
+    vjwt_log(&port, VJWT_LOG_DEBUG, 12345, p, "debug");
+    assert_int_equal(c.log_calls, 2);
+    assert_int_equal(vjwt_log_is_level(&port, VJWT_LOG_DEBUG), 1);
+
+    /* NULL log: nothing, and is_level is not even asked */
+    port.is_level = count_is_level;
+    port.log = NULL;
+    vjwt_log(&port, VJWT_LOG_ERR, 12345, NULL, "err");
+    assert_int_equal(c.is_level_calls, 3);
+    assert_int_equal(c.log_calls, 2);
+    assert_int_equal(vjwt_log_is_level(NULL, VJWT_LOG_ERR), 0);
+}
+
+/* The store logs through the port: with only warnings wanted, a cold start (which logs the
+ * loaded keys at notice) asks is_level and never calls log. */
+static void t_store_log_port(void **state)
+{
+    apr_pool_t *p = *state;
+    vjwt_store_opts_t o = base_opts(0);
+    count_sink_t c = {0};
+    env_t e;
+    vjwt_keys_view_t v;
+
+    o.log.baton = &c;
+    o.log.is_level = count_is_level;
+    o.log.log = count_log;
+    c.max = VJWT_LOG_WARN;
+    std_idp(p);
+    env_make(&e, p, &o, VJWT_KS_DISCOVERY, DISC, NULL);
+    collect(&e, p, &v);
+    assert_int_equal(v.unavailable, 0);
+    assert_true(c.is_level_calls >= 1);
+    assert_int_equal(c.log_calls, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(t_opts_and_sources, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_log_port, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_store_log_port, setup, teardown),
         cmocka_unit_test_setup_teardown(t_cold_start, setup, teardown),
         cmocka_unit_test_setup_teardown(t_jwks_url_source, setup, teardown),
         cmocka_unit_test_setup_teardown(t_static_keys, setup, teardown),
