@@ -198,29 +198,11 @@ static int on_progress(void *baton, curl_off_t dltotal, curl_off_t dlnow, curl_o
     return o->stopping && o->stopping() ? 1 : 0;
 }
 
-static apr_status_t fetch_once(apr_pool_t *p, CURL *c, const char *url, const vjwt_fetch_opts_t *o,
-                               apr_time_t deadline, vjwt_fetch_result_t *res, sink_t *sink,
-                               char **redirect)
+/* One GET of url on a reset handle: https (http only where allowed), no redirects
+ * followed by curl, the time left, the size cap, TLS verification, no proxy, the sink. */
+static void prepare_handle(CURL *c, const char *url, const vjwt_fetch_opts_t *o, long connect_ms,
+                           long left_ms, sink_t *sink, char *errbuf)
 {
-    CURLcode cc;
-    char *loc = NULL;
-    char errbuf[CURL_ERROR_SIZE] = "";
-    const char *why = vjwt_fetch_check_url(p, url, o->allow_http);
-    apr_interval_time_t left = deadline - apr_time_now();
-    long left_ms = (long)apr_time_as_msec(left), connect_ms = o->connect_timeout_ms;
-    if (why) {
-        res->error = apr_psprintf(p, "URL '%s' %s", url, why);
-        return APR_EGENERAL;
-    }
-    /* one deadline for the whole fetch, redirects included: each hop gets what is left */
-    if (left_ms < 1) {
-        res->error =
-            apr_psprintf(p, "GET %s: the fetch time limit (%d ms) is used up", url, o->timeout_ms);
-        return APR_TIMEUP;
-    }
-    if (connect_ms <= 0 || connect_ms > left_ms) {
-        connect_ms = left_ms;
-    }
     curl_easy_reset(c);
     sink->len = 0;
     if (sink->buf) {
@@ -256,6 +238,32 @@ static apr_status_t fetch_once(apr_pool_t *p, CURL *c, const char *url, const vj
         curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)o);
         curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     }
+}
+
+static apr_status_t fetch_once(apr_pool_t *p, CURL *c, const char *url, const vjwt_fetch_opts_t *o,
+                               apr_time_t deadline, vjwt_fetch_result_t *res, sink_t *sink,
+                               char **redirect)
+{
+    CURLcode cc;
+    char *loc = NULL;
+    char errbuf[CURL_ERROR_SIZE] = "";
+    const char *why = vjwt_fetch_check_url(p, url, o->allow_http);
+    apr_interval_time_t left = deadline - apr_time_now();
+    long left_ms = (long)apr_time_as_msec(left), connect_ms = o->connect_timeout_ms;
+    if (why) {
+        res->error = apr_psprintf(p, "URL '%s' %s", url, why);
+        return APR_EGENERAL;
+    }
+    /* one deadline for the whole fetch, redirects included: each hop gets what is left */
+    if (left_ms < 1) {
+        res->error =
+            apr_psprintf(p, "GET %s: the fetch time limit (%d ms) is used up", url, o->timeout_ms);
+        return APR_TIMEUP;
+    }
+    if (connect_ms <= 0 || connect_ms > left_ms) {
+        connect_ms = left_ms;
+    }
+    prepare_handle(c, url, o, connect_ms, left_ms, sink, errbuf);
 
     cc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);

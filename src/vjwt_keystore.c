@@ -737,6 +737,45 @@ static int keys_lenient(const apr_array_header_t *keys)
     return 0;
 }
 
+/* Fetches the source's discovery document: its issuer and a jwks_uri that obeys the rules
+ * of configured URLs. Returns 0 with *err on failure. */
+static int read_discovery(vjwt_ks_source_t *src, apr_pool_t *tp, const vjwt_fetch_opts_t *fo,
+                          long *max_age, const char **issuer, const char **jwks_url,
+                          const char **err)
+{
+    vjwt_store_t *st = src->store;
+    vjwt_fetch_result_t res;
+    json_t *doc = NULL, *ji, *ju;
+    const char *jerr = NULL, *why;
+    if (get_doc(st, tp, src->url, fo, &res, max_age) != APR_SUCCESS) {
+        *err = res.error ? res.error : "fetch failed";
+        return 0;
+    }
+    if (vjwt_json_parse(&doc, tp, res.body, res.len, 1, &jerr) != APR_SUCCESS) {
+        *err = apr_psprintf(tp, "the discovery document is not a JSON object: %s",
+                            jerr ? jerr : "parse error");
+        return 0;
+    }
+    ji = json_object_get(doc, "issuer");
+    ju = json_object_get(doc, "jwks_uri");
+    if (!json_is_string(ji) || !*json_string_value(ji)) {
+        *err = "the discovery document has no 'issuer' string";
+        return 0;
+    }
+    if (!json_is_string(ju) || !*json_string_value(ju)) {
+        *err = "the discovery document has no 'jwks_uri' string";
+        return 0;
+    }
+    *issuer = json_string_value(ji);
+    *jwks_url = json_string_value(ju);
+    why = vjwt_fetch_check_url(tp, *jwks_url, st->o.fetch.allow_http);
+    if (why) {
+        *err = apr_psprintf(tp, "jwks_uri '%s' %s", *jwks_url, why);
+        return 0;
+    }
+    return 1;
+}
+
 /* Fetch the source; on success a new snapshot (not yet installed). */
 static snapshot_t *source_fetch(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t now,
                                 const char **err)
@@ -759,35 +798,9 @@ static snapshot_t *source_fetch(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_
         fo.deadline = apr_time_now() + apr_time_from_msec(fo.timeout_ms);
     }
 
-    if (src->kind == VJWT_KS_DISCOVERY) {
-        json_t *doc = NULL, *ji, *ju;
-        const char *jerr = NULL, *why;
-        if (get_doc(st, tp, src->url, &fo, &res, &max_age) != APR_SUCCESS) {
-            *err = res.error ? res.error : "fetch failed";
-            return NULL;
-        }
-        if (vjwt_json_parse(&doc, tp, res.body, res.len, 1, &jerr) != APR_SUCCESS) {
-            *err = apr_psprintf(tp, "the discovery document is not a JSON object: %s",
-                                jerr ? jerr : "parse error");
-            return NULL;
-        }
-        ji = json_object_get(doc, "issuer");
-        ju = json_object_get(doc, "jwks_uri");
-        if (!json_is_string(ji) || !*json_string_value(ji)) {
-            *err = "the discovery document has no 'issuer' string";
-            return NULL;
-        }
-        if (!json_is_string(ju) || !*json_string_value(ju)) {
-            *err = "the discovery document has no 'jwks_uri' string";
-            return NULL;
-        }
-        issuer = json_string_value(ji);
-        jwks_url = json_string_value(ju);
-        why = vjwt_fetch_check_url(tp, jwks_url, st->o.fetch.allow_http);
-        if (why) {
-            *err = apr_psprintf(tp, "jwks_uri '%s' %s", jwks_url, why);
-            return NULL;
-        }
+    if (src->kind == VJWT_KS_DISCOVERY &&
+        !read_discovery(src, tp, &fo, &max_age, &issuer, &jwks_url, err)) {
+        return NULL;
     }
     if (get_doc(st, tp, jwks_url, &fo, &res, &max_age) != APR_SUCCESS) {
         *err = res.error ? res.error : "fetch failed";
@@ -854,6 +867,71 @@ static int fetch_lock(vjwt_ks_source_t *src, apr_time_t until, int *waited)
     }
 }
 
+/* Fetches the source now (the caller holds the attempt claim and the fetch mutex): on
+ * success the new keys are shared through the cache and installed (returns 1); on failure
+ * the attempt is marked failed and the last good keys stay (returns 0). */
+static int fetch_and_install(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t now)
+{
+    vjwt_store_t *st = src->store;
+    const char *err = NULL;
+    snapshot_t *s;
+    s = source_fetch(src, tp, now, &err);
+    if (!s) {
+        attempt_failed(src, tp, now);
+        apr_time_t kept = current_fetched(src);
+        vjwt_log(&st->o.log, VJWT_LOG_WARN, VJWT_TAG(00201), tp,
+                 "fetching keys from %s failed: %s; %s; next attempt in %d s", src->url,
+                 err ? err : "unknown error",
+                 kept ? apr_psprintf(tp, "keeping the keys fetched %" APR_TIME_T_FMT " s ago",
+                                     apr_time_sec(now - kept))
+                      : "no keys yet (requests that need them get 503)",
+                 vjwt_store_retry_after(st));
+        return 0;
+    }
+    {
+        int rotated;
+        apr_thread_mutex_lock(src->mutex);
+        rotated = !src->cur || strcmp(src->cur->jwks_text, s->jwks_text) != 0;
+        apr_thread_mutex_unlock(src->mutex);
+        vjwt_log(&st->o.log, rotated ? VJWT_LOG_NOTICE : VJWT_LOG_INFO, VJWT_TAG(00200), tp,
+                 "keys of %s %s: %d key(s) [%s]%s%s; next refresh in %" APR_TIME_T_FMT " s",
+                 src->url, rotated ? "loaded" : "refreshed (unchanged)", s->keys->nelts,
+                 kid_list(tp, s), s->issuer ? ", issuer " : "", s->issuer ? s->issuer : "",
+                 apr_time_sec(s->refresh_at - now));
+    }
+    record_store(src, tp, s);
+    snapshot_install(src, s);
+    return 1;
+}
+
+/* A process without keys whose attempt claim was refused: someone else is fetching right
+ * now. Wait for their record, at most the fetch time limit in all (their fetch of discovery
+ * + JWKS is bounded by it too). Returns 1 when their keys were installed; *failed is set
+ * when their attempt failed. */
+static int wait_for_peer(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t claimed_at,
+                         apr_time_t wait_end, int *failed)
+{
+    vjwt_store_t *st = src->store;
+    apr_time_t until = claimed_at + apr_time_from_msec(st->o.fetch.timeout_ms) + COLD_POLL;
+    while (now_of(st) < until && apr_time_now() < wait_end) {
+        apr_pool_t *pp;
+        snapshot_t *s;
+        apr_sleep(COLD_POLL);
+        apr_pool_create(&pp, tp);
+        s = record_load(src, pp, 0);
+        *failed = !s && attempt_has_failed(src, pp);
+        apr_pool_destroy(pp);
+        if (*failed) {
+            return 0;
+        }
+        if (s) {
+            snapshot_install(src, s);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* A process without keys that was refused the attempt claim, and whose peer's attempt has
  * ended without failing, yet finds no record it can read: the record was lost (evicted
  * from a full cache, too large for it, or refused by the cache secret). Waiting for the
@@ -886,7 +964,6 @@ static int source_update(vjwt_ks_source_t *src, apr_pool_t *tp, update_mode_e mo
     apr_time_t now = now_of(st), have, claimed_at;
     apr_time_t wait_end = apr_time_now() + apr_time_from_msec(st->o.fetch.timeout_ms);
     snapshot_t *s;
-    const char *err = NULL;
     int changed = 0, failed = 0, waited = 0;
 
     have = current_fetched(src);
@@ -938,25 +1015,7 @@ static int source_update(vjwt_ks_source_t *src, apr_pool_t *tp, update_mode_e mo
     }
     if (!attempt_claim(src, tp, now, &claimed_at, &failed)) {
         if (mode == UPDATE_COLD && !have && shared(st) && !failed) {
-            /* Someone else is fetching right now: wait for their result, at most the fetch
-             * time limit in all (their fetch of discovery + JWKS is bounded by it too). */
-            apr_time_t until = claimed_at + apr_time_from_msec(st->o.fetch.timeout_ms) + COLD_POLL;
-            while (now_of(st) < until && apr_time_now() < wait_end) {
-                apr_pool_t *pp;
-                apr_sleep(COLD_POLL);
-                apr_pool_create(&pp, tp);
-                s = record_load(src, pp, 0);
-                failed = !s && attempt_has_failed(src, pp);
-                apr_pool_destroy(pp);
-                if (failed) {
-                    break;
-                }
-                if (s) {
-                    snapshot_install(src, s);
-                    changed = 1;
-                    break;
-                }
-            }
+            changed |= wait_for_peer(src, tp, claimed_at, wait_end, &failed);
         }
         if (!lost_record(src, mode, now, claimed_at, failed || changed)) {
             goto done;
@@ -964,33 +1023,7 @@ static int source_update(vjwt_ks_source_t *src, apr_pool_t *tp, update_mode_e mo
     }
 
     /* 3. Fetch; no lock that readers need is held. */
-    s = source_fetch(src, tp, now, &err);
-    if (!s) {
-        attempt_failed(src, tp, now);
-        apr_time_t kept = current_fetched(src);
-        vjwt_log(&st->o.log, VJWT_LOG_WARN, VJWT_TAG(00201), tp,
-                 "fetching keys from %s failed: %s; %s; next attempt in %d s", src->url,
-                 err ? err : "unknown error",
-                 kept ? apr_psprintf(tp, "keeping the keys fetched %" APR_TIME_T_FMT " s ago",
-                                     apr_time_sec(now - kept))
-                      : "no keys yet (requests that need them get 503)",
-                 vjwt_store_retry_after(st));
-        goto done;
-    }
-    {
-        int rotated;
-        apr_thread_mutex_lock(src->mutex);
-        rotated = !src->cur || strcmp(src->cur->jwks_text, s->jwks_text) != 0;
-        apr_thread_mutex_unlock(src->mutex);
-        vjwt_log(&st->o.log, rotated ? VJWT_LOG_NOTICE : VJWT_LOG_INFO, VJWT_TAG(00200), tp,
-                 "keys of %s %s: %d key(s) [%s]%s%s; next refresh in %" APR_TIME_T_FMT " s",
-                 src->url, rotated ? "loaded" : "refreshed (unchanged)", s->keys->nelts,
-                 kid_list(tp, s), s->issuer ? ", issuer " : "", s->issuer ? s->issuer : "",
-                 apr_time_sec(s->refresh_at - now));
-    }
-    record_store(src, tp, s);
-    snapshot_install(src, s);
-    changed = 1;
+    changed |= fetch_and_install(src, tp, now);
 
 done:
     apr_thread_mutex_unlock(src->fetch_mutex);
