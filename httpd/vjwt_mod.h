@@ -1,7 +1,13 @@
 /*
- * vjwt_mod.h - what the files of the httpd glue share: configuration structs, the log tag
- * macro, and the key-store glue (httpd/vjwt_mod_store.c: socache, global mutex, watchdog,
- * server-wide directives).
+ * vjwt_mod.h - what the files of the httpd glue share. The glue is split by httpd concern:
+ *   mod_validate_jwt.c        module record, request hooks (claim-header stripping,
+ *                             check_authn) and responses (failure body, success side effects)
+ *   httpd/vjwt_mod_config.c   every directive, the config objects and their merge,
+ *                             check_config
+ *   httpd/vjwt_mod_store.c    key sources, socache + global mutex (the core's cache port),
+ *                             watchdog, verified-signature memo, log bridge
+ * Authorization providers (Require ...) get a file of their own that reads the request's
+ * validated token through vjwt_mod_request_token().
  *
  * Thread context: configuration structs are written at configuration time only.
  */
@@ -55,7 +61,24 @@ typedef struct {
     int line;
 } vjwt_dir_conf_t;
 
-void vjwt_mod_srv_conf_init(vjwt_srv_conf_t *sc);
+/* vjwt_mod_config.c: config objects, the directive table and the check_config hook. */
+extern const command_rec vjwt_mod_cmds[];
+void *vjwt_mod_create_dir_conf(apr_pool_t *p, char *dir);
+void *vjwt_mod_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
+void *vjwt_mod_create_srv_conf(apr_pool_t *p, server_rec *s);
+void *vjwt_mod_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
+void vjwt_mod_config_register_hooks(apr_pool_t *p);
+
+/* The server's config; the server-wide (key-store) options are read from the main
+ * server's. */
+vjwt_srv_conf_t *vjwt_mod_srv_conf(server_rec *s);
+
+/* mod_validate_jwt.c: the token this module authenticated the request with (its header and
+ * payload are checked claims), or NULL when it did not authenticate this request. Valid for
+ * the request's lifetime; for authorization providers and logging. */
+const vjwt_token_t *vjwt_mod_request_token(const request_rec *r);
+
+/* vjwt_mod_store.c */
 
 /* ValidateJWTOpenIDConfig / ValidateJWTJWKSURI URL: declares the source (checked against
  * ValidateJWTFetchAllowHTTP in check_config) and adds it to the scope's policy. */
@@ -65,16 +88,6 @@ const char *vjwt_mod_add_source(cmd_parms *cmd, vjwt_policy_t *pol, vjwt_ks_kind
 /* The same for an <openid-config> of a policy file (file and line for messages). */
 const char *vjwt_mod_add_source_at(cmd_parms *cmd, vjwt_policy_t *pol, vjwt_ks_kind_e kind,
                                    const char *url, const char *file, int line);
-
-/* Server-wide directive handlers. */
-const char *vjwt_mod_cmd_cache(cmd_parms *cmd, void *dcfg, const char *arg);
-const char *vjwt_mod_cmd_cache_secret(cmd_parms *cmd, void *dcfg, const char *arg);
-const char *vjwt_mod_cmd_interval(cmd_parms *cmd, void *dcfg, const char *arg);
-const char *vjwt_mod_cmd_fetch_timeout(cmd_parms *cmd, void *dcfg, const char *a1, const char *a2);
-const char *vjwt_mod_cmd_fetch_max_size(cmd_parms *cmd, void *dcfg, const char *arg);
-const char *vjwt_mod_cmd_ca_file(cmd_parms *cmd, void *dcfg, const char *arg);
-const char *vjwt_mod_cmd_allow_http(cmd_parms *cmd, void *dcfg, const char *arg);
-const char *vjwt_mod_cmd_token_cache(cmd_parms *cmd, void *dcfg, const char *a1, const char *a2);
 
 /* The process's memo of verified signatures; NULL when ValidateJWTTokenCache is Off. */
 vjwt_sigcache_t *vjwt_mod_sigcache(void);

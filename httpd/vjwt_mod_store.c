@@ -1,9 +1,10 @@
 /*
- * vjwt_mod_store.c - httpd side of the key store: the server-wide directives, the socache
+ * vjwt_mod_store.c - httpd side of the key store: the registry of key sources, the socache
  * instance and global mutex behind the core's cache port, the watchdog thread that
- * refreshes keys in every child, and the log bridge.
+ * refreshes keys in every child, the per-child memo of verified signatures, and the log
+ * bridge. Its directives are in vjwt_mod_config.c.
  *
- * Thread context: directive handlers, check_config and post_config in the parent at
+ * Thread context: check_config and post_config in the parent at
  * configuration time; child_init once per child; the cache port and the watchdog callback
  * on any thread of a child.
  */
@@ -64,13 +65,6 @@ static vjwt_sigcache_t *the_sigcache; /* made in child_init, before threads serv
 #define DEFAULT_TOKEN_CACHE_ENTRIES 10000
 #define TOKEN_CACHE_MAX_TTL         apr_time_from_sec(3600)
 
-void vjwt_mod_srv_conf_init(vjwt_srv_conf_t *sc)
-{
-    sc->refresh = sc->refetch = sc->max_stale = -1;
-    sc->connect_timeout = sc->total_timeout = sc->max_size = sc->allow_http = -1;
-    sc->token_cache = sc->token_cache_entries = -1;
-}
-
 vjwt_sigcache_t *vjwt_mod_sigcache(void)
 {
     return the_sigcache;
@@ -94,11 +88,6 @@ static registry_t *registry(apr_pool_t *pconf)
     reg->decls = apr_array_make(pconf, 4, sizeof(source_decl_t));
     apr_pool_userdata_set(reg, SOURCES_KEY, apr_pool_cleanup_null, pconf);
     return reg;
-}
-
-static vjwt_srv_conf_t *main_conf(server_rec *s)
-{
-    return ap_get_module_config(s->module_config, &validate_jwt_module);
 }
 
 const char *vjwt_mod_add_source(cmd_parms *cmd, vjwt_policy_t *pol, vjwt_ks_kind_e kind,
@@ -128,228 +117,6 @@ const char *vjwt_mod_add_source_at(cmd_parms *cmd, vjwt_policy_t *pol, vjwt_ks_k
         pol->sources = apr_array_make(cmd->pool, 2, sizeof(vjwt_ks_source_t *));
     }
     APR_ARRAY_PUSH(pol->sources, vjwt_ks_source_t *) = d->src;
-    return NULL;
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* server-wide directives                                                               */
-
-static const char *global_only(cmd_parms *cmd)
-{
-    return ap_check_cmd_context(cmd, GLOBAL_ONLY);
-}
-
-const char *vjwt_mod_cmd_cache(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    vjwt_srv_conf_t *sc = main_conf(cmd->server);
-    const char *err = global_only(cmd), *name = arg, *colon;
-    if (err) {
-        return err;
-    }
-    if (strcasecmp(arg, "none") != 0) {
-        colon = strchr(arg, ':');
-        if (colon) {
-            name = apr_pstrmemdup(cmd->temp_pool, arg, (apr_size_t)(colon - arg));
-        }
-        if (!ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name, AP_SOCACHE_PROVIDER_VERSION)) {
-            apr_array_header_t *names = ap_list_provider_names(
-                cmd->temp_pool, AP_SOCACHE_PROVIDER_GROUP, AP_SOCACHE_PROVIDER_VERSION);
-            const char *list = "";
-            int i;
-            for (i = 0; i < names->nelts; i++) {
-                ap_list_provider_names_t *n = &APR_ARRAY_IDX(names, i, ap_list_provider_names_t);
-                list = apr_pstrcat(cmd->temp_pool, list, i ? ", " : "", n->provider_name, NULL);
-            }
-            return apr_psprintf(cmd->pool,
-                                "%s: '%s' is not a loaded socache provider (loaded: %s); load "
-                                "its module (e.g. socache_%s_module) before this line, or use "
-                                "none",
-                                cmd->cmd->name, name, *list ? list : "none", name);
-        }
-    }
-    sc->cache_spec = arg;
-    return NULL;
-}
-
-#define CACHE_SECRET_MIN 16
-#define CACHE_SECRET_MAX 4096
-
-/* ValidateJWTCacheSecret file:PATH - the file's bytes (trailing line breaks and blanks
- * dropped) are the secret; the file must not be readable or writable by others. */
-const char *vjwt_mod_cmd_cache_secret(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    vjwt_srv_conf_t *sc = main_conf(cmd->server);
-    const char *err = global_only(cmd), *path;
-    apr_file_t *f = NULL;
-    apr_finfo_t fi;
-    apr_size_t got = 0;
-    unsigned char *buf;
-    apr_status_t rv;
-    char ebuf[120];
-    if (err) {
-        return err;
-    }
-    if (strncmp(arg, "file:", 5) != 0 || !arg[5]) {
-        return apr_psprintf(cmd->pool, "%s: expects file:PATH, got '%s'", cmd->cmd->name, arg);
-    }
-    path = ap_server_root_relative(cmd->pool, arg + 5);
-    if (!path) {
-        return apr_psprintf(cmd->pool, "%s: invalid path '%s'", cmd->cmd->name, arg + 5);
-    }
-    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, APR_OS_DEFAULT, cmd->temp_pool);
-    if (rv == APR_SUCCESS) {
-        rv = apr_file_info_get(&fi, APR_FINFO_SIZE | APR_FINFO_TYPE | APR_FINFO_PROT, f);
-    }
-    if (rv != APR_SUCCESS) {
-        if (f) {
-            apr_file_close(f);
-        }
-        return apr_psprintf(cmd->pool, "%s: cannot read '%s': %s", cmd->cmd->name, path,
-                            apr_strerror(rv, ebuf, sizeof(ebuf)));
-    }
-    if (fi.filetype != APR_REG || fi.size > CACHE_SECRET_MAX) {
-        apr_file_close(f);
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a regular file of at most %d bytes",
-                            cmd->cmd->name, path, CACHE_SECRET_MAX);
-    }
-    if (fi.protection & (APR_FPROT_WREAD | APR_FPROT_WWRITE)) {
-        apr_file_close(f);
-        return apr_psprintf(cmd->pool,
-                            "%s: '%s' is readable or writable by every user; make it readable "
-                            "by root only (chmod 600)",
-                            cmd->cmd->name, path);
-    }
-    buf = apr_palloc(cmd->pool, (apr_size_t)fi.size + 1);
-    rv = apr_file_read_full(f, buf, (apr_size_t)fi.size, &got);
-    apr_file_close(f);
-    if (rv != APR_SUCCESS && !APR_STATUS_IS_EOF(rv)) {
-        return apr_psprintf(cmd->pool, "%s: cannot read '%s': %s", cmd->cmd->name, path,
-                            apr_strerror(rv, ebuf, sizeof(ebuf)));
-    }
-    while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == '\r' || buf[got - 1] == ' ' ||
-                       buf[got - 1] == '\t')) {
-        got--;
-    }
-    if (got < CACHE_SECRET_MIN) {
-        return apr_psprintf(cmd->pool, "%s: '%s' holds %d byte(s); the secret needs at least %d",
-                            cmd->cmd->name, path, (int)got, CACHE_SECRET_MIN);
-    }
-    sc->cache_secret = buf;
-    sc->cache_secret_len = got;
-    return NULL;
-}
-
-const char *vjwt_mod_cmd_interval(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    vjwt_srv_conf_t *sc = main_conf(cmd->server);
-    const char *err = global_only(cmd);
-    int *field = (int *)((char *)sc + (apr_size_t)cmd->info), n = 0;
-    if (err) {
-        return err;
-    }
-    if (field == &sc->max_stale && !strcasecmp(arg, "unlimited")) {
-        *field = 0;
-        return NULL;
-    }
-    if (vjwt_parse_seconds(arg, 86400 * 365, &n) || n < 1) {
-        return apr_psprintf(cmd->pool, "%s: must be a whole number of seconds from 1%s, got '%s'",
-                            cmd->cmd->name, field == &sc->max_stale ? " or unlimited" : "", arg);
-    }
-    *field = n;
-    return NULL;
-}
-
-const char *vjwt_mod_cmd_fetch_timeout(cmd_parms *cmd, void *dcfg, const char *a1, const char *a2)
-{
-    vjwt_srv_conf_t *sc = main_conf(cmd->server);
-    const char *err = global_only(cmd);
-    int c = 0, t = 0;
-    if (err) {
-        return err;
-    }
-    if (vjwt_parse_seconds(a1, 300, &c) || c < 1 ||
-        (a2 && (vjwt_parse_seconds(a2, 600, &t) || t < 1))) {
-        return apr_psprintf(cmd->pool,
-                            "%s: expects CONNECT [TOTAL] in whole seconds (1-300, 1-600), got "
-                            "'%s%s%s'",
-                            cmd->cmd->name, a1, a2 ? " " : "", a2 ? a2 : "");
-    }
-    sc->connect_timeout = c;
-    sc->total_timeout = a2 ? t : (c * 2 > 600 ? 600 : c * 2);
-    if (sc->total_timeout < sc->connect_timeout) {
-        return apr_psprintf(cmd->pool, "%s: TOTAL must not be shorter than CONNECT",
-                            cmd->cmd->name);
-    }
-    return NULL;
-}
-
-const char *vjwt_mod_cmd_fetch_max_size(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    vjwt_srv_conf_t *sc = main_conf(cmd->server);
-    const char *err = global_only(cmd);
-    int n = 0;
-    if (err) {
-        return err;
-    }
-    if (vjwt_parse_seconds(arg, 16 * 1024 * 1024, &n) || n < 1024) {
-        return apr_psprintf(cmd->pool,
-                            "%s: must be a number of bytes from 1024 to 16777216, got "
-                            "'%s'",
-                            cmd->cmd->name, arg);
-    }
-    sc->max_size = n;
-    return NULL;
-}
-
-const char *vjwt_mod_cmd_ca_file(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    vjwt_srv_conf_t *sc = main_conf(cmd->server);
-    const char *err = global_only(cmd), *path;
-    apr_finfo_t fi;
-    if (err) {
-        return err;
-    }
-    path = ap_server_root_relative(cmd->pool, arg);
-    if (!path || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->temp_pool) != APR_SUCCESS ||
-        fi.filetype != APR_REG) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a readable file", cmd->cmd->name, arg);
-    }
-    sc->ca_file = path;
-    return NULL;
-}
-
-const char *vjwt_mod_cmd_allow_http(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    vjwt_srv_conf_t *sc = main_conf(cmd->server);
-    const char *err = global_only(cmd);
-    if (err) {
-        return err;
-    }
-    err = vjwt_parse_bool(arg, &sc->allow_http);
-    return err ? apr_psprintf(cmd->pool, "%s: %s '%s'", cmd->cmd->name, err, arg) : NULL;
-}
-
-const char *vjwt_mod_cmd_token_cache(cmd_parms *cmd, void *dcfg, const char *a1, const char *a2)
-{
-    vjwt_srv_conf_t *sc = main_conf(cmd->server);
-    const char *err = global_only(cmd);
-    int n = 0;
-    if (err) {
-        return err;
-    }
-    err = vjwt_parse_bool(a1, &sc->token_cache);
-    if (err) {
-        return apr_psprintf(cmd->pool, "%s: %s '%s'", cmd->cmd->name, err, a1);
-    }
-    if (a2) {
-        if (vjwt_parse_seconds(a2, 10000000, &n) || n < 1) {
-            return apr_psprintf(cmd->pool,
-                                "%s: ENTRIES must be a number from 1 to 10000000, got "
-                                "'%s'",
-                                cmd->cmd->name, a2);
-        }
-        sc->token_cache_entries = n;
-    }
     return NULL;
 }
 
@@ -454,7 +221,7 @@ static int store_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
 static int store_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
     registry_t *reg = registry(pconf);
-    vjwt_srv_conf_t *sc = main_conf(s);
+    vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(s);
     int i;
     for (i = 0; i < reg->decls->nelts; i++) {
         source_decl_t *d = &APR_ARRAY_IDX(reg->decls, i, source_decl_t);
@@ -582,7 +349,7 @@ static const char *setup_cache(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec 
 static int store_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
     registry_t *reg = registry(pconf);
-    vjwt_srv_conf_t *sc = main_conf(s);
+    vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(s);
     vjwt_store_opts_t o;
     const char *err;
     APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) * wd_get;
@@ -658,7 +425,7 @@ static int store_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
 
 static void store_child_init(apr_pool_t *p, server_rec *s)
 {
-    vjwt_srv_conf_t *sc = main_conf(s);
+    vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(s);
     if (sc->token_cache != 0) {
         int n = sc->token_cache_entries > 0 ? sc->token_cache_entries : DEFAULT_TOKEN_CACHE_ENTRIES;
         if (vjwt_sigcache_make(&the_sigcache, p, n, TOKEN_CACHE_MAX_TTL) == APR_SUCCESS) {

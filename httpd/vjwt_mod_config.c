@@ -1,0 +1,1241 @@
+/*
+ * vjwt_mod_config.c - the configuration side of the httpd glue: every ValidateJWT* directive
+ * (per scope and server-wide), the per-dir and per-server config objects and their merge,
+ * ValidateJWTPolicy files, named values and certificates, and the check_config checks that
+ * must fail `apachectl configtest` (certificate references, keyless scopes).
+ *
+ * Thread context: everything here runs at configuration time in the parent (directive
+ * handlers, merge, check_config); the request path only reads what it built.
+ */
+#include <string.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "ap_expr.h"
+#include "ap_provider.h"
+#include "ap_socache.h"
+#include "apr_strings.h"
+#include "apr_lib.h"
+
+#include "vjwt.h"
+#include "vjwt_mod.h"
+
+#define VJWT_MAX_SKEW 600
+
+APLOG_USE_MODULE(validate_jwt);
+
+/* A `certificate-id=ID` key waiting for check_config to find ValidateJWTCertificate ID. */
+typedef struct {
+    const char *cert_id;
+    const char *kid;
+    apr_array_header_t *keys; /* the scope's key list holding the placeholder */
+    int index;
+    const char *file;
+    int line;
+    const char *what; /* the directive, for the message */
+} cert_ref_t;
+
+/* ------------------------------------------------------------------------------------ */
+/* configuration objects                                                                */
+
+/* Key-store options not set: the store's defaults apply (vjwt_mod_store.c). */
+static void srv_conf_unset(vjwt_srv_conf_t *sc)
+{
+    sc->refresh = sc->refetch = sc->max_stale = -1;
+    sc->connect_timeout = sc->total_timeout = sc->max_size = sc->allow_http = -1;
+    sc->token_cache = sc->token_cache_entries = -1;
+}
+
+vjwt_srv_conf_t *vjwt_mod_srv_conf(server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &validate_jwt_module);
+}
+
+void *vjwt_mod_create_srv_conf(apr_pool_t *p, server_rec *s)
+{
+    vjwt_srv_conf_t *sc = apr_pcalloc(p, sizeof(*sc));
+    srv_conf_unset(sc);
+    sc->certs = apr_hash_make(p);
+    sc->cert_refs = apr_array_make(p, 2, sizeof(cert_ref_t));
+    return sc;
+}
+
+void *vjwt_mod_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    vjwt_srv_conf_t *base = basev, *add = addv, *n = apr_pcalloc(p, sizeof(*n));
+    n->certs = apr_hash_overlay(p, add->certs, base->certs);
+    n->cert_refs = add->cert_refs; /* each server resolves the references made in it */
+    /* the key-store options are server-wide: only the main server's count */
+    srv_conf_unset(n);
+    return n;
+}
+
+void *vjwt_mod_create_dir_conf(apr_pool_t *p, char *dir)
+{
+    vjwt_dir_conf_t *dc = apr_pcalloc(p, sizeof(*dc));
+    dc->pol = vjwt_policy_make(p);
+    return dc;
+}
+
+void *vjwt_mod_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    vjwt_dir_conf_t *base = basev, *add = addv, *n = apr_pcalloc(p, sizeof(*n));
+    n->pol = vjwt_policy_merge(p, base->pol, add->pol);
+    n->token_expr = add->pol->source != VJWT_SRC_UNSET ? add->token_expr : base->token_expr;
+    return n;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* directive helpers                                                                    */
+
+/* The scope's policy, marked as used; the first ValidateJWT line of the scope is kept for
+ * start-up messages about the scope. */
+static vjwt_policy_t *cmd_pol(cmd_parms *cmd, void *dcfg)
+{
+    vjwt_dir_conf_t *dc = dcfg;
+    if (!dc->pol->enabled && cmd->directive) {
+        dc->file = cmd->directive->filename;
+        dc->line = cmd->directive->line_num;
+    }
+    dc->pol->enabled = 1;
+    return dc->pol;
+}
+
+/* The scope's list for a directive: a list the scope's ValidateJWTPolicy set is replaced by
+ * the first directive after it; otherwise directives add to the list. */
+static apr_array_header_t *scope_list(cmd_parms *cmd, void *dcfg, unsigned bit,
+                                      apr_array_header_t **field, int elt_size)
+{
+    vjwt_dir_conf_t *dc = dcfg;
+    if (dc->from_policy & bit) {
+        dc->from_policy &= ~bit;
+        *field = NULL;
+    }
+    if (!*field) {
+        *field = apr_array_make(cmd->pool, 2, elt_size);
+    }
+    return *field;
+}
+
+static const char *cmd_err(cmd_parms *cmd, const char *what, const char *value)
+{
+    return apr_psprintf(cmd->pool, "%s: %s '%s'", cmd->cmd->name, what, value);
+}
+
+/* Split a directive's raw arguments into words. Double quotes group, anywhere in a word
+ * (separator=" " is the word `separator= `); a backslash escapes the next character inside
+ * quotes. */
+static const char *split_words(cmd_parms *cmd, const char *args, apr_array_header_t **out)
+{
+    apr_array_header_t *words = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    const char *s = args;
+    while (*s) {
+        char *w, *o;
+        int quoted = 0, any = 0;
+        while (apr_isspace(*s)) {
+            s++;
+        }
+        if (!*s) {
+            break;
+        }
+        w = o = apr_palloc(cmd->pool, strlen(s) + 1);
+        while (*s && (quoted || !apr_isspace(*s))) {
+            if (*s == '"') {
+                quoted = !quoted;
+                any = 1;
+                s++;
+                continue;
+            }
+            if (quoted && *s == '\\' && s[1]) {
+                s++;
+            }
+            *o++ = *s++;
+            any = 1;
+        }
+        if (quoted) {
+            return apr_psprintf(cmd->pool, "%s: unbalanced double quote in '%s'", cmd->cmd->name,
+                                args);
+        }
+        *o = 0;
+        if (any) {
+            APR_ARRAY_PUSH(words, const char *) = w;
+        }
+    }
+    *out = words;
+    return NULL;
+}
+
+/* require-scheme only applies to the Authorization header (docs/conformance.md#policy-files). */
+static void warn_scheme_unused(cmd_parms *cmd, const vjwt_policy_t *pol)
+{
+    if (pol->require_scheme && *pol->require_scheme && pol->source != VJWT_SRC_UNSET &&
+        !(pol->source == VJWT_SRC_HEADER && !strcasecmp(pol->source_name, "Authorization"))) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
+                     VJWT_LOGNO(00016) "%s at %s:%d: ValidateJWTRequireScheme has no effect "
+                                       "unless the token comes from the Authorization header",
+                     cmd->cmd->name, cmd->directive->filename, cmd->directive->line_num);
+    }
+}
+
+static const char *set_source(cmd_parms *cmd, void *dcfg, vjwt_source_e src, const char *arg)
+{
+    vjwt_dir_conf_t *dc = dcfg;
+    vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
+    if (!*arg) {
+        return cmd_err(cmd, "needs a non-empty value, got", arg);
+    }
+    if (dc->from_policy & VJWT_FROM_POLICY_SOURCE) {
+        dc->from_policy &= ~VJWT_FROM_POLICY_SOURCE; /* a directive overrides the policy file */
+    }
+    else if (pol->source != VJWT_SRC_UNSET) {
+        return apr_psprintf(cmd->pool,
+                            "%s: this scope already takes the token from %s; use only one of "
+                            "ValidateJWTHeaderName, ValidateJWTQueryParameterName and "
+                            "ValidateJWTTokenValue per scope",
+                            cmd->cmd->name,
+                            pol->source == VJWT_SRC_HEADER  ? "a header (ValidateJWTHeaderName)"
+                            : pol->source == VJWT_SRC_QUERY ? "the query string "
+                                                              "(ValidateJWTQueryParameterName)"
+                                                            : "ValidateJWTTokenValue");
+    }
+    if (src == VJWT_SRC_VALUE) {
+        const char *err = NULL;
+        dc->token_expr = ap_expr_parse_cmd(cmd, arg, AP_EXPR_FLAG_STRING_RESULT, &err, NULL);
+        if (err) {
+            return apr_psprintf(cmd->pool, "%s: cannot parse expression '%s': %s", cmd->cmd->name,
+                                arg, err);
+        }
+    }
+    else {
+        dc->token_expr = NULL;
+    }
+    pol->source = src;
+    pol->source_name = arg;
+    warn_scheme_unused(cmd, pol);
+    return NULL;
+}
+
+static const char *cmd_header_name(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *c;
+    for (c = arg; *c; c++) {
+        if (!apr_isgraph(*c) || strchr("()<>@,;:\\\"/[]?={}", *c)) {
+            return cmd_err(cmd, "is not a valid HTTP header name:", arg);
+        }
+    }
+    return set_source(cmd, dcfg, VJWT_SRC_HEADER, arg);
+}
+
+static const char *cmd_query_name(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    return set_source(cmd, dcfg, VJWT_SRC_QUERY, arg);
+}
+
+static const char *cmd_token_value(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    return set_source(cmd, dcfg, VJWT_SRC_VALUE, arg);
+}
+
+static const char *cmd_require_scheme(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *c;
+    if (!*arg) {
+        return cmd_err(cmd, "needs an authentication scheme name, got", arg);
+    }
+    for (c = arg; *c; c++) {
+        if (!apr_isgraph(*c)) {
+            return cmd_err(cmd, "is not a valid authentication scheme name:", arg);
+        }
+    }
+    cmd_pol(cmd, dcfg)->require_scheme = arg;
+    warn_scheme_unused(cmd, cmd_pol(cmd, dcfg));
+    return NULL;
+}
+
+static const char *cmd_status(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *err = vjwt_parse_status(arg, &cmd_pol(cmd, dcfg)->status);
+    return err ? cmd_err(cmd, err, arg) : NULL;
+}
+
+static const char *cmd_message(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    /* An empty message means "use the default messages" (docs/conformance.md#policy-files). */
+    cmd_pol(cmd, dcfg)->error_message = *arg ? arg : NULL;
+    return NULL;
+}
+
+static const char *set_bool(cmd_parms *cmd, const char *arg, int *field)
+{
+    const char *err = vjwt_parse_bool(arg, field);
+    return err ? cmd_err(cmd, err, arg) : NULL;
+}
+
+static const char *cmd_require_exp(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    return set_bool(cmd, arg, &cmd_pol(cmd, dcfg)->require_exp);
+}
+
+static const char *cmd_require_signed(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    return set_bool(cmd, arg, &cmd_pol(cmd, dcfg)->require_signed);
+}
+
+static const char *cmd_www_auth(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    return set_bool(cmd, arg, &cmd_pol(cmd, dcfg)->www_authenticate);
+}
+
+static const char *cmd_aud_slash(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    return set_bool(cmd, arg, &cmd_pol(cmd, dcfg)->aud_ignore_trailing_slash);
+}
+
+static const char *cmd_clock_skew(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
+    const char *err = vjwt_parse_seconds(arg, 86400, &pol->clock_skew);
+    if (err) {
+        return cmd_err(cmd, err, arg);
+    }
+    if (pol->clock_skew > VJWT_MAX_SKEW) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
+                     VJWT_LOGNO(00001) "%s %s at %s:%d: more than %d seconds of clock skew "
+                                       "lets expired tokens through for a long time",
+                     cmd->cmd->name, arg, cmd->directive->filename, cmd->directive->line_num,
+                     VJWT_MAX_SKEW);
+    }
+    return NULL;
+}
+
+static const char *cmd_min_rsa_bits(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    int bits = 0;
+    const char *err = vjwt_parse_seconds(arg, 16384, &bits);
+    if (err || bits < 1024) {
+        return cmd_err(cmd, "must be a number of bits from 1024 to 16384, got", arg);
+    }
+    cmd_pol(cmd, dcfg)->min_rsa_bits = bits;
+    return NULL;
+}
+
+static const char *cmd_max_token_len(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    int n = 0;
+    const char *err = vjwt_parse_seconds(arg, 1024 * 1024, &n);
+    if (err || n < 64) {
+        return cmd_err(cmd, "must be a number of bytes from 64 to 1048576, got", arg);
+    }
+    cmd_pol(cmd, dcfg)->max_token_len = n;
+    return NULL;
+}
+
+static const char *cmd_output_var(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *c;
+    if (!*arg) {
+        return cmd_err(cmd, "needs a variable name, got", arg);
+    }
+    for (c = arg; *c; c++) {
+        if (!apr_isalnum(*c) && *c != '_' && *c != '-' && *c != '.') {
+            return cmd_err(cmd, "must be made of letters, digits, '_', '-' and '.', got", arg);
+        }
+    }
+    cmd_pol(cmd, dcfg)->output_var = arg;
+    return NULL;
+}
+
+static const char *cmd_id(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    cmd_pol(cmd, dcfg)->id = arg;
+    return NULL;
+}
+
+static const char *cmd_remote_user_claim(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    if (!*arg) {
+        return cmd_err(cmd, "needs a claim name, got", arg);
+    }
+    cmd_pol(cmd, dcfg)->remote_user_claim = arg;
+    return NULL;
+}
+
+static const char *cmd_realm(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *c;
+    for (c = arg; *c; c++) {
+        if (*c == '"' || *c == '\\' || apr_iscntrl(*c)) {
+            return cmd_err(cmd, "must not hold quotes, backslashes or control characters:", arg);
+        }
+    }
+    cmd_pol(cmd, dcfg)->realm = arg;
+    return NULL;
+}
+
+static const char *cmd_pass_claims(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
+    if (!strcasecmp(arg, "none")) {
+        pol->pass_claims = VJWT_PASS_NONE;
+    }
+    else if (!strcasecmp(arg, "headers")) {
+        pol->pass_claims = VJWT_PASS_HEADERS;
+    }
+    else if (!strcasecmp(arg, "environment")) {
+        pol->pass_claims = VJWT_PASS_ENV;
+    }
+    else if (!strcasecmp(arg, "both")) {
+        pol->pass_claims = VJWT_PASS_BOTH;
+    }
+    else {
+        return cmd_err(cmd, "must be none, headers, environment or both, got", arg);
+    }
+    return NULL;
+}
+
+static const char *push_string(cmd_parms *cmd, void *dcfg, unsigned bit, apr_array_header_t **list,
+                               const char *arg)
+{
+    if (!*arg) {
+        return cmd_err(cmd, "values must not be empty:", arg);
+    }
+    APR_ARRAY_PUSH(scope_list(cmd, dcfg, bit, list, sizeof(const char *)), const char *) = arg;
+    return NULL;
+}
+
+static const char *cmd_audience(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    return push_string(cmd, dcfg, VJWT_FROM_POLICY_AUDIENCES, &cmd_pol(cmd, dcfg)->audiences, arg);
+}
+
+static const char *cmd_issuer(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    return push_string(cmd, dcfg, VJWT_FROM_POLICY_ISSUERS, &cmd_pol(cmd, dcfg)->issuers, arg);
+}
+
+static const char *cmd_algorithms(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
+    const char *err;
+    if (!strcmp(arg, "none")) {
+        return cmd_err(cmd,
+                       "cannot allow unsigned tokens; use ValidateJWTRequireSignedTokens "
+                       "Off for that:",
+                       arg);
+    }
+    err = vjwt_parse_alg_list(arg, &pol->alg_mask);
+    return err ? cmd_err(cmd, err, arg) : NULL;
+}
+
+static const char *cmd_required_claim(cmd_parms *cmd, void *dcfg, const char *args)
+{
+    vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
+    apr_array_header_t *words;
+    vjwt_claim_req_t *c;
+    const char *err = split_words(cmd, args, &words);
+    int i = 1;
+    if (err) {
+        return err;
+    }
+    if (words->nelts < 1 || !*APR_ARRAY_IDX(words, 0, const char *)) {
+        return apr_psprintf(cmd->pool,
+                            "%s: needs a claim name: NAME [match=all|any] [separator=C] "
+                            "[VALUE...]",
+                            cmd->cmd->name);
+    }
+    c = apr_pcalloc(cmd->pool, sizeof(*c));
+    c->name = APR_ARRAY_IDX(words, 0, const char *);
+    c->values = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    for (; i < words->nelts; i++) {
+        const char *w = APR_ARRAY_IDX(words, i, const char *);
+        if (!strncmp(w, "match=", 6)) {
+            if (!strcmp(w + 6, "all")) {
+                c->match_any = 0;
+            }
+            else if (!strcmp(w + 6, "any")) {
+                c->match_any = 1;
+            }
+            else {
+                return cmd_err(cmd, "match must be all or any, got", w + 6);
+            }
+        }
+        else if (!strncmp(w, "separator=", 10)) {
+            if (!w[10]) {
+                return cmd_err(cmd,
+                               "separator must not be empty (quote a space: separator=\" \"),"
+                               " got",
+                               w);
+            }
+            c->separator = w + 10;
+        }
+        else {
+            break;
+        }
+    }
+    for (; i < words->nelts; i++) {
+        APR_ARRAY_PUSH(c->values, const char *) = APR_ARRAY_IDX(words, i, const char *);
+    }
+    APR_ARRAY_PUSH(
+        scope_list(cmd, dcfg, VJWT_FROM_POLICY_CLAIMS, &pol->claims, sizeof(vjwt_claim_req_t *)),
+        vjwt_claim_req_t *) = c;
+    return NULL;
+}
+
+/* Config-time warnings for keys that some algorithms can't use (RFC 7518 3.2, 3.3). */
+static void warn_weak_key(cmd_parms *cmd, const vjwt_policy_t *pol, const vjwt_key_t *k)
+{
+    int floor = pol ? vjwt_policy_min_rsa_bits(pol) : VJWT_DEFAULT_MIN_RSA_BITS;
+    if (k->kty == VJWT_KTY_OCT && k->secret_len < 32) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
+                     VJWT_LOGNO(00002) "%s at %s:%d: the HMAC secret has %d bytes; HS256 needs "
+                                       "at least 32, so no token can be verified with it",
+                     cmd->cmd->name, cmd->directive->filename, cmd->directive->line_num,
+                     (int)k->secret_len);
+    }
+    else if (k->kty == VJWT_KTY_OCT && k->secret_len < 64) {
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, cmd->server,
+                     VJWT_LOGNO(00003) "%s at %s:%d: the HMAC secret has %d bytes; it is not "
+                                       "used for %s",
+                     cmd->cmd->name, cmd->directive->filename, cmd->directive->line_num,
+                     (int)k->secret_len, k->secret_len < 48 ? "HS384 and HS512" : "HS512");
+    }
+    else if (k->kty == VJWT_KTY_RSA && k->bits < floor) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
+                     VJWT_LOGNO(00004) "%s at %s:%d: the RSA key has %d bits, below the "
+                                       "floor of %d; it verifies nothing unless "
+                                       "ValidateJWTMinRSAKeyBits allows it",
+                     cmd->cmd->name, cmd->directive->filename, cmd->directive->line_num, k->bits,
+                     floor);
+    }
+}
+
+static const vjwt_key_t *key_with_kid(apr_pool_t *p, const vjwt_key_t *k, const char *kid)
+{
+    vjwt_key_t *copy;
+    if (!kid) {
+        return k;
+    }
+    copy = apr_pmemdup(p, k, sizeof(*k));
+    copy->kid = kid;
+    return copy;
+}
+
+static const char *cmd_signing_key(cmd_parms *cmd, void *dcfg, const char *args)
+{
+    vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
+    apr_array_header_t *words, *found;
+    const char *kid = NULL, *n = NULL, *e = NULL, *value = NULL, *err, *why = NULL;
+    int i;
+    apr_size_t before;
+
+    err = split_words(cmd, args, &words);
+    if (err) {
+        return err;
+    }
+    for (i = 0; i < words->nelts; i++) {
+        const char *w = APR_ARRAY_IDX(words, i, const char *);
+        if (i == 0 && !strncmp(w, "id=", 3)) {
+            if (!w[3]) {
+                return cmd_err(cmd, "id= needs a key id, got", w);
+            }
+            kid = w + 3;
+        }
+        else if (!strncmp(w, "n=", 2) && !n) {
+            n = w + 2;
+        }
+        else if (!strncmp(w, "e=", 2) && !e) {
+            e = w + 2;
+        }
+        else if (!value && !n && !e) {
+            value = w;
+        }
+        else {
+            return apr_psprintf(cmd->pool,
+                                "%s: expected [id=KID] and one key (BASE64-SECRET, n=... e=..., "
+                                "certificate-id=ID or file:PATH), got '%s'",
+                                cmd->cmd->name, args);
+        }
+    }
+    if ((n || e) && value) {
+        return apr_psprintf(cmd->pool,
+                            "%s: a key is either n=... e=... or one other value, got '%s'",
+                            cmd->cmd->name, args);
+    }
+    scope_list(cmd, dcfg, VJWT_FROM_POLICY_KEYS, &pol->keys, sizeof(const vjwt_key_t *));
+    before = (apr_size_t)pol->keys->nelts;
+
+    if (n || e) {
+        vjwt_key_t *k;
+        if (!n || !e || !*n || !*e) {
+            return apr_psprintf(cmd->pool, "%s: an RSA key needs both n= and e=, got '%s'",
+                                cmd->cmd->name, args);
+        }
+        if (vjwt_key_from_rsa_ne(&k, cmd->pool, n, e, &why) != APR_SUCCESS) {
+            return apr_psprintf(cmd->pool, "%s: invalid RSA n/e key: %s", cmd->cmd->name, why);
+        }
+        k->kid = kid;
+        APR_ARRAY_PUSH(pol->keys, const vjwt_key_t *) = k;
+    }
+    else if (!value) {
+        return apr_psprintf(cmd->pool,
+                            "%s: needs a key: BASE64-SECRET, n=... e=..., certificate-id=ID or "
+                            "file:PATH",
+                            cmd->cmd->name);
+    }
+    else if (!strncmp(value, "certificate-id=", 15)) {
+        vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(cmd->server);
+        cert_ref_t *ref;
+        if (!value[15]) {
+            return cmd_err(cmd, "certificate-id= needs an ID, got", value);
+        }
+        ref = apr_array_push(sc->cert_refs);
+        ref->cert_id = value + 15;
+        ref->kid = kid;
+        ref->keys = pol->keys;
+        ref->index = pol->keys->nelts;
+        ref->file = cmd->directive->filename;
+        ref->line = cmd->directive->line_num;
+        ref->what = cmd->cmd->name;
+        /* placeholder, replaced in check_config */
+        APR_ARRAY_PUSH(pol->keys, const vjwt_key_t *) = NULL;
+    }
+    else if (!strncmp(value, "file:", 5)) {
+        const char *path = ap_server_root_relative(cmd->pool, value + 5);
+        apr_array_header_t *skipped = apr_array_make(cmd->pool, 1, sizeof(const char *));
+        if (!value[5] || !path) {
+            return cmd_err(cmd, "invalid key file path", value);
+        }
+        found = apr_array_make(cmd->pool, 2, sizeof(const vjwt_key_t *));
+        if (vjwt_keys_from_file(found, cmd->pool, path, skipped, &why) != APR_SUCCESS) {
+            return apr_psprintf(cmd->pool, "%s: cannot use key file '%s': %s", cmd->cmd->name, path,
+                                why);
+        }
+        for (i = 0; i < skipped->nelts; i++) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
+                         VJWT_LOGNO(00005) "%s at %s:%d: key file %s: key skipped: %s",
+                         cmd->cmd->name, cmd->directive->filename, cmd->directive->line_num, path,
+                         APR_ARRAY_IDX(skipped, i, const char *));
+        }
+        if (found->nelts == 0) {
+            return apr_psprintf(cmd->pool, "%s: key file '%s' holds no usable key", cmd->cmd->name,
+                                path);
+        }
+        for (i = 0; i < found->nelts; i++) {
+            if (APR_ARRAY_IDX(found, i, const vjwt_key_t *)->lenient) {
+                ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, cmd->server,
+                             VJWT_LOGNO(00040) "%s at %s:%d: key file %s: some key members are "
+                                               "standard base64 or padded, not base64url; "
+                                               "decoded leniently",
+                             cmd->cmd->name, cmd->directive->filename, cmd->directive->line_num,
+                             path);
+                break;
+            }
+        }
+        if (kid && found->nelts > 1) {
+            return apr_psprintf(cmd->pool,
+                                "%s: id= names one key but '%s' holds %d keys (their own kid "
+                                "members are used)",
+                                cmd->cmd->name, path, found->nelts);
+        }
+        for (i = 0; i < found->nelts; i++) {
+            APR_ARRAY_PUSH(pol->keys, const vjwt_key_t *) =
+                key_with_kid(cmd->pool, APR_ARRAY_IDX(found, i, const vjwt_key_t *), kid);
+        }
+    }
+    else {
+        unsigned char *secret;
+        apr_size_t len;
+        vjwt_key_t *k;
+        if (vjwt_secret_decode(cmd->pool, value, "key", &secret, &len, &why) != APR_SUCCESS) {
+            return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, why);
+        }
+        if (vjwt_key_from_secret(&k, cmd->pool, secret, len, &why) != APR_SUCCESS) {
+            return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, why);
+        }
+        memset(secret, 0, len);
+        k->kid = kid;
+        k->source = "inline secret";
+        APR_ARRAY_PUSH(pol->keys, const vjwt_key_t *) = k;
+    }
+    for (i = (int)before; i < pol->keys->nelts; i++) {
+        const vjwt_key_t *k = APR_ARRAY_IDX(pol->keys, i, const vjwt_key_t *);
+        if (k) {
+            warn_weak_key(cmd, pol, k);
+        }
+    }
+    return NULL;
+}
+
+static const char *cmd_openid_config(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
+    scope_list(cmd, dcfg, VJWT_FROM_POLICY_SOURCES, &pol->sources, sizeof(void *));
+    return vjwt_mod_add_source(cmd, pol, VJWT_KS_DISCOVERY, arg);
+}
+
+/* A URL is fetched like a discovery document's jwks_uri; anything else is a file read now. */
+static const char *cmd_jwks_uri(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    if (ap_strstr_c(arg, "://")) {
+        vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
+        scope_list(cmd, dcfg, VJWT_FROM_POLICY_SOURCES, &pol->sources, sizeof(void *));
+        return vjwt_mod_add_source(cmd, pol, VJWT_KS_JWKS_URL, arg);
+    }
+    return cmd_signing_key(cmd, dcfg, apr_pstrcat(cmd->pool, "\"file:", arg, "\"", NULL));
+}
+
+#define NAMED_VALUES_KEY "validate_jwt:named-values"
+
+static apr_hash_t *named_values(apr_pool_t *pconf)
+{
+    void *data = NULL;
+    apr_pool_userdata_get(&data, NAMED_VALUES_KEY, pconf);
+    if (!data) {
+        data = apr_hash_make(pconf);
+        apr_pool_userdata_set(data, NAMED_VALUES_KEY, apr_pool_cleanup_null, pconf);
+    }
+    return data;
+}
+
+static const char *named_value(void *baton, const char *name)
+{
+    return apr_hash_get((apr_hash_t *)baton, name, APR_HASH_KEY_STRING);
+}
+
+/* ValidateJWTNamedValue NAME VALUE: what {{NAME}} stands for in policy files (APIM named
+ * values). Defined before the ValidateJWTPolicy lines that use it. */
+static const char *cmd_named_value(cmd_parms *cmd, void *dcfg, const char *name, const char *value)
+{
+    apr_hash_t *nv = named_values(cmd->pool);
+    const char *c;
+    if (!*name) {
+        return cmd_err(cmd, "needs a name, got", name);
+    }
+    for (c = name; *c; c++) {
+        if (!apr_isalnum(*c) && *c != '-' && *c != '.' && *c != '_') {
+            return cmd_err(cmd, "names use letters, digits, '-', '.' and '_', got", name);
+        }
+    }
+    if (apr_hash_get(nv, name, APR_HASH_KEY_STRING)) {
+        return cmd_err(cmd, "defines this name twice:", name);
+    }
+    apr_hash_set(nv, name, APR_HASH_KEY_STRING, value);
+    return NULL;
+}
+
+/* An empty list, so that a policy's absent element replaces what an outer scope had. */
+static apr_array_header_t *or_empty(apr_pool_t *p, apr_array_header_t *a, int elt_size)
+{
+    return a ? a : apr_array_make(p, 1, elt_size);
+}
+
+/* ValidateJWTPolicy FILE [id=ID]: an APIM <validate-jwt> fills every APIM field of this
+ * scope (absent ones get their defaults), so it replaces an outer policy as a whole;
+ * directives after it in this scope or in inner scopes override single fields. */
+static const char *cmd_policy(cmd_parms *cmd, void *dcfg, const char *file, const char *sel)
+{
+    vjwt_dir_conf_t *dc = dcfg;
+    vjwt_policy_t *pol = cmd_pol(cmd, dcfg), *x;
+    vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(cmd->server);
+    vjwt_xml_result_t res;
+    const char *path = ap_server_root_relative(cmd->pool, file), *err = NULL, *id = NULL;
+    int i;
+
+    if (dc->policy) {
+        return apr_psprintf(cmd->pool,
+                            "%s: this scope already has the policy %s; use one "
+                            "policy per scope (inner scopes may have their own)",
+                            cmd->cmd->name, dc->policy);
+    }
+    if (sel) {
+        if (strncmp(sel, "id=", 3) != 0 || !sel[3]) {
+            return cmd_err(cmd, "the second argument must be id=ID, got", sel);
+        }
+        id = sel + 3;
+    }
+    if (!path) {
+        return cmd_err(cmd, "invalid path", file);
+    }
+    if (vjwt_policy_xml_read(&res, cmd->pool, path, id, named_value, named_values(cmd->pool),
+                             &err) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
+    }
+    for (i = 0; i < res.warnings->nelts; i++) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server, VJWT_LOGNO(00015) "%s at %s:%d: %s",
+                     cmd->cmd->name, cmd->directive->filename, cmd->directive->line_num,
+                     APR_ARRAY_IDX(res.warnings, i, const char *));
+    }
+    x = res.pol;
+    pol->source = x->source;
+    pol->source_name = x->source_name;
+    dc->token_expr = NULL;
+    pol->require_scheme = x->require_scheme ? x->require_scheme : "";
+    pol->status = x->status;
+    pol->error_message = x->error_message ? x->error_message : "";
+    pol->require_exp = x->require_exp;
+    pol->require_signed = x->require_signed;
+    pol->clock_skew = x->clock_skew;
+    pol->output_var = x->output_var ? x->output_var : "";
+    pol->id = x->id ? x->id : "";
+    pol->keys = or_empty(cmd->pool, x->keys, sizeof(const vjwt_key_t *));
+    pol->audiences = or_empty(cmd->pool, x->audiences, sizeof(const char *));
+    pol->issuers = or_empty(cmd->pool, x->issuers, sizeof(const char *));
+    pol->claims = or_empty(cmd->pool, x->claims, sizeof(vjwt_claim_req_t *));
+    pol->sources = apr_array_make(cmd->pool, 1, sizeof(void *));
+    for (i = 0; i < res.certrefs->nelts; i++) {
+        vjwt_xml_certref_t *xr = &APR_ARRAY_IDX(res.certrefs, i, vjwt_xml_certref_t);
+        cert_ref_t *ref = apr_array_push(sc->cert_refs);
+        ref->cert_id = xr->cert_id;
+        ref->kid = xr->kid;
+        ref->keys = pol->keys;
+        ref->index = xr->index;
+        ref->file = path;
+        ref->line = xr->line;
+        ref->what = "ValidateJWTPolicy: <key>";
+    }
+    for (i = 0; i < res.openid->nelts; i++) {
+        vjwt_xml_openid_t *o = &APR_ARRAY_IDX(res.openid, i, vjwt_xml_openid_t);
+        err = vjwt_mod_add_source_at(cmd, pol, VJWT_KS_DISCOVERY, o->url, path, o->line);
+        if (err) {
+            return apr_psprintf(cmd->pool, "%s: %s:%d: validate-jwt/openid-config: %s",
+                                cmd->cmd->name, path, o->line, err);
+        }
+    }
+    dc->from_policy = VJWT_FROM_POLICY_SOURCE | VJWT_FROM_POLICY_KEYS | VJWT_FROM_POLICY_AUDIENCES |
+                      VJWT_FROM_POLICY_ISSUERS | VJWT_FROM_POLICY_CLAIMS | VJWT_FROM_POLICY_SOURCES;
+    dc->policy = path;
+    return NULL;
+}
+
+static const char *cmd_certificate(cmd_parms *cmd, void *dcfg, const char *id, const char *file)
+{
+    vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(cmd->server);
+    const char *path = ap_server_root_relative(cmd->pool, file), *why = NULL;
+    apr_array_header_t *found = apr_array_make(cmd->pool, 1, sizeof(const vjwt_key_t *));
+    vjwt_key_t *k;
+    if (!*id) {
+        return cmd_err(cmd, "needs an ID, got", id);
+    }
+    if (!path) {
+        return cmd_err(cmd, "invalid file path", file);
+    }
+    if (vjwt_keys_from_file(found, cmd->pool, path, NULL, &why) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: cannot use certificate file '%s': %s", cmd->cmd->name,
+                            path, why);
+    }
+    if (found->nelts != 1) {
+        return apr_psprintf(cmd->pool, "%s: '%s' must hold exactly one certificate or public key",
+                            cmd->cmd->name, path);
+    }
+    if (apr_hash_get(sc->certs, id, APR_HASH_KEY_STRING)) {
+        return cmd_err(cmd, "defines this ID twice:", id);
+    }
+    k = apr_pmemdup(cmd->pool, APR_ARRAY_IDX(found, 0, const vjwt_key_t *), sizeof(*k));
+    k->kid = NULL;
+    k->source = apr_pstrcat(cmd->pool, "certificate-id=", id, NULL);
+    apr_hash_set(sc->certs, id, APR_HASH_KEY_STRING, k);
+    warn_weak_key(cmd, NULL, k);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* server-wide directives                                                               */
+
+static const char *global_only(cmd_parms *cmd)
+{
+    return ap_check_cmd_context(cmd, GLOBAL_ONLY);
+}
+
+static const char *cmd_cache(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(cmd->server);
+    const char *err = global_only(cmd), *name = arg, *colon;
+    if (err) {
+        return err;
+    }
+    if (strcasecmp(arg, "none") != 0) {
+        colon = strchr(arg, ':');
+        if (colon) {
+            name = apr_pstrmemdup(cmd->temp_pool, arg, (apr_size_t)(colon - arg));
+        }
+        if (!ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name, AP_SOCACHE_PROVIDER_VERSION)) {
+            apr_array_header_t *names = ap_list_provider_names(
+                cmd->temp_pool, AP_SOCACHE_PROVIDER_GROUP, AP_SOCACHE_PROVIDER_VERSION);
+            const char *list = "";
+            int i;
+            for (i = 0; i < names->nelts; i++) {
+                ap_list_provider_names_t *n = &APR_ARRAY_IDX(names, i, ap_list_provider_names_t);
+                list = apr_pstrcat(cmd->temp_pool, list, i ? ", " : "", n->provider_name, NULL);
+            }
+            return apr_psprintf(cmd->pool,
+                                "%s: '%s' is not a loaded socache provider (loaded: %s); load "
+                                "its module (e.g. socache_%s_module) before this line, or use "
+                                "none",
+                                cmd->cmd->name, name, *list ? list : "none", name);
+        }
+    }
+    sc->cache_spec = arg;
+    return NULL;
+}
+
+#define CACHE_SECRET_MIN 16
+#define CACHE_SECRET_MAX 4096
+
+/* ValidateJWTCacheSecret file:PATH - the file's bytes (trailing line breaks and blanks
+ * dropped) are the secret; the file must not be readable or writable by others. */
+static const char *cmd_cache_secret(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(cmd->server);
+    const char *err = global_only(cmd), *path;
+    apr_file_t *f = NULL;
+    apr_finfo_t fi;
+    apr_size_t got = 0;
+    unsigned char *buf;
+    apr_status_t rv;
+    char ebuf[120];
+    if (err) {
+        return err;
+    }
+    if (strncmp(arg, "file:", 5) != 0 || !arg[5]) {
+        return apr_psprintf(cmd->pool, "%s: expects file:PATH, got '%s'", cmd->cmd->name, arg);
+    }
+    path = ap_server_root_relative(cmd->pool, arg + 5);
+    if (!path) {
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'", cmd->cmd->name, arg + 5);
+    }
+    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, APR_OS_DEFAULT, cmd->temp_pool);
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_info_get(&fi, APR_FINFO_SIZE | APR_FINFO_TYPE | APR_FINFO_PROT, f);
+    }
+    if (rv != APR_SUCCESS) {
+        if (f) {
+            apr_file_close(f);
+        }
+        return apr_psprintf(cmd->pool, "%s: cannot read '%s': %s", cmd->cmd->name, path,
+                            apr_strerror(rv, ebuf, sizeof(ebuf)));
+    }
+    if (fi.filetype != APR_REG || fi.size > CACHE_SECRET_MAX) {
+        apr_file_close(f);
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a regular file of at most %d bytes",
+                            cmd->cmd->name, path, CACHE_SECRET_MAX);
+    }
+    if (fi.protection & (APR_FPROT_WREAD | APR_FPROT_WWRITE)) {
+        apr_file_close(f);
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is readable or writable by every user; make it readable "
+                            "by root only (chmod 600)",
+                            cmd->cmd->name, path);
+    }
+    buf = apr_palloc(cmd->pool, (apr_size_t)fi.size + 1);
+    rv = apr_file_read_full(f, buf, (apr_size_t)fi.size, &got);
+    apr_file_close(f);
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_EOF(rv)) {
+        return apr_psprintf(cmd->pool, "%s: cannot read '%s': %s", cmd->cmd->name, path,
+                            apr_strerror(rv, ebuf, sizeof(ebuf)));
+    }
+    while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == '\r' || buf[got - 1] == ' ' ||
+                       buf[got - 1] == '\t')) {
+        got--;
+    }
+    if (got < CACHE_SECRET_MIN) {
+        return apr_psprintf(cmd->pool, "%s: '%s' holds %d byte(s); the secret needs at least %d",
+                            cmd->cmd->name, path, (int)got, CACHE_SECRET_MIN);
+    }
+    sc->cache_secret = buf;
+    sc->cache_secret_len = got;
+    return NULL;
+}
+
+static const char *cmd_interval(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(cmd->server);
+    const char *err = global_only(cmd);
+    int *field = (int *)((char *)sc + (apr_size_t)cmd->info), n = 0;
+    if (err) {
+        return err;
+    }
+    if (field == &sc->max_stale && !strcasecmp(arg, "unlimited")) {
+        *field = 0;
+        return NULL;
+    }
+    if (vjwt_parse_seconds(arg, 86400 * 365, &n) || n < 1) {
+        return apr_psprintf(cmd->pool, "%s: must be a whole number of seconds from 1%s, got '%s'",
+                            cmd->cmd->name, field == &sc->max_stale ? " or unlimited" : "", arg);
+    }
+    *field = n;
+    return NULL;
+}
+
+static const char *cmd_fetch_timeout(cmd_parms *cmd, void *dcfg, const char *a1, const char *a2)
+{
+    vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(cmd->server);
+    const char *err = global_only(cmd);
+    int c = 0, t = 0;
+    if (err) {
+        return err;
+    }
+    if (vjwt_parse_seconds(a1, 300, &c) || c < 1 ||
+        (a2 && (vjwt_parse_seconds(a2, 600, &t) || t < 1))) {
+        return apr_psprintf(cmd->pool,
+                            "%s: expects CONNECT [TOTAL] in whole seconds (1-300, 1-600), got "
+                            "'%s%s%s'",
+                            cmd->cmd->name, a1, a2 ? " " : "", a2 ? a2 : "");
+    }
+    sc->connect_timeout = c;
+    sc->total_timeout = a2 ? t : (c * 2 > 600 ? 600 : c * 2);
+    if (sc->total_timeout < sc->connect_timeout) {
+        return apr_psprintf(cmd->pool, "%s: TOTAL must not be shorter than CONNECT",
+                            cmd->cmd->name);
+    }
+    return NULL;
+}
+
+static const char *cmd_fetch_max_size(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(cmd->server);
+    const char *err = global_only(cmd);
+    int n = 0;
+    if (err) {
+        return err;
+    }
+    if (vjwt_parse_seconds(arg, 16 * 1024 * 1024, &n) || n < 1024) {
+        return apr_psprintf(cmd->pool,
+                            "%s: must be a number of bytes from 1024 to 16777216, got "
+                            "'%s'",
+                            cmd->cmd->name, arg);
+    }
+    sc->max_size = n;
+    return NULL;
+}
+
+static const char *cmd_ca_file(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(cmd->server);
+    const char *err = global_only(cmd), *path;
+    apr_finfo_t fi;
+    if (err) {
+        return err;
+    }
+    path = ap_server_root_relative(cmd->pool, arg);
+    if (!path || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->temp_pool) != APR_SUCCESS ||
+        fi.filetype != APR_REG) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a readable file", cmd->cmd->name, arg);
+    }
+    sc->ca_file = path;
+    return NULL;
+}
+
+static const char *cmd_allow_http(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(cmd->server);
+    const char *err = global_only(cmd);
+    if (err) {
+        return err;
+    }
+    err = vjwt_parse_bool(arg, &sc->allow_http);
+    return err ? apr_psprintf(cmd->pool, "%s: %s '%s'", cmd->cmd->name, err, arg) : NULL;
+}
+
+static const char *cmd_token_cache(cmd_parms *cmd, void *dcfg, const char *a1, const char *a2)
+{
+    vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(cmd->server);
+    const char *err = global_only(cmd);
+    int n = 0;
+    if (err) {
+        return err;
+    }
+    err = vjwt_parse_bool(a1, &sc->token_cache);
+    if (err) {
+        return apr_psprintf(cmd->pool, "%s: %s '%s'", cmd->cmd->name, err, a1);
+    }
+    if (a2) {
+        if (vjwt_parse_seconds(a2, 10000000, &n) || n < 1) {
+            return apr_psprintf(cmd->pool,
+                                "%s: ENTRIES must be a number from 1 to 10000000, got "
+                                "'%s'",
+                                cmd->cmd->name, a2);
+        }
+        sc->token_cache_entries = n;
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* hooks                                                                                */
+
+/* Cross-directive checks that must fail `apachectl configtest`: check_config runs before
+ * configtest exits (post_config does not). */
+static int has_any(const apr_array_header_t *a)
+{
+    return a && a->nelts > 0;
+}
+
+static int policy_has_keys(const vjwt_policy_t *pol, const vjwt_policy_t *def)
+{
+    return has_any(pol->keys ? pol->keys : def->keys) ||
+           has_any(pol->sources ? pol->sources : def->sources);
+}
+
+/* docs/conformance.md#policy-files: a policy with no key source is valid but rejects every signed
+ * token; say so at start-up. A section counts as keyless when neither it, the server defaults, nor
+ * an enclosing section of the same kind (a path prefix) has keys. Policy files warn themselves. */
+static void warn_keyless(apr_array_header_t *secs, const vjwt_policy_t *def, const char *kind)
+{
+    int i, j;
+    for (i = 0; secs && i < secs->nelts; i++) {
+        ap_conf_vector_t *sec = APR_ARRAY_IDX(secs, i, ap_conf_vector_t *);
+        vjwt_dir_conf_t *dc = ap_get_module_config(sec, &validate_jwt_module);
+        core_dir_config *cd = ap_get_core_module_config(sec);
+        int inherited = 0;
+        if (!dc || !dc->pol->enabled || dc->policy || policy_has_keys(dc->pol, def) || !cd->d) {
+            continue;
+        }
+        for (j = 0; j < secs->nelts && !inherited; j++) {
+            ap_conf_vector_t *outer = APR_ARRAY_IDX(secs, j, ap_conf_vector_t *);
+            vjwt_dir_conf_t *odc = ap_get_module_config(outer, &validate_jwt_module);
+            core_dir_config *ocd = ap_get_core_module_config(outer);
+            inherited = j != i && odc && ocd->d && !strncmp(cd->d, ocd->d, strlen(ocd->d)) &&
+                        policy_has_keys(odc->pol, def);
+        }
+        if (!inherited) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, NULL,
+                         VJWT_LOGNO(00017) "%s:%d: <%s %s>: no ValidateJWTIssuerSigningKey, "
+                                           "ValidateJWTOpenIDConfig or ValidateJWTJWKSURI: every "
+                                           "signed token will be rejected",
+                         dc->file ? dc->file : "?", dc->line, kind, cd->d);
+        }
+    }
+}
+
+static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    vjwt_srv_conf_t *main_sc = ap_get_module_config(s->module_config, &validate_jwt_module);
+    server_rec *vs;
+    for (vs = s; vs; vs = vs->next) {
+        vjwt_srv_conf_t *sc = ap_get_module_config(vs->module_config, &validate_jwt_module);
+        int i;
+        for (i = 0; i < sc->cert_refs->nelts; i++) {
+            cert_ref_t *ref = &APR_ARRAY_IDX(sc->cert_refs, i, cert_ref_t);
+            const vjwt_key_t *k = apr_hash_get(sc->certs, ref->cert_id, APR_HASH_KEY_STRING);
+            if (!k) {
+                k = apr_hash_get(main_sc->certs, ref->cert_id, APR_HASH_KEY_STRING);
+            }
+            if (!k) {
+                ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
+                             VJWT_LOGNO(00006) "Syntax error on line %d of %s: %s: "
+                                               "certificate-id=%s names no certificate; add "
+                                               "'ValidateJWTCertificate %s /path/to/cert.pem' to "
+                                               "the server configuration",
+                             ref->line, ref->file, ref->what, ref->cert_id, ref->cert_id);
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
+            APR_ARRAY_IDX(ref->keys, ref->index, const vjwt_key_t *) =
+                key_with_kid(pconf, k, ref->kid);
+        }
+    }
+    for (vs = s; vs; vs = vs->next) {
+        core_server_config *core = ap_get_core_module_config(vs->module_config);
+        vjwt_dir_conf_t *def = ap_get_module_config(vs->lookup_defaults, &validate_jwt_module);
+        warn_keyless(core->sec_url, def->pol, "Location");
+        warn_keyless(core->sec_dir, def->pol, "Directory");
+    }
+    return OK;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* directive table: ValidateJWT + the <validate-jwt> attribute or element in CamelCase   */
+
+#define DIR_CONF (RSRC_CONF | ACCESS_CONF)
+#define DIR_AUTH (DIR_CONF | OR_AUTHCFG)
+
+const command_rec vjwt_mod_cmds[] = {
+    AP_INIT_TAKE1("ValidateJWTHeaderName", cmd_header_name, NULL, DIR_AUTH,
+                  "Request header that carries the token (default Authorization)"),
+    AP_INIT_TAKE1("ValidateJWTQueryParameterName", cmd_query_name, NULL, DIR_AUTH,
+                  "Query-string parameter that carries the token"),
+    AP_INIT_TAKE1("ValidateJWTTokenValue", cmd_token_value, NULL, DIR_CONF,
+                  "An ap_expr string expression that yields the token"),
+    AP_INIT_TAKE1("ValidateJWTRequireScheme", cmd_require_scheme, NULL, DIR_AUTH,
+                  "Authorization scheme the token must use (e.g. Bearer)"),
+    AP_INIT_TAKE1("ValidateJWTFailedValidationHTTPCode", cmd_status, NULL, DIR_AUTH,
+                  "Status of every failure response, 400-599 (default 401)"),
+    AP_INIT_TAKE1("ValidateJWTFailedValidationErrorMessage", cmd_message, NULL, DIR_AUTH,
+                  "Message of every failure response body"),
+    AP_INIT_TAKE1("ValidateJWTRequireExpirationTime", cmd_require_exp, NULL, DIR_AUTH,
+                  "On|Off: reject tokens without exp (default On)"),
+    AP_INIT_TAKE1("ValidateJWTRequireSignedTokens", cmd_require_signed, NULL, DIR_AUTH,
+                  "On|Off: reject unsigned (alg none) tokens (default On)"),
+    AP_INIT_TAKE1("ValidateJWTClockSkew", cmd_clock_skew, NULL, DIR_AUTH,
+                  "Seconds of tolerance for exp and nbf (default 0)"),
+    AP_INIT_TAKE1("ValidateJWTOutputTokenVariableName", cmd_output_var, NULL, DIR_AUTH,
+                  "Environment variable prefix that receives the validated token"),
+    AP_INIT_TAKE1("ValidateJWTId", cmd_id, NULL, DIR_AUTH,
+                  "Policy id, reported in VALIDATE_JWT_ERROR_POLICY_ID"),
+    AP_INIT_RAW_ARGS("ValidateJWTIssuerSigningKey", cmd_signing_key, NULL, DIR_CONF,
+                     "[id=KID] BASE64-SECRET | n=B64URL e=B64URL | certificate-id=ID | "
+                     "file:PATH"),
+    AP_INIT_ITERATE("ValidateJWTAudience", cmd_audience, NULL, DIR_AUTH,
+                    "Accepted audiences (any of them)"),
+    AP_INIT_ITERATE("ValidateJWTIssuer", cmd_issuer, NULL, DIR_AUTH,
+                    "Accepted issuers (any of them)"),
+    AP_INIT_RAW_ARGS("ValidateJWTRequiredClaim", cmd_required_claim, NULL, DIR_AUTH,
+                     "NAME [match=all|any] [separator=C] [VALUE...]"),
+    AP_INIT_ITERATE("ValidateJWTAlgorithms", cmd_algorithms, NULL, DIR_AUTH,
+                    "Allowed JWS algorithms (default all supported, bound to key types)"),
+    AP_INIT_TAKE1("ValidateJWTRemoteUserClaim", cmd_remote_user_claim, NULL, DIR_AUTH,
+                  "Claim that becomes REMOTE_USER (default sub)"),
+    AP_INIT_TAKE1("ValidateJWTPassClaimsAs", cmd_pass_claims, NULL, DIR_AUTH,
+                  "none|headers|environment|both (default environment)"),
+    AP_INIT_TAKE1("ValidateJWTWWWAuthenticate", cmd_www_auth, NULL, DIR_AUTH,
+                  "On|Off: RFC 6750 WWW-Authenticate on 401 (default On)"),
+    AP_INIT_TAKE1("ValidateJWTRealm", cmd_realm, NULL, DIR_AUTH,
+                  "realm of WWW-Authenticate (default the server name)"),
+    AP_INIT_TAKE1("ValidateJWTMinRSAKeyBits", cmd_min_rsa_bits, NULL, DIR_AUTH,
+                  "Smallest RSA modulus used, 1024-16384 (default 2048)"),
+    AP_INIT_TAKE1("ValidateJWTIgnoreAudienceTrailingSlash", cmd_aud_slash, NULL, DIR_AUTH,
+                  "On|Off: audiences differing by one trailing / are equal (default On)"),
+    AP_INIT_TAKE1("ValidateJWTMaxTokenLength", cmd_max_token_len, NULL, DIR_AUTH,
+                  "Longest accepted token in bytes (default 16384)"),
+    AP_INIT_TAKE12("ValidateJWTPolicy", cmd_policy, NULL, DIR_CONF,
+                   "FILE [id=ID]: an Azure API Management <validate-jwt> policy"),
+    AP_INIT_TAKE2("ValidateJWTNamedValue", cmd_named_value, NULL, RSRC_CONF,
+                  "NAME VALUE: what {{NAME}} stands for in policy files"),
+    AP_INIT_TAKE1("ValidateJWTOpenIDConfig", cmd_openid_config, NULL, DIR_CONF,
+                  "URL of an OpenID discovery document whose jwks_uri keys verify tokens"),
+    AP_INIT_TAKE1("ValidateJWTJWKSURI", cmd_jwks_uri, NULL, DIR_CONF,
+                  "URL or file of a JWK Set whose keys verify tokens"),
+    AP_INIT_TAKE2("ValidateJWTCertificate", cmd_certificate, NULL, RSRC_CONF,
+                  "ID FILE: a certificate or public key that certificate-id=ID names"),
+    AP_INIT_TAKE1("ValidateJWTCache", cmd_cache, NULL, RSRC_CONF,
+                  "socache provider[:args] shared by processes and hosts, or none (default "
+                  "shmcb)"),
+    AP_INIT_TAKE1("ValidateJWTCacheSecret", cmd_cache_secret, NULL, RSRC_CONF,
+                  "file:PATH of a secret (16+ bytes) that authenticates the shared key cache"),
+    AP_INIT_TAKE1("ValidateJWTKeysRefreshInterval", cmd_interval,
+                  (void *)APR_OFFSETOF(vjwt_srv_conf_t, refresh), RSRC_CONF,
+                  "Seconds between key refreshes (default 3600)"),
+    AP_INIT_TAKE1("ValidateJWTKeysRefetchInterval", cmd_interval,
+                  (void *)APR_OFFSETOF(vjwt_srv_conf_t, refetch), RSRC_CONF,
+                  "Least seconds between two fetches of one source (default 10)"),
+    AP_INIT_TAKE1("ValidateJWTKeysMaxStale", cmd_interval,
+                  (void *)APR_OFFSETOF(vjwt_srv_conf_t, max_stale), RSRC_CONF,
+                  "Seconds cached keys stay usable after their last fetch, or unlimited"),
+    AP_INIT_TAKE12("ValidateJWTFetchTimeout", cmd_fetch_timeout, NULL, RSRC_CONF,
+                   "CONNECT [TOTAL] seconds for key fetches (default 5 10)"),
+    AP_INIT_TAKE1("ValidateJWTFetchMaxSize", cmd_fetch_max_size, NULL, RSRC_CONF,
+                  "Largest discovery document or JWKS in bytes (default 1048576)"),
+    AP_INIT_TAKE1("ValidateJWTCAFile", cmd_ca_file, NULL, RSRC_CONF,
+                  "CA certificates for https key fetches (default: the system store)"),
+    AP_INIT_TAKE12("ValidateJWTTokenCache", cmd_token_cache, NULL, RSRC_CONF,
+                   "On|Off [ENTRIES]: remember verified signatures per child (default On "
+                   "10000)"),
+    AP_INIT_TAKE1("ValidateJWTFetchAllowHTTP", cmd_allow_http, NULL, RSRC_CONF,
+                  "On|Off: allow plain http key URLs to non-loopback hosts (default Off)"),
+    {NULL}};
+
+void vjwt_mod_config_register_hooks(apr_pool_t *p)
+{
+    ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
+}
