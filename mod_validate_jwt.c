@@ -63,34 +63,22 @@ static const char *realm_of(request_rec *r, const vjwt_policy_t *pol)
     return out;
 }
 
-static int fail_request(request_rec *r, const vjwt_policy_t *pol, const vjwt_verdict_t *v,
-                        const vjwt_token_t *t, const char *token)
+/* The failure in the environment, for ErrorDocument, logging and CGI. */
+static void set_error_env(request_rec *r, const vjwt_policy_t *pol, const char *reason,
+                          const char *detail)
 {
-    int status =
-        v->reason == VJWT_R_KEYS_UNAVAILABLE ? HTTP_SERVICE_UNAVAILABLE : vjwt_policy_status(pol);
-    const char *reason = vjwt_reason_name(v->reason);
-    const char *detail = v->detail ? v->detail : reason;
-    const char *message = v->reason == VJWT_R_KEYS_UNAVAILABLE
-                              ? "Signing keys unavailable."
-                              : vjwt_policy_message(pol, v->reason);
-    const char *body;
-
     apr_table_setn(r->subprocess_env, "VALIDATE_JWT_ERROR_SOURCE", "validate-jwt");
     apr_table_setn(r->subprocess_env, "VALIDATE_JWT_ERROR_REASON", reason);
     apr_table_set(r->subprocess_env, "VALIDATE_JWT_ERROR_MESSAGE", detail);
     if (pol->id && *pol->id) {
         apr_table_setn(r->subprocess_env, "VALIDATE_JWT_ERROR_POLICY_ID", pol->id);
     }
+}
 
-    /* every client-controlled value is quoted and escaped: it can't add a field */
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                  VJWT_LOGNO(00100) "JWT rejected: reason=%s status=%d detail=\"%s\" "
-                                    "alg=\"%s\" kid=\"%s\" token=%s",
-                  reason, status, vjwt_sanitize(r->pool, detail, 1024),
-                  t ? vjwt_sanitize(r->pool, t->alg, 32) : "-",
-                  (t && t->kid) ? vjwt_sanitize(r->pool, t->kid, 64) : "-",
-                  token ? vjwt_token_fingerprint(r->pool, token, strlen(token)) : "-");
-
+/* The challenge of a 401 (RFC 6750 section 3), and Retry-After of a 503. */
+static void set_error_headers(request_rec *r, const vjwt_policy_t *pol, const vjwt_verdict_t *v,
+                              int status)
+{
     if (status == HTTP_UNAUTHORIZED && vjwt_policy_www_authenticate(pol)) {
         const char *realm = realm_of(r, pol);
         apr_table_setn(r->err_headers_out, "WWW-Authenticate",
@@ -106,15 +94,13 @@ static int fail_request(request_rec *r, const vjwt_policy_t *pol, const vjwt_ver
         apr_table_setn(r->err_headers_out, "Retry-After",
                        apr_itoa(r->pool, store ? vjwt_store_retry_after(store) : 60));
     }
+}
 
-    /* A subrequest never writes a response of its own; an ErrorDocument for this status
-     * wins over the JSON body (httpd sends it, with our env available). */
-    if (r->main || ap_response_code_string(r, ap_index_of_response(status))) {
-        return status;
-    }
-
+/* Writes the APIM JSON body as the response; DONE tells httpd it was sent. */
+static int send_failure_body(request_rec *r, int status, const char *message)
+{
+    const char *body = failure_body(r->pool, status, message);
     ap_discard_request_body(r);
-    body = failure_body(r->pool, status, message);
     r->status = status;
     r->status_line = NULL;
     ap_run_insert_error_filter(r);
@@ -125,6 +111,36 @@ static int fail_request(request_rec *r, const vjwt_policy_t *pol, const vjwt_ver
         ap_rwrite(body, (int)strlen(body), r);
     }
     return DONE;
+}
+
+static int fail_request(request_rec *r, const vjwt_policy_t *pol, const vjwt_verdict_t *v,
+                        const vjwt_token_t *t, const char *token)
+{
+    int status =
+        v->reason == VJWT_R_KEYS_UNAVAILABLE ? HTTP_SERVICE_UNAVAILABLE : vjwt_policy_status(pol);
+    const char *reason = vjwt_reason_name(v->reason);
+    const char *detail = v->detail ? v->detail : reason;
+
+    set_error_env(r, pol, reason, detail);
+    /* every client-controlled value is quoted and escaped: it can't add a field */
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  VJWT_LOGNO(00100) "JWT rejected: reason=%s status=%d detail=\"%s\" "
+                                    "alg=\"%s\" kid=\"%s\" token=%s",
+                  reason, status, vjwt_sanitize(r->pool, detail, 1024),
+                  t ? vjwt_sanitize(r->pool, t->alg, 32) : "-",
+                  (t && t->kid) ? vjwt_sanitize(r->pool, t->kid, 64) : "-",
+                  token ? vjwt_token_fingerprint(r->pool, token, strlen(token)) : "-");
+    set_error_headers(r, pol, v, status);
+
+    /* A subrequest never writes a response of its own; an ErrorDocument for this status
+     * wins over the JSON body (httpd sends it, with our env available). */
+    if (r->main || ap_response_code_string(r, ap_index_of_response(status))) {
+        return status;
+    }
+    return send_failure_body(r, status,
+                             v->reason == VJWT_R_KEYS_UNAVAILABLE
+                                 ? "Signing keys unavailable."
+                                 : vjwt_policy_message(pol, v->reason));
 }
 
 /* A claim's text for REMOTE_USER and the output-variable fields (see vjwt_export.h). */
@@ -148,6 +164,36 @@ static const char *log_names(apr_pool_t *p, const apr_array_header_t *names)
         APR_ARRAY_PUSH(parts, const char *) = ", ...";
     }
     return apr_array_pstrcat(p, parts, 0);
+}
+
+/* ValidateJWTOutputTokenVariableName X: X is the token, X_ALG ... X_IAT its common header
+ * fields and claims, X_CLAIM_<name> every exported claim. */
+static void export_output_var(request_rec *r, const char *x, const vjwt_token_t *t,
+                              const apr_array_header_t *items)
+{
+    static const struct {
+        const char *suffix, *claim;
+        int in_header;
+    } fields[] = {{"_ALG", "alg", 1}, {"_TYP", "typ", 1}, {"_ISS", "iss", 0},
+                  {"_SUB", "sub", 0}, {"_JTI", "jti", 0}, {"_AUD", "aud", 0},
+                  {"_EXP", "exp", 0}, {"_NBF", "nbf", 0}, {"_IAT", "iat", 0}};
+    size_t f;
+    int i;
+    apr_table_setn(r->subprocess_env, x, t->raw);
+    for (f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
+        const char *text =
+            claim_text(r->pool, json_object_get(fields[f].in_header ? t->header : t->payload,
+                                                fields[f].claim));
+        if (text) {
+            apr_table_setn(r->subprocess_env, apr_pstrcat(r->pool, x, fields[f].suffix, NULL),
+                           text);
+        }
+    }
+    for (i = 0; i < items->nelts; i++) {
+        const vjwt_export_item_t *it = &APR_ARRAY_IDX(items, i, vjwt_export_item_t);
+        apr_table_setn(r->subprocess_env, apr_pstrcat(r->pool, x, "_CLAIM_", it->name, NULL),
+                       it->value);
+    }
 }
 
 static void export_claims(request_rec *r, const vjwt_policy_t *pol, const vjwt_token_t *t)
@@ -184,29 +230,7 @@ static void export_claims(request_rec *r, const vjwt_policy_t *pol, const vjwt_t
         }
     }
     if (pol->output_var && *pol->output_var) {
-        static const struct {
-            const char *suffix, *claim;
-            int in_header;
-        } fields[] = {{"_ALG", "alg", 1}, {"_TYP", "typ", 1}, {"_ISS", "iss", 0},
-                      {"_SUB", "sub", 0}, {"_JTI", "jti", 0}, {"_AUD", "aud", 0},
-                      {"_EXP", "exp", 0}, {"_NBF", "nbf", 0}, {"_IAT", "iat", 0}};
-        const char *x = pol->output_var;
-        size_t f;
-        apr_table_setn(r->subprocess_env, x, t->raw);
-        for (f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
-            const char *text =
-                claim_text(r->pool, json_object_get(fields[f].in_header ? t->header : t->payload,
-                                                    fields[f].claim));
-            if (text) {
-                apr_table_setn(r->subprocess_env, apr_pstrcat(r->pool, x, fields[f].suffix, NULL),
-                               text);
-            }
-        }
-        for (i = 0; i < ex.items->nelts; i++) {
-            const vjwt_export_item_t *it = &APR_ARRAY_IDX(ex.items, i, vjwt_export_item_t);
-            apr_table_setn(r->subprocess_env, apr_pstrcat(r->pool, x, "_CLAIM_", it->name, NULL),
-                           it->value);
-        }
+        export_output_var(r, pol->output_var, t, ex.items);
     }
 }
 

@@ -285,10 +285,29 @@ static apr_status_t child_exit(void *data)
     return APR_SUCCESS;
 }
 
+/* ValidateJWTCache provider[:args] into the provider name and its arguments; shmcb without
+ * arguments gets a file in the runtime directory and a size that fits key sets. */
+static void cache_provider_args(apr_pool_t *ptemp, const char *spec, const char **name,
+                                const char **args)
+{
+    const char *colon = strchr(spec, ':');
+    *name = spec;
+    *args = NULL;
+    if (colon) {
+        *name = apr_pstrmemdup(ptemp, spec, (apr_size_t)(colon - spec));
+        *args = colon + 1;
+    }
+    else if (!strcmp(spec, "shmcb")) {
+        /* shmcb's own default (512 KB) holds too few key sets and attempt markers */
+        *args = apr_pstrcat(ptemp, ap_runtime_dir_relative(ptemp, "validate_jwt_keys"),
+                            DEFAULT_SHMCB_SIZE, NULL);
+    }
+}
+
 static const char *setup_cache(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
                                vjwt_srv_conf_t *sc, apr_size_t max_record)
 {
-    const char *spec = sc->cache_spec ? sc->cache_spec : DEFAULT_CACHE, *name = spec, *args;
+    const char *spec = sc->cache_spec ? sc->cache_spec : DEFAULT_CACHE, *name, *args;
     const char *err;
     struct ap_socache_hints hints = {48, 4096, apr_time_from_sec(60)};
     cache_t *c;
@@ -297,16 +316,7 @@ static const char *setup_cache(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec 
     if (!strcasecmp(spec, "none")) {
         return NULL;
     }
-    args = strchr(spec, ':');
-    if (args) {
-        name = apr_pstrmemdup(ptemp, spec, (apr_size_t)(args - spec));
-        args++;
-    }
-    else if (!strcmp(name, "shmcb")) {
-        /* shmcb's own default (512 KB) holds too few key sets and attempt markers */
-        args = apr_pstrcat(ptemp, ap_runtime_dir_relative(ptemp, "validate_jwt_keys"),
-                           DEFAULT_SHMCB_SIZE, NULL);
-    }
+    cache_provider_args(ptemp, spec, &name, &args);
     c = apr_pcalloc(pconf, sizeof(*c));
     c->prov = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name, AP_SOCACHE_PROVIDER_VERSION);
     if (!c->prov) {
@@ -346,15 +356,74 @@ static const char *setup_cache(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec 
     return NULL;
 }
 
+/* The store's options: its defaults, overridden by the server-wide directives. */
+static void store_options(vjwt_store_opts_t *o, const vjwt_srv_conf_t *sc, server_rec *s)
+{
+    vjwt_store_opts_default(o);
+    if (sc->refresh > 0) {
+        o->refresh = apr_time_from_sec(sc->refresh);
+    }
+    if (sc->refetch > 0) {
+        o->refetch = apr_time_from_sec(sc->refetch);
+    }
+    if (o->refetch > o->refresh) {
+        o->refetch = o->refresh;
+    }
+    if (sc->max_stale > 0) {
+        o->max_stale = apr_time_from_sec(sc->max_stale);
+    }
+    if (sc->connect_timeout > 0) {
+        o->fetch.connect_timeout_ms = sc->connect_timeout * 1000;
+        o->fetch.timeout_ms = sc->total_timeout * 1000;
+    }
+    if (sc->max_size > 0) {
+        o->fetch.max_size = (apr_size_t)sc->max_size;
+    }
+    o->fetch.allow_http = sc->allow_http == 1;
+    o->fetch.ca_file = sc->ca_file;
+    o->log.baton = s;
+    o->log.is_level = store_is_level;
+    o->log.log = store_log;
+    o->cache_secret = sc->cache_secret;
+    o->cache_secret_len = sc->cache_secret_len;
+    o->stopping = vjwt_stopping;
+}
+
+/* The cache port over the socache instance that setup_cache made, if any. */
+static void attach_cache(vjwt_store_opts_t *o)
+{
+    if (the_cache) {
+        o->cache.baton = the_cache;
+        o->cache.get = port_get;
+        o->cache.set = port_set;
+        o->cache.lock = port_lock;
+        o->cache.unlock = port_unlock;
+    }
+}
+
+/* Every child refreshes keys from mod_watchdog's thread; without it, requests do. */
+static void start_watchdog(apr_pool_t *pconf, server_rec *s)
+{
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) * wd_get;
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) * wd_register;
+    ap_watchdog_t *wd = NULL;
+
+    wd_get = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
+    wd_register = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
+    if (!wd_get || !wd_register || wd_get(&wd, WATCHDOG_NAME, 0, 0, pconf) != APR_SUCCESS ||
+        wd_register(wd, AP_WD_TM_INTERVAL, the_store, wd_callback) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     VJWT_LOGNO(00013) "mod_watchdog is not available: keys are loaded and "
+                                       "refreshed only when requests need them");
+    }
+}
+
 static int store_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
     registry_t *reg = registry(pconf);
     vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(s);
     vjwt_store_opts_t o;
     const char *err;
-    APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) * wd_get;
-    APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) * wd_register;
-    ap_watchdog_t *wd = NULL;
 
     apr_pool_cleanup_register(pconf, NULL, reset_globals, apr_pool_cleanup_null);
     if (reg->sources->nelts == 0 ||
@@ -365,61 +434,19 @@ static int store_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, VJWT_LOGNO(00010) "curl_global_init failed");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    vjwt_store_opts_default(&o);
-    if (sc->refresh > 0) {
-        o.refresh = apr_time_from_sec(sc->refresh);
-    }
-    if (sc->refetch > 0) {
-        o.refetch = apr_time_from_sec(sc->refetch);
-    }
-    if (o.refetch > o.refresh) {
-        o.refetch = o.refresh;
-    }
-    if (sc->max_stale > 0) {
-        o.max_stale = apr_time_from_sec(sc->max_stale);
-    }
-    if (sc->connect_timeout > 0) {
-        o.fetch.connect_timeout_ms = sc->connect_timeout * 1000;
-        o.fetch.timeout_ms = sc->total_timeout * 1000;
-    }
-    if (sc->max_size > 0) {
-        o.fetch.max_size = (apr_size_t)sc->max_size;
-    }
-    o.fetch.allow_http = sc->allow_http == 1;
-    o.fetch.ca_file = sc->ca_file;
-    o.log.baton = s;
-    o.log.is_level = store_is_level;
-    o.log.log = store_log;
-    o.cache_secret = sc->cache_secret;
-    o.cache_secret_len = sc->cache_secret_len;
-
+    store_options(&o, sc, s);
     err = setup_cache(pconf, ptemp, s, sc, o.fetch.max_size * 2 + RECORD_SLACK);
     if (err) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, VJWT_LOGNO(00011) "%s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (the_cache) {
-        o.cache.baton = the_cache;
-        o.cache.get = port_get;
-        o.cache.set = port_set;
-        o.cache.lock = port_lock;
-        o.cache.unlock = port_unlock;
-    }
-    o.stopping = vjwt_stopping;
+    attach_cache(&o);
     if (vjwt_store_make(&the_store, pconf, &o, reg->sources) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
                      VJWT_LOGNO(00012) "cannot create the key store");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    wd_get = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
-    wd_register = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
-    if (!wd_get || !wd_register || wd_get(&wd, WATCHDOG_NAME, 0, 0, pconf) != APR_SUCCESS ||
-        wd_register(wd, AP_WD_TM_INTERVAL, the_store, wd_callback) != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
-                     VJWT_LOGNO(00013) "mod_watchdog is not available: keys are loaded and "
-                                       "refreshed only when requests need them");
-    }
+    start_watchdog(pconf, s);
     return OK;
 }
 
