@@ -483,189 +483,96 @@ static const char *cmd_required_claim(cmd_parms *cmd, void *dcfg, const char *ar
     return NULL;
 }
 
-/* Config-time warnings for keys that some algorithms can't use (RFC 7518 3.2, 3.3). */
-static void warn_weak_key(cmd_parms *cmd, const vjwt_policy_t *pol, const vjwt_key_t *k)
+/* A key note (vjwt_keyspec.h: weak keys, skipped or leniently decoded keys of a key file) in
+ * the error log with the directive's place, under the note's own tag. */
+static int note_aplevel(vjwt_log_level_e level)
 {
-    int floor = pol ? vjwt_policy_min_rsa_bits(pol) : VJWT_DEFAULT_MIN_RSA_BITS;
-    if (k->kty == VJWT_KTY_OCT && k->secret_len < 32) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
-                     VJWT_LOGNO(00002) "%s at %s:%d: the HMAC secret has %d bytes; HS256 needs "
-                                       "at least 32, so no token can be verified with it",
-                     cmd->cmd->name, cmd->directive->filename, cmd->directive->line_num,
-                     (int)k->secret_len);
-    }
-    else if (k->kty == VJWT_KTY_OCT && k->secret_len < 64) {
-        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, cmd->server,
-                     VJWT_LOGNO(00003) "%s at %s:%d: the HMAC secret has %d bytes; it is not "
-                                       "used for %s",
-                     cmd->cmd->name, cmd->directive->filename, cmd->directive->line_num,
-                     (int)k->secret_len, k->secret_len < 48 ? "HS384 and HS512" : "HS512");
-    }
-    else if (k->kty == VJWT_KTY_RSA && k->bits < floor) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
-                     VJWT_LOGNO(00004) "%s at %s:%d: the RSA key has %d bits, below the "
-                                       "floor of %d; it verifies nothing unless "
-                                       "ValidateJWTMinRSAKeyBits allows it",
-                     cmd->cmd->name, cmd->directive->filename, cmd->directive->line_num, k->bits,
-                     floor);
+    switch (level) {
+    case VJWT_LOG_ERR:
+        return APLOG_ERR;
+    case VJWT_LOG_WARN:
+        return APLOG_WARNING;
+    case VJWT_LOG_NOTICE:
+        return APLOG_NOTICE;
+    case VJWT_LOG_INFO:
+        return APLOG_INFO;
+    default:
+        return APLOG_DEBUG;
     }
 }
 
-static const vjwt_key_t *key_with_kid(apr_pool_t *p, const vjwt_key_t *k, const char *kid)
+static void log_key_notes(cmd_parms *cmd, const apr_array_header_t *notes)
 {
-    vjwt_key_t *copy;
-    if (!kid) {
-        return k;
+    int i;
+    for (i = 0; i < notes->nelts; i++) {
+        const vjwt_key_note_t *nt = &APR_ARRAY_IDX(notes, i, vjwt_key_note_t);
+        ap_log_error(APLOG_MARK, note_aplevel(nt->level), 0, cmd->server,
+                     "VJWT%05d: %s at %s:%d: %s", nt->tag, cmd->cmd->name, cmd->directive->filename,
+                     cmd->directive->line_num, nt->text);
     }
-    copy = apr_pmemdup(p, k, sizeof(*k));
-    copy->kid = kid;
-    return copy;
 }
 
-static const char *cmd_signing_key(cmd_parms *cmd, void *dcfg, const char *args)
+/* file: paths of key specs are relative to ServerRoot. */
+static const char *server_root_path(void *baton, apr_pool_t *p, const char *path)
+{
+    (void)baton;
+    return ap_server_root_relative(p, path);
+}
+
+/* A certificate-id= key: a placeholder in keys that check_config replaces. */
+static void push_cert_ref(cmd_parms *cmd, apr_array_header_t *keys, const vjwt_keyspec_t *spec)
+{
+    vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(cmd->server);
+    cert_ref_t *ref = apr_array_push(sc->cert_refs);
+    ref->cert_id = spec->cert_id;
+    ref->kid = spec->kid;
+    ref->keys = keys;
+    ref->index = keys->nelts;
+    ref->file = cmd->directive->filename;
+    ref->line = cmd->directive->line_num;
+    ref->what = cmd->cmd->name;
+    APR_ARRAY_PUSH(keys, const vjwt_key_t *) = NULL;
+}
+
+/* The keys of spec into the scope's key list, with their notes in the error log. */
+static const char *add_keyspec(cmd_parms *cmd, void *dcfg, const vjwt_keyspec_t *spec)
 {
     vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
-    apr_array_header_t *words, *found;
-    const char *kid = NULL, *n = NULL, *e = NULL, *value = NULL, *err, *why = NULL;
-    int i;
-    apr_size_t before;
+    apr_array_header_t *keys =
+        scope_list(cmd, dcfg, VJWT_FROM_POLICY_KEYS, &pol->keys, sizeof(const vjwt_key_t *));
+    apr_array_header_t *notes = apr_array_make(cmd->temp_pool, 2, sizeof(vjwt_key_note_t));
+    const char *err = NULL;
+    int i, before = keys->nelts;
+    apr_status_t rv = vjwt_keyspec_load(cmd->pool, spec, server_root_path, NULL, keys, notes, &err);
+    if (rv == VJWT_KEYSPEC_NEEDS_CERTIFICATE) {
+        push_cert_ref(cmd, keys, spec);
+        return NULL;
+    }
+    if (rv == APR_SUCCESS) {
+        for (i = before; i < keys->nelts; i++) {
+            vjwt_key_notes(APR_ARRAY_IDX(keys, i, const vjwt_key_t *),
+                           vjwt_policy_min_rsa_bits(pol), notes);
+        }
+    }
+    log_key_notes(cmd, notes);
+    return rv == APR_SUCCESS ? NULL : apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
+}
 
-    err = split_words(cmd, args, &words);
+/* ValidateJWTIssuerSigningKey [id=KID] BASE64-SECRET | n=.. e=.. | certificate-id=ID | file:PATH
+ * (the grammar of vjwt_keyspec.h). */
+static const char *cmd_signing_key(cmd_parms *cmd, void *dcfg, const char *args)
+{
+    apr_array_header_t *words;
+    vjwt_keyspec_t spec;
+    const char *err = split_words(cmd, args, &words);
     if (err) {
         return err;
     }
-    for (i = 0; i < words->nelts; i++) {
-        const char *w = APR_ARRAY_IDX(words, i, const char *);
-        if (i == 0 && !strncmp(w, "id=", 3)) {
-            if (!w[3]) {
-                return cmd_err(cmd, "id= needs a key id, got", w);
-            }
-            kid = w + 3;
-        }
-        else if (!strncmp(w, "n=", 2) && !n) {
-            n = w + 2;
-        }
-        else if (!strncmp(w, "e=", 2) && !e) {
-            e = w + 2;
-        }
-        else if (!value && !n && !e) {
-            value = w;
-        }
-        else {
-            return apr_psprintf(cmd->pool,
-                                "%s: expected [id=KID] and one key (BASE64-SECRET, n=... e=..., "
-                                "certificate-id=ID or file:PATH), got '%s'",
-                                cmd->cmd->name, args);
-        }
+    if (vjwt_keyspec_parse(&spec, cmd->pool, (const char *const *)words->elts, words->nelts,
+                           &err) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
     }
-    if ((n || e) && value) {
-        return apr_psprintf(cmd->pool,
-                            "%s: a key is either n=... e=... or one other value, got '%s'",
-                            cmd->cmd->name, args);
-    }
-    scope_list(cmd, dcfg, VJWT_FROM_POLICY_KEYS, &pol->keys, sizeof(const vjwt_key_t *));
-    before = (apr_size_t)pol->keys->nelts;
-
-    if (n || e) {
-        vjwt_key_t *k;
-        if (!n || !e || !*n || !*e) {
-            return apr_psprintf(cmd->pool, "%s: an RSA key needs both n= and e=, got '%s'",
-                                cmd->cmd->name, args);
-        }
-        if (vjwt_key_from_rsa_ne(&k, cmd->pool, n, e, &why) != APR_SUCCESS) {
-            return apr_psprintf(cmd->pool, "%s: invalid RSA n/e key: %s", cmd->cmd->name, why);
-        }
-        k->kid = kid;
-        APR_ARRAY_PUSH(pol->keys, const vjwt_key_t *) = k;
-    }
-    else if (!value) {
-        return apr_psprintf(cmd->pool,
-                            "%s: needs a key: BASE64-SECRET, n=... e=..., certificate-id=ID or "
-                            "file:PATH",
-                            cmd->cmd->name);
-    }
-    else if (!strncmp(value, "certificate-id=", 15)) {
-        vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(cmd->server);
-        cert_ref_t *ref;
-        if (!value[15]) {
-            return cmd_err(cmd, "certificate-id= needs an ID, got", value);
-        }
-        ref = apr_array_push(sc->cert_refs);
-        ref->cert_id = value + 15;
-        ref->kid = kid;
-        ref->keys = pol->keys;
-        ref->index = pol->keys->nelts;
-        ref->file = cmd->directive->filename;
-        ref->line = cmd->directive->line_num;
-        ref->what = cmd->cmd->name;
-        /* placeholder, replaced in check_config */
-        APR_ARRAY_PUSH(pol->keys, const vjwt_key_t *) = NULL;
-    }
-    else if (!strncmp(value, "file:", 5)) {
-        const char *path = ap_server_root_relative(cmd->pool, value + 5);
-        apr_array_header_t *skipped = apr_array_make(cmd->pool, 1, sizeof(const char *));
-        if (!value[5] || !path) {
-            return cmd_err(cmd, "invalid key file path", value);
-        }
-        found = apr_array_make(cmd->pool, 2, sizeof(const vjwt_key_t *));
-        if (vjwt_keys_from_file(found, cmd->pool, path, skipped, &why) != APR_SUCCESS) {
-            return apr_psprintf(cmd->pool, "%s: cannot use key file '%s': %s", cmd->cmd->name, path,
-                                why);
-        }
-        for (i = 0; i < skipped->nelts; i++) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
-                         VJWT_LOGNO(00005) "%s at %s:%d: key file %s: key skipped: %s",
-                         cmd->cmd->name, cmd->directive->filename, cmd->directive->line_num, path,
-                         APR_ARRAY_IDX(skipped, i, const char *));
-        }
-        if (found->nelts == 0) {
-            return apr_psprintf(cmd->pool, "%s: key file '%s' holds no usable key", cmd->cmd->name,
-                                path);
-        }
-        for (i = 0; i < found->nelts; i++) {
-            if (APR_ARRAY_IDX(found, i, const vjwt_key_t *)->lenient) {
-                ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, cmd->server,
-                             VJWT_LOGNO(00040) "%s at %s:%d: key file %s: some key members are "
-                                               "standard base64 or padded, not base64url; "
-                                               "decoded leniently",
-                             cmd->cmd->name, cmd->directive->filename, cmd->directive->line_num,
-                             path);
-                break;
-            }
-        }
-        if (kid && found->nelts > 1) {
-            return apr_psprintf(cmd->pool,
-                                "%s: id= names one key but '%s' holds %d keys (their own kid "
-                                "members are used)",
-                                cmd->cmd->name, path, found->nelts);
-        }
-        for (i = 0; i < found->nelts; i++) {
-            APR_ARRAY_PUSH(pol->keys, const vjwt_key_t *) =
-                key_with_kid(cmd->pool, APR_ARRAY_IDX(found, i, const vjwt_key_t *), kid);
-        }
-    }
-    else {
-        unsigned char *secret;
-        apr_size_t len;
-        vjwt_key_t *k;
-        if (vjwt_secret_decode(cmd->pool, value, "key", &secret, &len, &why) != APR_SUCCESS) {
-            return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, why);
-        }
-        if (vjwt_key_from_secret(&k, cmd->pool, secret, len, &why) != APR_SUCCESS) {
-            return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, why);
-        }
-        memset(secret, 0, len);
-        k->kid = kid;
-        k->source = "inline secret";
-        APR_ARRAY_PUSH(pol->keys, const vjwt_key_t *) = k;
-    }
-    for (i = (int)before; i < pol->keys->nelts; i++) {
-        const vjwt_key_t *k = APR_ARRAY_IDX(pol->keys, i, const vjwt_key_t *);
-        if (k) {
-            warn_weak_key(cmd, pol, k);
-        }
-    }
-    return NULL;
+    return add_keyspec(cmd, dcfg, &spec);
 }
 
 static const char *cmd_openid_config(cmd_parms *cmd, void *dcfg, const char *arg)
@@ -683,7 +590,14 @@ static const char *cmd_jwks_uri(cmd_parms *cmd, void *dcfg, const char *arg)
         scope_list(cmd, dcfg, VJWT_FROM_POLICY_SOURCES, &pol->sources, sizeof(void *));
         return vjwt_mod_add_source(cmd, pol, VJWT_KS_JWKS_URL, arg);
     }
-    return cmd_signing_key(cmd, dcfg, apr_pstrcat(cmd->pool, "\"file:", arg, "\"", NULL));
+    else {
+        const char *word = apr_pstrcat(cmd->pool, "file:", arg, NULL), *err = NULL;
+        vjwt_keyspec_t spec;
+        if (vjwt_keyspec_parse(&spec, cmd->pool, &word, 1, &err) != APR_SUCCESS) {
+            return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
+        }
+        return add_keyspec(cmd, dcfg, &spec);
+    }
 }
 
 #define NAMED_VALUES_KEY "validate_jwt:named-values"
@@ -809,34 +723,41 @@ static const char *cmd_policy(cmd_parms *cmd, void *dcfg, const char *file, cons
     return NULL;
 }
 
+/* ValidateJWTCertificate ID FILE: one certificate or public key, named by certificate-id=. */
 static const char *cmd_certificate(cmd_parms *cmd, void *dcfg, const char *id, const char *file)
 {
     vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(cmd->server);
-    const char *path = ap_server_root_relative(cmd->pool, file), *why = NULL;
     apr_array_header_t *found = apr_array_make(cmd->pool, 1, sizeof(const vjwt_key_t *));
-    vjwt_key_t *k;
+    apr_array_header_t *notes = apr_array_make(cmd->temp_pool, 1, sizeof(vjwt_key_note_t));
+    vjwt_keyspec_t spec = {.form = VJWT_KEYSPEC_FILE, .path = file};
+    const char *err = NULL;
+    vjwt_key_t *k = NULL;
+    apr_status_t rv;
     if (!*id) {
         return cmd_err(cmd, "needs an ID, got", id);
     }
-    if (!path) {
+    if (!*file) {
         return cmd_err(cmd, "invalid file path", file);
     }
-    if (vjwt_keys_from_file(found, cmd->pool, path, NULL, &why) != APR_SUCCESS) {
-        return apr_psprintf(cmd->pool, "%s: cannot use certificate file '%s': %s", cmd->cmd->name,
-                            path, why);
+    rv = vjwt_keyspec_load(cmd->pool, &spec, server_root_path, NULL, found, notes, &err);
+    if (rv == APR_SUCCESS && found->nelts != 1) {
+        rv = APR_EINVAL;
+        err = apr_psprintf(cmd->pool, "'%s' must hold exactly one certificate or public key",
+                           ap_server_root_relative(cmd->pool, file));
     }
-    if (found->nelts != 1) {
-        return apr_psprintf(cmd->pool, "%s: '%s' must hold exactly one certificate or public key",
-                            cmd->cmd->name, path);
+    else if (rv == APR_SUCCESS) {
+        k = vjwt_key_with_kid(cmd->pool, APR_ARRAY_IDX(found, 0, const vjwt_key_t *), NULL);
+        k->source = apr_pstrcat(cmd->pool, "certificate-id=", id, NULL);
+        vjwt_key_notes(k, VJWT_DEFAULT_MIN_RSA_BITS, notes);
+    }
+    log_key_notes(cmd, notes);
+    if (rv != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
     }
     if (apr_hash_get(sc->certs, id, APR_HASH_KEY_STRING)) {
         return cmd_err(cmd, "defines this ID twice:", id);
     }
-    k = apr_pmemdup(cmd->pool, APR_ARRAY_IDX(found, 0, const vjwt_key_t *), sizeof(*k));
-    k->kid = NULL;
-    k->source = apr_pstrcat(cmd->pool, "certificate-id=", id, NULL);
     apr_hash_set(sc->certs, id, APR_HASH_KEY_STRING, k);
-    warn_weak_key(cmd, NULL, k);
     return NULL;
 }
 
@@ -1132,7 +1053,7 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, 
                 return HTTP_INTERNAL_SERVER_ERROR;
             }
             APR_ARRAY_IDX(ref->keys, ref->index, const vjwt_key_t *) =
-                key_with_kid(pconf, k, ref->kid);
+                vjwt_key_with_kid(pconf, k, ref->kid);
         }
     }
     for (vs = s; vs; vs = vs->next) {

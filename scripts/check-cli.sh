@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # make check: runs the validate-jwt CLI (in sanitizer builds: under ASan + UBSan) on the
 # RFC 7515 A.1 example token from the shared test vectors: accepted, a changed signature,
-# expired, from stdin, and a usage error; then (with python3-jwcrypto) keys fetched from a
-# loopback server by --jwks-uri and --openid-config: accepted, an unknown kid, and a key
-# source without keys (KeysUnavailable). Skips (exit 77) without the vectors.
+# expired, from stdin, and a usage error; the --key grammar (the directive's: [id=KID] with a
+# base64 secret, a file, n= e=) and its errors; then (with python3-jwcrypto) keys fetched
+# from a loopback server by --jwks-uri and --openid-config: accepted, an unknown kid, and a
+# key source without keys (KeysUnavailable), and the same RSA key as --key 'n=... e=...'.
+# Skips (exit 77) without the vectors.
 set -euo pipefail
 build=${VJWT_BUILD:-$PWD}
 vectors=${VJWT_TESTVECTORS:-$(cd "$(dirname "$0")/../.." && pwd)/shared/testvectors}
@@ -16,11 +18,14 @@ trap '[ -z "$server" ] || kill "$server" 2>/dev/null; rm -rf "$tmp"' EXIT
 
 # The published token and key (RFC 7515 A.1); exp is 1300819380.
 /usr/bin/python3 - "$vector" "$tmp" <<'PY'
-import json, sys
+import base64, json, sys
 t = json.load(open(sys.argv[1]))["tests"][0]
 assert t["id"] == "rfc7515-A.1", t["id"]
 open(sys.argv[2] + "/token", "w").write(t["jws"])
 json.dump({"keys": [t["jwk"]]}, open(sys.argv[2] + "/jwks.json", "w"))
+k = t["jwk"]["k"]
+open(sys.argv[2] + "/secret", "w").write(
+    base64.b64encode(base64.urlsafe_b64decode(k + "=" * (-len(k) % 4))).decode())
 PY
 token=$(cat "$tmp/token")
 status=0
@@ -46,6 +51,27 @@ expect 1 "TokenSignatureInvalid" "a changed signature" -- \
 expect 1 "TokenExpired" "after exp" -- \
   "$cli" --key "$key" --now 1300819381 "$token"
 expect 2 "usage: validate-jwt" "no token" -- "$cli" --key "$key"
+expect 2 "usage: validate-jwt" "two tokens" -- "$cli" --key "$key" "$token" "$token"
+expect 2 "invalid option: --kee" "an unknown option" -- "$cli" --kee "$key" "$token"
+
+# --key takes the grammar of ValidateJWTIssuerSigningKey as one value
+secret=$(cat "$tmp/secret")
+expect 0 "verdict: OK" "--key 'id=KID BASE64-SECRET'" -- \
+  "$cli" --key "id=k1 $secret" --now 1300819000 "$token"
+expect 0 "verdict: OK" "--key 'id=KID file:PATH', options after the token" -- \
+  "$cli" "$token" --key "id=k1 file:$tmp/jwks.json" --now 1300819000
+expect 0 "verdict: OK" "'-' before the options" -- \
+  sh -c 'printf "%s\n" "$1" | "$2" - --key "$3" --now 1300819000' sh "$token" "$cli" "$secret"
+expect 2 "an RSA key needs both n= and e=" "--key n= without e=" -- \
+  "$cli" --key "id=k1 n=AQAB" "$token"
+expect 2 "an RSA key needs both n= and e=" "the old --key n=..,e=.. form" -- \
+  "$cli" --key "n=AQAB,e=AQAB" "$token"
+expect 2 "id= needs a key id" "--key with an empty id=" -- \
+  "$cli" --key "id= $secret" "$token"
+expect 2 "expected \[id=KID\] and one key" "--key with two values" -- \
+  "$cli" --key "$secret $secret" "$token"
+expect 1 "VJWT00002: .*the HMAC secret has 6 bytes" "a short secret: a warning" -- \
+  "$cli" --key "c2VjcmV0" --now 1300819000 "$token"
 
 # Keys from URLs, as the module fetches them: a loopback server (127.0.0.1, a free port,
 # stops by itself after 120 s) serves a discovery document and a JWK Set of an RSA key;
@@ -80,7 +106,9 @@ def mint(k, kid, **claims):
                 claims=dict(iss=base, sub="alice", exp=int(time.time()) + 600, **claims))
     t.make_signed_token(k)
     return t.serialize()
-for name, val in (("base", base), ("tok_k1", mint(key, "k1")), ("tok_k2", mint(other, "k2"))):
+pub = json.loads(key.export_public())
+for name, val in (("base", base), ("n", pub["n"]), ("e", pub["e"]),
+                  ("tok_k1", mint(key, "k1")), ("tok_k2", mint(other, "k2"))):
     open(os.path.join(d, name + ".tmp"), "w").write(val)
     os.rename(os.path.join(d, name + ".tmp"), os.path.join(d, name))
 threading.Timer(120, srv.shutdown).start()
@@ -98,4 +126,6 @@ expect 1 "TokenSignatureKeyNotFound" "a kid in no fetched key" -- \
   "$cli" --openid-config "$base/.well-known/openid-configuration" "$(cat "$tmp/tok_k2")"
 expect 1 "KeysUnavailable" "a key source without keys" -- \
   "$cli" --jwks-uri "$base/missing" --iss "$base" "$(cat "$tmp/tok_k1")"
+expect 0 "verdict: OK" "--key 'id=KID n=B64URL e=B64URL'" -- \
+  "$cli" --key "id=k1 n=$(cat "$tmp/n") e=$(cat "$tmp/e")" "$(cat "$tmp/tok_k1")"
 exit $status

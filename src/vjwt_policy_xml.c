@@ -9,7 +9,7 @@
 #include <libxml/xmlerror.h>
 
 #include "vjwt_policy_xml.h"
-#include "vjwt_secret.h"
+#include "vjwt_keyspec.h"
 #include "vjwt_b64.h"
 #include "vjwt_jwk.h"
 #include "vjwt_verdict.h"
@@ -240,12 +240,27 @@ static apr_status_t read_string_list(ctx_t *c, const xmlNode *n, const char *pat
     return rv;
 }
 
+/* A certificate-id key: a NULL placeholder in pol->keys that the caller fills. */
+static void push_certref(ctx_t *c, const xmlNode *k, vjwt_policy_t *pol, const vjwt_keyspec_t *spec)
+{
+    vjwt_xml_certref_t *ref = apr_array_push(c->res->certrefs);
+    ref->cert_id = spec->cert_id;
+    ref->kid = spec->kid;
+    ref->index = pol->keys->nelts;
+    ref->line = (int)xmlGetLineNo(k);
+    APR_ARRAY_PUSH(pol->keys, const vjwt_key_t *) = NULL;
+}
+
+/* <key> into the key-spec model (vjwt_keyspec.h), loaded like a directive's key; its warnings
+ * (short HMAC secret, RSA key below the default floor) go with the element's line. */
 static apr_status_t read_key(ctx_t *c, const xmlNode *k, const char *kp, void *baton)
 {
     static const char *const key_attrs[] = {"id", "certificate-id", "n", "e", NULL};
     vjwt_policy_t *pol = baton;
     const char *id, *cert, *nn, *e, *body, *why = NULL;
-    int forms;
+    vjwt_keyspec_t spec;
+    apr_array_header_t *notes;
+    int i, before = pol->keys->nelts;
     apr_status_t rv;
     if ((rv = only_attrs(c, k, kp, key_attrs)) != APR_SUCCESS ||
         (rv = attr(c, k, kp, "id", &id)) != APR_SUCCESS ||
@@ -255,56 +270,27 @@ static apr_status_t read_key(ctx_t *c, const xmlNode *k, const char *kp, void *b
         (rv = text(c, k, kp, &body)) != APR_SUCCESS) {
         return rv;
     }
-    if ((nn && !e) || (e && !nn)) {
-        return xfail(c, k, kp, "an RSA key needs both n and e (base64url)");
+    if (vjwt_keyspec_from_xml(&spec, c->p, id, cert, nn, e, body, &why) != APR_SUCCESS) {
+        return xfail(c, k, kp, "%s", why);
     }
-    forms = (*body ? 1 : 0) + (cert ? 1 : 0) + (nn ? 1 : 0);
-    if (forms != 1) {
-        return xfail(c, k, kp,
-                     "a key is exactly one of: base64 text (HMAC secret), "
-                     "certificate-id=\"...\", or n=\"...\" e=\"...\"; this one has %s",
-                     forms ? "several" : "none");
+    rv = vjwt_keyspec_load(c->p, &spec, NULL, NULL, pol->keys, NULL, &why);
+    if (rv == VJWT_KEYSPEC_NEEDS_CERTIFICATE) {
+        push_certref(c, k, pol, &spec);
+        return APR_SUCCESS;
     }
-    if (cert) {
-        vjwt_xml_certref_t *ref = apr_array_push(c->res->certrefs);
-        if (!*cert) {
-            return xfail(c, k, kp, "empty certificate-id");
-        }
-        ref->cert_id = cert;
-        ref->kid = id;
-        ref->index = pol->keys->nelts;
-        ref->line = (int)xmlGetLineNo(k);
-        APR_ARRAY_PUSH(pol->keys, const vjwt_key_t *) = NULL;
+    if (rv != APR_SUCCESS) {
+        return xfail(c, k, kp, "%s", why);
     }
-    else if (nn) {
-        vjwt_key_t *key;
-        if (vjwt_key_from_rsa_ne(&key, c->p, nn, e, &why) != APR_SUCCESS) {
-            return xfail(c, k, kp, "invalid RSA key: %s", why);
-        }
-        key->kid = id;
-        APR_ARRAY_PUSH(pol->keys, const vjwt_key_t *) = key;
+    notes = apr_array_make(c->p, 1, sizeof(vjwt_key_note_t));
+    for (i = before; i < pol->keys->nelts; i++) {
+        vjwt_key_notes(APR_ARRAY_IDX(pol->keys, i, const vjwt_key_t *),
+                       vjwt_policy_min_rsa_bits(pol), notes);
     }
-    else {
-        unsigned char *secret;
-        apr_size_t len;
-        vjwt_key_t *key;
-        if (vjwt_secret_decode(c->p, body, "key text", &secret, &len, &why) != APR_SUCCESS) {
-            return xfail(c, k, kp, "%s", why);
+    for (i = 0; i < notes->nelts; i++) {
+        const vjwt_key_note_t *nt = &APR_ARRAY_IDX(notes, i, vjwt_key_note_t);
+        if (nt->level <= VJWT_LOG_WARN) { /* the result has warnings only */
+            warn(c, k, kp, nt->text);
         }
-        if (vjwt_key_from_secret(&key, c->p, secret, len, &why) != APR_SUCCESS) {
-            return xfail(c, k, kp, "%s", why);
-        }
-        memset(secret, 0, len);
-        key->kid = id;
-        key->source = "policy secret";
-        if (len < 32) {
-            warn(c, k, kp,
-                 apr_psprintf(c->p,
-                              "the HMAC secret has %d bytes; HS256 needs at least 32, "
-                              "so it verifies nothing",
-                              (int)len));
-        }
-        APR_ARRAY_PUSH(pol->keys, const vjwt_key_t *) = key;
     }
     return APR_SUCCESS;
 }

@@ -2,14 +2,17 @@
  * validate-jwt - explain offline what mod_validate_jwt decides for a token.
  *
  *   validate-jwt [options] TOKEN|-
- *     --key file:PATH | --key n=B64URL,e=B64URL | --key BASE64-SECRET   (repeatable)
+ *     --key 'KEY-SPEC' (repeatable): the grammar of ValidateJWTIssuerSigningKey in one
+ *        value, words separated by spaces: [id=KID] BASE64-SECRET | [id=KID] n=B64URL
+ *        e=B64URL | [id=KID] file:PATH (vjwt_keyspec.h; certificate-id= needs the module)
  *     --aud AUD  --iss ISS  (repeatable)   --claim NAME=VALUE (match all)
  *     --alg ALG (repeatable allowlist)  --skew SECONDS  --no-exp  --unsigned-ok
  *     --now EPOCH  --min-rsa-bits N  --repeat N (benchmark: validate N times)
  *     --openid-config URL  --jwks-uri URL  (repeatable: keys fetched as the module does)
  *
  * Prints the verdict (OK or the reason and detail), the header and the payload, and exits
- * 0 when the token is accepted, 1 when rejected, 2 on usage or key errors.
+ * 0 when the token is accepted, 1 when rejected, 2 on usage or key errors. Key warnings
+ * (short HMAC secret, RSA key below the floor, skipped keys of a key file) go to stderr.
  *
  * The token is judged by vjwt_validate_stored, the entry point the module uses: with URLs,
  * a key store of this process (default options, no shared cache) fetches the discovery
@@ -21,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 #include <apr_general.h>
+#include <apr_getopt.h>
 #include <apr_strings.h>
 #include <apr_time.h>
 
@@ -28,10 +32,11 @@
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: validate-jwt [--key file:PATH|n=..,e=..|BASE64] [--aud A] [--iss I] "
-                    "[--claim NAME=VALUE] [--alg ALG] [--skew S] [--no-exp] [--unsigned-ok] "
-                    "[--now EPOCH] [--min-rsa-bits N] [--repeat N] [--openid-config URL] "
-                    "[--jwks-uri URL] TOKEN|-\n");
+    fprintf(stderr,
+            "usage: validate-jwt [--key '[id=KID] file:PATH|n=.. e=..|BASE64'] [--aud A] [--iss I] "
+            "[--claim NAME=VALUE] [--alg ALG] [--skew S] [--no-exp] [--unsigned-ok] "
+            "[--now EPOCH] [--min-rsa-bits N] [--repeat N] [--openid-config URL] "
+            "[--jwks-uri URL] TOKEN|-\n");
     exit(2);
 }
 
@@ -43,41 +48,70 @@ static void push(apr_pool_t *p, apr_array_header_t **a, const char *s)
     APR_ARRAY_PUSH(*a, const char *) = s;
 }
 
-static void add_key(apr_pool_t *p, vjwt_policy_t *pol, const char *spec)
+/* One --key value: the directive's key grammar (vjwt_keyspec.h); notes of a key file
+ * (skipped keys) on stderr. */
+static void add_key(apr_pool_t *p, vjwt_policy_t *pol, const char *text)
 {
     const char *err = NULL;
-    vjwt_key_t *k = NULL;
+    vjwt_keyspec_t spec;
+    apr_array_header_t *notes = apr_array_make(p, 1, sizeof(vjwt_key_note_t));
+    apr_status_t rv;
+    int i;
     if (!pol->keys) {
         pol->keys = apr_array_make(p, 2, sizeof(const vjwt_key_t *));
     }
-    if (!strncmp(spec, "file:", 5)) {
-        if (vjwt_keys_from_file(pol->keys, p, spec + 5, NULL, &err) != APR_SUCCESS) {
-            fprintf(stderr, "validate-jwt: %s: %s\n", spec, err);
-            exit(2);
-        }
-        return;
+    rv = vjwt_keyspec_parse_text(&spec, p, text, &err);
+    if (rv == APR_SUCCESS) {
+        rv = vjwt_keyspec_load(p, &spec, NULL, NULL, pol->keys, notes, &err);
     }
-    if (!strncmp(spec, "n=", 2)) {
-        char *n = apr_pstrdup(p, spec + 2), *e = strstr(n, ",e=");
-        if (!e) {
-            usage();
-        }
-        *e = 0;
-        if (vjwt_key_from_rsa_ne(&k, p, n, e + 3, &err) != APR_SUCCESS) {
-            fprintf(stderr, "validate-jwt: n/e key: %s\n", err);
-            exit(2);
+    for (i = 0; i < notes->nelts; i++) {
+        const vjwt_key_note_t *nt = &APR_ARRAY_IDX(notes, i, vjwt_key_note_t);
+        fprintf(stderr, "validate-jwt: VJWT%05d: --key %s: %s\n", nt->tag, text, nt->text);
+    }
+    if (rv == VJWT_KEYSPEC_NEEDS_CERTIFICATE) {
+        fprintf(stderr,
+                "validate-jwt: --key %s: certificate-id= names a ValidateJWTCertificate "
+                "of the module; give the file with file:PATH\n",
+                text);
+        exit(2);
+    }
+    if (rv != APR_SUCCESS) {
+        fprintf(stderr, "validate-jwt: --key %s: %s\n", text, err);
+        exit(2);
+    }
+}
+
+/* Warnings about keys that verify nothing (or less) under the final --min-rsa-bits. */
+static void warn_weak_keys(apr_pool_t *p, const vjwt_policy_t *pol)
+{
+    apr_array_header_t *notes = apr_array_make(p, 1, sizeof(vjwt_key_note_t));
+    int i;
+    for (i = 0; pol->keys && i < pol->keys->nelts; i++) {
+        vjwt_key_notes(APR_ARRAY_IDX(pol->keys, i, const vjwt_key_t *),
+                       vjwt_policy_min_rsa_bits(pol), notes);
+    }
+    for (i = 0; i < notes->nelts; i++) {
+        const vjwt_key_note_t *nt = &APR_ARRAY_IDX(notes, i, vjwt_key_note_t);
+        if (nt->level <= VJWT_LOG_WARN) {
+            fprintf(stderr, "validate-jwt: VJWT%05d: %s\n", nt->tag, nt->text);
         }
     }
-    else {
-        unsigned char *b;
-        apr_size_t len;
-        if (vjwt_secret_decode(p, spec, "--key value", &b, &len, &err) != APR_SUCCESS ||
-            vjwt_key_from_secret(&k, p, b, len, &err) != APR_SUCCESS) {
-            fprintf(stderr, "validate-jwt: %s\n", err);
-            exit(2);
-        }
+}
+
+static void add_claim(apr_pool_t *p, vjwt_policy_t *pol, const char *arg)
+{
+    vjwt_claim_req_t *c = apr_pcalloc(p, sizeof(*c));
+    char *name = apr_pstrdup(p, arg), *eq = strchr(name, '=');
+    c->values = apr_array_make(p, 1, sizeof(const char *));
+    if (eq) {
+        *eq = 0;
+        APR_ARRAY_PUSH(c->values, const char *) = eq + 1;
     }
-    APR_ARRAY_PUSH(pol->keys, const vjwt_key_t *) = k;
+    c->name = name;
+    if (!pol->claims) {
+        pol->claims = apr_array_make(p, 2, sizeof(vjwt_claim_req_t *));
+    }
+    APR_ARRAY_PUSH(pol->claims, vjwt_claim_req_t *) = c;
 }
 
 static void add_source(apr_pool_t *p, vjwt_policy_t *pol, apr_array_header_t *registry,
@@ -117,133 +151,205 @@ static char *read_stdin(apr_pool_t *p)
     return apr_pstrdup(p, buf);
 }
 
-int main(int argc, char **argv)
-{
-    apr_pool_t *p, *rp;
+/* What the options ask for. */
+typedef struct {
     vjwt_policy_t *pol;
-    const char *token = NULL;
-    double now = (double)apr_time_now() / APR_USEC_PER_SEC;
-    long repeat = 1, i;
-    int a;
-    apr_status_t rc = APR_EGENERAL;
-    vjwt_verdict_t v;
-    vjwt_token_t *t = NULL;
-    vjwt_store_t *store = NULL;
-    apr_array_header_t *registry;
+    apr_array_header_t *registry; /* vjwt_ks_source_t *: --openid-config, --jwks-uri */
+    const char *token;            /* the argument: a token or "-" */
+    double now;
+    long repeat;
+} cli_t;
 
-    apr_app_initialize(&argc, (const char *const **)&argv, NULL);
-    atexit(apr_terminate);
-    apr_pool_create(&p, NULL);
-    pol = vjwt_policy_make(p);
-    registry = apr_array_make(p, 2, sizeof(vjwt_ks_source_t *));
+enum {
+    OPT_KEY = 256,
+    OPT_AUD,
+    OPT_ISS,
+    OPT_CLAIM,
+    OPT_ALG,
+    OPT_SKEW,
+    OPT_NO_EXP,
+    OPT_UNSIGNED_OK,
+    OPT_NOW,
+    OPT_MIN_RSA_BITS,
+    OPT_REPEAT,
+    OPT_OPENID_CONFIG,
+    OPT_JWKS_URI
+};
 
-    for (a = 1; a < argc; a++) {
-        const char *o = argv[a];
-        const char *val = (a + 1 < argc) ? argv[a + 1] : NULL;
-        if (!strcmp(o, "--no-exp")) {
-            pol->require_exp = 0;
-            continue;
+static const apr_getopt_option_t options[] = {
+    {"key", OPT_KEY, 1, "a key: [id=KID] file:PATH | n=B64URL e=B64URL | BASE64-SECRET"},
+    {"aud", OPT_AUD, 1, "an accepted audience"},
+    {"iss", OPT_ISS, 1, "an accepted issuer"},
+    {"claim", OPT_CLAIM, 1, "NAME=VALUE: a required claim"},
+    {"alg", OPT_ALG, 1, "an allowed algorithm"},
+    {"skew", OPT_SKEW, 1, "clock skew in seconds"},
+    {"no-exp", OPT_NO_EXP, 0, "exp is not required"},
+    {"unsigned-ok", OPT_UNSIGNED_OK, 0, "alg none is allowed"},
+    {"now", OPT_NOW, 1, "the time, seconds since the epoch"},
+    {"min-rsa-bits", OPT_MIN_RSA_BITS, 1, "smallest RSA modulus used"},
+    {"repeat", OPT_REPEAT, 1, "validate N times (benchmark)"},
+    {"openid-config", OPT_OPENID_CONFIG, 1, "an OpenID discovery document URL"},
+    {"jwks-uri", OPT_JWKS_URI, 1, "a JWK Set URL"},
+    {NULL, 0, 0, NULL},
+};
+
+/* One option into cli. */
+static void apply_option(cli_t *cli, apr_pool_t *p, int opt, const char *val)
+{
+    vjwt_policy_t *pol = cli->pol;
+    switch (opt) {
+    case OPT_KEY:
+        add_key(p, pol, val);
+        break;
+    case OPT_OPENID_CONFIG:
+        add_source(p, pol, cli->registry, VJWT_KS_DISCOVERY, val);
+        break;
+    case OPT_JWKS_URI:
+        add_source(p, pol, cli->registry, VJWT_KS_JWKS_URL, val);
+        break;
+    case OPT_AUD:
+        push(p, &pol->audiences, val);
+        break;
+    case OPT_ISS:
+        push(p, &pol->issuers, val);
+        break;
+    case OPT_CLAIM:
+        add_claim(p, pol, val);
+        break;
+    case OPT_ALG:
+        if (vjwt_parse_alg_list(val, &pol->alg_mask)) {
+            fprintf(stderr, "validate-jwt: unknown algorithm %s\n", val);
+            exit(2);
         }
-        if (!strcmp(o, "--unsigned-ok")) {
-            pol->require_signed = 0;
-            continue;
-        }
-        if (o[0] != '-' || !strcmp(o, "-")) {
-            token = o;
-            continue;
-        }
-        if (!val) {
+        break;
+    case OPT_SKEW:
+        if (vjwt_parse_seconds(val, 86400, &pol->clock_skew)) {
             usage();
         }
-        a++;
-        if (!strcmp(o, "--key")) {
-            add_key(p, pol, val);
-        }
-        else if (!strcmp(o, "--openid-config")) {
-            add_source(p, pol, registry, VJWT_KS_DISCOVERY, val);
-        }
-        else if (!strcmp(o, "--jwks-uri")) {
-            add_source(p, pol, registry, VJWT_KS_JWKS_URL, val);
-        }
-        else if (!strcmp(o, "--aud")) {
-            push(p, &pol->audiences, val);
-        }
-        else if (!strcmp(o, "--iss")) {
-            push(p, &pol->issuers, val);
-        }
-        else if (!strcmp(o, "--claim")) {
-            vjwt_claim_req_t *c = apr_pcalloc(p, sizeof(*c));
-            char *name = apr_pstrdup(p, val), *eq = strchr(name, '=');
-            c->values = apr_array_make(p, 1, sizeof(const char *));
-            if (eq) {
-                *eq = 0;
-                APR_ARRAY_PUSH(c->values, const char *) = eq + 1;
-            }
-            c->name = name;
-            if (!pol->claims) {
-                pol->claims = apr_array_make(p, 2, sizeof(vjwt_claim_req_t *));
-            }
-            APR_ARRAY_PUSH(pol->claims, vjwt_claim_req_t *) = c;
-        }
-        else if (!strcmp(o, "--alg")) {
-            if (vjwt_parse_alg_list(val, &pol->alg_mask)) {
-                fprintf(stderr, "validate-jwt: unknown algorithm %s\n", val);
-                return 2;
-            }
-        }
-        else if (!strcmp(o, "--skew")) {
-            if (vjwt_parse_seconds(val, 86400, &pol->clock_skew)) {
-                usage();
-            }
-        }
-        else if (!strcmp(o, "--min-rsa-bits")) {
-            pol->min_rsa_bits = atoi(val);
-        }
-        else if (!strcmp(o, "--now")) {
-            now = atof(val);
-        }
-        else if (!strcmp(o, "--repeat")) {
-            repeat = atol(val);
-        }
-        else {
-            usage();
-        }
-    }
-    if (!token) {
+        break;
+    case OPT_NO_EXP:
+        pol->require_exp = 0;
+        break;
+    case OPT_UNSIGNED_OK:
+        pol->require_signed = 0;
+        break;
+    case OPT_NOW:
+        cli->now = atof(val);
+        break;
+    case OPT_MIN_RSA_BITS:
+        pol->min_rsa_bits = atoi(val);
+        break;
+    case OPT_REPEAT:
+        cli->repeat = atol(val);
+        break;
+    default:
         usage();
     }
-    if (!strcmp(token, "-")) {
-        token = read_stdin(p);
-    }
+}
 
-    if (registry->nelts > 0) {
-        vjwt_store_opts_t so;
-        if (vjwt_fetch_global_init() != APR_SUCCESS) {
-            fprintf(stderr, "validate-jwt: curl_global_init failed\n");
-            return 2;
+/* Options anywhere on the line (apr_getopt_long, interleaved), then exactly one TOKEN|-.
+ * apr_getopt_long refuses a bare "-" (APR_BADCH, past it, the non-option run intact): that
+ * one is the token from standard input and stays among the arguments. */
+static void parse_options(cli_t *cli, apr_pool_t *p, int argc, const char *const *argv)
+{
+    apr_getopt_t *os;
+    const char *val;
+    int opt;
+    apr_status_t rv;
+    apr_getopt_init(&os, p, argc, argv);
+    os->interleave = 1;
+    os->errfn = NULL;
+    while ((rv = apr_getopt_long(os, options, &opt, &val)) != APR_EOF) {
+        if (rv == APR_SUCCESS) {
+            apply_option(cli, p, opt, val);
         }
-        vjwt_store_opts_default(&so);
-        so.log.is_level = store_is_level;
-        so.log.log = store_log;
-        if (vjwt_store_make(&store, p, &so, registry) != APR_SUCCESS) {
-            fprintf(stderr, "validate-jwt: cannot create the key store\n");
-            return 2;
+        else if (rv != APR_BADCH || strcmp(os->argv[os->ind - 1], "-") != 0) {
+            fprintf(stderr, "validate-jwt: %s: %s\n",
+                    rv == APR_BADARG ? "missing or erroneous argument" : "invalid option",
+                    os->argv[os->ind - 1]);
+            usage();
         }
     }
+    if (os->ind != argc - 1) {
+        usage();
+    }
+    cli->token = os->argv[os->ind];
+}
 
-    apr_pool_create(&rp, p);
-    for (i = 0; i < repeat; i++) {
-        apr_pool_clear(rp);
-        rc = vjwt_validate_stored(rp, store, pol, NULL, token, strlen(token), now, &t, &v);
+/* The token: the argument, or standard input for "-". */
+static const char *read_token(apr_pool_t *p, const char *arg)
+{
+    return strcmp(arg, "-") ? arg : read_stdin(p);
+}
+
+/* A key store for --openid-config / --jwks-uri (NULL without them); exits 2 on failure. */
+static vjwt_store_t *build_store(apr_pool_t *p, apr_array_header_t *registry)
+{
+    vjwt_store_opts_t so;
+    vjwt_store_t *store = NULL;
+    if (registry->nelts == 0) {
+        return NULL;
     }
+    if (vjwt_fetch_global_init() != APR_SUCCESS) {
+        fprintf(stderr, "validate-jwt: curl_global_init failed\n");
+        exit(2);
+    }
+    vjwt_store_opts_default(&so);
+    so.log.is_level = store_is_level;
+    so.log.log = store_log;
+    if (vjwt_store_make(&store, p, &so, registry) != APR_SUCCESS) {
+        fprintf(stderr, "validate-jwt: cannot create the key store\n");
+        exit(2);
+    }
+    return store;
+}
+
+/* Header, payload and verdict on stdout; the exit code. */
+static int print_result(apr_pool_t *p, apr_status_t rc, const vjwt_token_t *t,
+                        const vjwt_verdict_t *v)
+{
     if (t) {
-        printf("header:  %s\npayload: %s\n", vjwt_json_text(rp, t->header),
-               vjwt_json_text(rp, t->payload));
+        printf("header:  %s\npayload: %s\n", vjwt_json_text(p, t->header),
+               vjwt_json_text(p, t->payload));
     }
     if (rc == APR_SUCCESS) {
         printf("verdict: OK\n");
         return 0;
     }
-    printf("verdict: %s\ndetail:  %s\n", vjwt_reason_name(v.reason), v.detail ? v.detail : "");
+    printf("verdict: %s\ndetail:  %s\n", vjwt_reason_name(v->reason), v->detail ? v->detail : "");
     return 1;
+}
+
+int main(int argc, char **argv)
+{
+    apr_pool_t *p, *rp;
+    cli_t cli;
+    const char *token;
+    vjwt_store_t *store;
+    apr_status_t rc = APR_EGENERAL;
+    vjwt_verdict_t v;
+    vjwt_token_t *t = NULL;
+    long i;
+
+    apr_app_initialize(&argc, (const char *const **)&argv, NULL);
+    atexit(apr_terminate);
+    apr_pool_create(&p, NULL);
+    memset(&cli, 0, sizeof(cli));
+    cli.pol = vjwt_policy_make(p);
+    cli.registry = apr_array_make(p, 2, sizeof(vjwt_ks_source_t *));
+    cli.now = (double)apr_time_now() / APR_USEC_PER_SEC;
+    cli.repeat = 1;
+
+    parse_options(&cli, p, argc, (const char *const *)argv);
+    warn_weak_keys(p, cli.pol);
+    token = read_token(p, cli.token);
+    store = build_store(p, cli.registry);
+
+    /* validate (--repeat times, for benchmarks) */
+    apr_pool_create(&rp, p);
+    for (i = 0; i < cli.repeat; i++) {
+        apr_pool_clear(rp);
+        rc = vjwt_validate_stored(rp, store, cli.pol, NULL, token, strlen(token), cli.now, &t, &v);
+    }
+    return print_result(rp, rc, t, &v);
 }

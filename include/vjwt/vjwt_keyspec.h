@@ -1,0 +1,111 @@
+/*
+ * vjwt_keyspec.h - one grammar for a configured verification key, shared by
+ * ValidateJWTIssuerSigningKey, a policy file's <key> and the CLI's --key, and the loader
+ * that turns it into vjwt_key_t(s).
+ *
+ *   [id=KID] BASE64-SECRET | [id=KID] n=B64URL e=B64URL | [id=KID] certificate-id=ID
+ *   | [id=KID] file:PATH
+ *
+ * A spec is parsed from words (the directive's arguments, already split; the CLI's one
+ * option value split at white space) or built from a <key> element's attributes and text;
+ * both apply the same rules: exactly one key form, n= needs e=, no empty id or
+ * certificate-id. vjwt_keyspec_load() makes the keys; a certificate-id is resolved by the
+ * caller, which owns the certificate table.
+ *
+ * Key notes are the configuration-time remarks about a key that the caller logs with its
+ * own location (directive file:line, policy file line, stderr): short HMAC secrets
+ * (RFC 7518 section 3.2), RSA keys below the floor, skipped keys of a key file.
+ *
+ * Thread context: configuration time (the thread that owns the pool).
+ */
+#ifndef VJWT_KEYSPEC_H
+#define VJWT_KEYSPEC_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include "vjwt_jwk.h"
+#include "vjwt_log.h"
+
+typedef enum {
+    VJWT_KEYSPEC_SECRET = 1, /* inline HMAC secret, standard base64 */
+    VJWT_KEYSPEC_RSA_NE,     /* RSA modulus and exponent, base64url */
+    VJWT_KEYSPEC_CERT,       /* certificate-id=ID: resolved by the caller */
+    VJWT_KEYSPEC_FILE        /* file:PATH: PEM/DER key or certificate, JWK or JWKS */
+} vjwt_keyspec_form_e;
+
+typedef struct {
+    const char *kid; /* id=; NULL = none (never empty) */
+    vjwt_keyspec_form_e form;
+    const char *secret;  /* SECRET: the base64 text */
+    const char *n, *e;   /* RSA_NE */
+    const char *cert_id; /* CERT (never empty) */
+    const char *path;    /* FILE, as written (never empty) */
+    /* For messages and vjwt_key_t.source of an inline secret; set by the parser ("key",
+     * "inline secret") and the XML builder ("key text", "policy secret"). */
+    const char *noun;
+    const char *source;
+} vjwt_keyspec_t;
+
+/* vjwt_keyspec_load()'s answer for a certificate-id= spec: nothing loaded, the caller
+ * looks the certificate up (and gives it the spec's kid with vjwt_key_with_kid). */
+#define VJWT_KEYSPEC_NEEDS_CERTIFICATE APR_INCOMPLETE
+
+/* One configuration-time remark about a key: level, the log tag (VJWT + 5 digits) and
+ * the text, without location; the caller prefixes where the key was configured. */
+typedef struct {
+    vjwt_log_level_e level;
+    int tag;
+    const char *text;
+} vjwt_key_note_t;
+
+/* Parses the directive grammar from nwords words: an optional first word id=KID, then
+ * either one value (certificate-id=ID, file:PATH or a base64 secret) or the two words
+ * n=... and e=... in any order. On error returns APR_EINVAL and *err (without the
+ * directive's name; it quotes the words). */
+apr_status_t vjwt_keyspec_parse(vjwt_keyspec_t *out, apr_pool_t *p, const char *const *words,
+                                int nwords, const char **err);
+
+/* Same from one string split at white space (the CLI's --key 'id=k1 n=... e=...'); a word
+ * that starts with file: takes the rest of the text, so a path may hold spaces. */
+apr_status_t vjwt_keyspec_parse_text(vjwt_keyspec_t *out, apr_pool_t *p, const char *text,
+                                     const char **err);
+
+/* Builds a spec from a <key> element: the attributes id, certificate-id, n, e (NULL when
+ * absent) and the trimmed text. The rules of vjwt_keyspec_parse, worded for XML: n and e
+ * together, exactly one of text, certificate-id, n/e; a non-empty certificate-id. There is
+ * no file form in policy files. On error APR_EINVAL and *err. */
+apr_status_t vjwt_keyspec_from_xml(vjwt_keyspec_t *out, apr_pool_t *p, const char *id,
+                                   const char *cert_id, const char *n, const char *e,
+                                   const char *text, const char **err);
+
+/* Resolves a file: path of a spec (e.g. against httpd's ServerRoot); NULL = invalid. */
+typedef const char *vjwt_keyspec_path_fn(void *baton, apr_pool_t *p, const char *path);
+
+/* Makes the keys of spec in p and appends them (const vjwt_key_t *) to keys:
+ *   SECRET  vjwt_secret_decode + vjwt_key_from_secret (the decoded bytes are wiped);
+ *   RSA_NE  vjwt_key_from_rsa_ne;
+ *   FILE    vjwt_keys_from_file on resolve(path) (resolve may be NULL: the path as is);
+ *           every key of the file, or the one key with the spec's kid. Notes (may be NULL;
+ *           vjwt_key_note_t) get one warning per skipped key (VJWT00005) and one notice
+ *           when members were decoded leniently (VJWT00040), also when the file then has
+ *           no usable key or several keys for one id=;
+ *   CERT    nothing: returns VJWT_KEYSPEC_NEEDS_CERTIFICATE.
+ * Weak-key remarks are not added here: see vjwt_key_notes. On error APR_EINVAL and *err
+ * (without the directive's name); keys is then unchanged. */
+apr_status_t vjwt_keyspec_load(apr_pool_t *p, const vjwt_keyspec_t *spec,
+                               vjwt_keyspec_path_fn *resolve, void *baton, apr_array_header_t *keys,
+                               apr_array_header_t *notes, const char **err);
+
+/* A shallow copy of key, made in p, with kid (may be NULL) as its id. The copy SHARES the
+ * original's EVP_PKEY and secret bytes: the original's pool owns them (its cleanup frees
+ * the EVP_PKEY and wipes the secret), so the copy must not outlive that pool; p is the same
+ * pool or a child of it. Nothing is freed through the copy. */
+vjwt_key_t *vjwt_key_with_kid(apr_pool_t *p, const vjwt_key_t *key, const char *kid);
+
+/* Appends to notes (vjwt_key_note_t, texts made in notes->pool) what makes key useless for
+ * some algorithms: an HMAC secret under 32 bytes verifies nothing (warning, VJWT00002),
+ * under 64 bytes not every HS* (debug, VJWT00003); an RSA key below min_rsa_bits verifies
+ * nothing (warning, VJWT00004). Other keys get no note. */
+void vjwt_key_notes(const vjwt_key_t *key, int min_rsa_bits, apr_array_header_t *notes);
+
+#endif
