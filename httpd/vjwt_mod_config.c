@@ -741,29 +741,16 @@ static const char *cmd_cache(cmd_parms *cmd, void *dcfg, const char *arg)
 #define CACHE_SECRET_MIN 16
 #define CACHE_SECRET_MAX 4096
 
-/* ValidateJWTCacheSecret file:PATH - the file's bytes (trailing line breaks and blanks
- * dropped) are the secret; the file must not be readable or writable by others. */
-static const char *cmd_cache_secret(cmd_parms *cmd, void *dcfg, const char *arg)
+/* The secret file's bytes into *buf: a regular file of at most CACHE_SECRET_MAX bytes that
+ * other users can neither read nor write. */
+static const char *read_secret_file(cmd_parms *cmd, const char *path, unsigned char **buf,
+                                    apr_size_t *got)
 {
-    vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(cmd->server);
-    const char *err = global_only(cmd), *path;
     apr_file_t *f = NULL;
     apr_finfo_t fi;
-    apr_size_t got = 0;
-    unsigned char *buf;
-    apr_status_t rv;
     char ebuf[120];
-    if (err) {
-        return err;
-    }
-    if (strncmp(arg, "file:", 5) != 0 || !arg[5]) {
-        return apr_psprintf(cmd->pool, "%s: expects file:PATH, got '%s'", cmd->cmd->name, arg);
-    }
-    path = ap_server_root_relative(cmd->pool, arg + 5);
-    if (!path) {
-        return apr_psprintf(cmd->pool, "%s: invalid path '%s'", cmd->cmd->name, arg + 5);
-    }
-    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, APR_OS_DEFAULT, cmd->temp_pool);
+    apr_status_t rv =
+        apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, APR_OS_DEFAULT, cmd->temp_pool);
     if (rv == APR_SUCCESS) {
         rv = apr_file_info_get(&fi, APR_FINFO_SIZE | APR_FINFO_TYPE | APR_FINFO_PROT, f);
     }
@@ -786,12 +773,36 @@ static const char *cmd_cache_secret(cmd_parms *cmd, void *dcfg, const char *arg)
                             "by root only (chmod 600)",
                             cmd->cmd->name, path);
     }
-    buf = apr_palloc(cmd->pool, (apr_size_t)fi.size + 1);
-    rv = apr_file_read_full(f, buf, (apr_size_t)fi.size, &got);
+    *buf = apr_palloc(cmd->pool, (apr_size_t)fi.size + 1);
+    rv = apr_file_read_full(f, *buf, (apr_size_t)fi.size, got);
     apr_file_close(f);
     if (rv != APR_SUCCESS && !APR_STATUS_IS_EOF(rv)) {
         return apr_psprintf(cmd->pool, "%s: cannot read '%s': %s", cmd->cmd->name, path,
                             apr_strerror(rv, ebuf, sizeof(ebuf)));
+    }
+    return NULL;
+}
+
+/* ValidateJWTCacheSecret file:PATH - the file's bytes (trailing line breaks and blanks
+ * dropped) are the secret; the file must not be readable or writable by others. */
+static const char *cmd_cache_secret(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(cmd->server);
+    const char *err = global_only(cmd), *path;
+    apr_size_t got = 0;
+    unsigned char *buf = NULL;
+    if (err) {
+        return err;
+    }
+    if (strncmp(arg, "file:", 5) != 0 || !arg[5]) {
+        return apr_psprintf(cmd->pool, "%s: expects file:PATH, got '%s'", cmd->cmd->name, arg);
+    }
+    path = ap_server_root_relative(cmd->pool, arg + 5);
+    if (!path) {
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'", cmd->cmd->name, arg + 5);
+    }
+    if ((err = read_secret_file(cmd, path, &buf, &got)) != NULL) {
+        return err;
     }
     while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == '\r' || buf[got - 1] == ' ' ||
                        buf[got - 1] == '\t')) {
