@@ -22,8 +22,6 @@
 #include "vjwt.h"
 #include "vjwt_mod.h"
 
-#define VJWT_MAX_SKEW 600
-
 APLOG_USE_MODULE(validate_jwt);
 
 /* A `certificate-id=ID` key waiting for check_config to find ValidateJWTCertificate ID. */
@@ -167,231 +165,132 @@ static const char *split_words(cmd_parms *cmd, const char *args, apr_array_heade
     return NULL;
 }
 
-/* require-scheme only applies to the Authorization header (docs/conformance.md#policy-files). */
-static void warn_scheme_unused(cmd_parms *cmd, const vjwt_policy_t *pol)
+/* ------------------------------------------------------------------------------------ */
+/* scalar fields: the core's setter (vjwt_policy_set) behind one handler                 */
+
+/* cmd->info of a field directive: &field_ids[field], so that a field's directive name can be
+ * found in the table below. */
+static const char field_ids[VJWT_F_COUNT];
+#define FIELD(f) ((void *)&field_ids[f])
+
+static vjwt_field_e field_of(const void *info)
 {
-    if (pol->require_scheme && *pol->require_scheme && pol->source != VJWT_SRC_UNSET &&
-        !(pol->source == VJWT_SRC_HEADER && !strcasecmp(pol->source_name, "Authorization"))) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
-                     VJWT_LOGNO(00016) "%s at %s:%d: ValidateJWTRequireScheme has no effect "
-                                       "unless the token comes from the Authorization header",
-                     cmd->cmd->name, cmd->directive->filename, cmd->directive->line_num);
+    return (vjwt_field_e)((const char *)info - field_ids);
+}
+
+/* The directive that sets field f (for notes that name another directive). */
+static const char *field_directive(vjwt_field_e f)
+{
+    const command_rec *c;
+    for (c = vjwt_mod_cmds; f >= 0 && c->name; c++) {
+        if (c->cmd_data == FIELD(f)) {
+            return c->name;
+        }
+    }
+    return "ValidateJWT";
+}
+
+static int note_aplevel(vjwt_log_level_e level)
+{
+    return level == VJWT_LOG_ERR      ? APLOG_ERR
+           : level == VJWT_LOG_WARN   ? APLOG_WARNING
+           : level == VJWT_LOG_NOTICE ? APLOG_NOTICE
+           : level == VJWT_LOG_INFO   ? APLOG_INFO
+                                      : APLOG_DEBUG;
+}
+
+/* The core's notes for this directive line, with their own tags: a note about the value just
+ * set as "NAME VALUE at FILE:LINE: TEXT"; otherwise (value NULL) "NAME at FILE:LINE: TEXT",
+ * where TEXT follows the directive of the note's field when that is another one (e.g.
+ * "ValidateJWTRequireScheme has no effect ..."). Key notes (vjwt_keyspec.h) have no field. */
+static void log_notes(cmd_parms *cmd, const apr_array_header_t *notes, const char *value)
+{
+    int i;
+    for (i = 0; i < notes->nelts; i++) {
+        const vjwt_note_t *n = &APR_ARRAY_IDX(notes, i, vjwt_note_t);
+        int whole = !value && n->field != VJWT_F_NONE; /* about another directive's field */
+        ap_log_error(APLOG_MARK, note_aplevel(n->level), 0, cmd->server,
+                     "VJWT%05d: %s%s%s at %s:%d: %s%s%s", n->tag, cmd->cmd->name, value ? " " : "",
+                     value ? value : "", cmd->directive->filename, cmd->directive->line_num,
+                     whole ? field_directive(n->field) : "", whole ? " " : "", n->text);
     }
 }
 
-static const char *set_source(cmd_parms *cmd, void *dcfg, vjwt_source_e src, const char *arg)
+static apr_array_header_t *new_notes(cmd_parms *cmd)
+{
+    return apr_array_make(cmd->temp_pool, 1, sizeof(vjwt_note_t));
+}
+
+/* require-scheme only applies to the Authorization header (docs/conformance.md#policy-files). */
+static void check_scheme(cmd_parms *cmd, const vjwt_policy_t *pol)
+{
+    apr_array_header_t *notes = new_notes(cmd);
+    vjwt_policy_check(cmd->temp_pool, pol, VJWT_CHECK_SCHEME, notes);
+    log_notes(cmd, notes, NULL);
+}
+
+/* "NAME: REASON, got 'VALUE'" (the value is left out when empty). */
+static const char *field_err(cmd_parms *cmd, const char *reason, const char *value)
+{
+    return *value ? apr_psprintf(cmd->pool, "%s: %s, got '%s'", cmd->cmd->name, reason, value)
+                  : apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, reason);
+}
+
+/* Every scalar directive: the field id is cmd->info. */
+static const char *cmd_field(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
+    vjwt_field_e f = field_of(cmd->info);
+    apr_array_header_t *notes = new_notes(cmd);
+    const char *err = vjwt_policy_set(cmd->pool, pol, f, arg, notes);
+    if (err) {
+        return field_err(cmd, err, arg);
+    }
+    log_notes(cmd, notes, arg);
+    if (f == VJWT_F_REQUIRE_SCHEME) {
+        check_scheme(cmd, pol);
+    }
+    return NULL;
+}
+
+static const char *source_taken(cmd_parms *cmd, const vjwt_policy_t *pol)
+{
+    return apr_psprintf(cmd->pool,
+                        "%s: this scope already takes the token from %s; use only one of "
+                        "ValidateJWTHeaderName, ValidateJWTQueryParameterName and "
+                        "ValidateJWTTokenValue per scope",
+                        cmd->cmd->name,
+                        pol->source == VJWT_SRC_HEADER  ? "a header (ValidateJWTHeaderName)"
+                        : pol->source == VJWT_SRC_QUERY ? "the query string "
+                                                          "(ValidateJWTQueryParameterName)"
+                                                        : "ValidateJWTTokenValue");
+}
+
+/* The token-source directives: one source per scope (a directive after the scope's
+ * ValidateJWTPolicy replaces the file's source); ValidateJWTTokenValue is an ap_expr. */
+static const char *cmd_source(cmd_parms *cmd, void *dcfg, const char *arg)
 {
     vjwt_dir_conf_t *dc = dcfg;
     vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
-    if (!*arg) {
-        return cmd_err(cmd, "needs a non-empty value, got", arg);
+    vjwt_field_e f = field_of(cmd->info);
+    const char *err;
+    if (!(dc->from_policy & VJWT_FROM_POLICY_SOURCE) && pol->source != VJWT_SRC_UNSET) {
+        return source_taken(cmd, pol);
     }
-    if (dc->from_policy & VJWT_FROM_POLICY_SOURCE) {
-        dc->from_policy &= ~VJWT_FROM_POLICY_SOURCE; /* a directive overrides the policy file */
+    err = vjwt_policy_set(cmd->pool, pol, f, arg, NULL);
+    if (err) {
+        return field_err(cmd, err, arg);
     }
-    else if (pol->source != VJWT_SRC_UNSET) {
-        return apr_psprintf(cmd->pool,
-                            "%s: this scope already takes the token from %s; use only one of "
-                            "ValidateJWTHeaderName, ValidateJWTQueryParameterName and "
-                            "ValidateJWTTokenValue per scope",
-                            cmd->cmd->name,
-                            pol->source == VJWT_SRC_HEADER  ? "a header (ValidateJWTHeaderName)"
-                            : pol->source == VJWT_SRC_QUERY ? "the query string "
-                                                              "(ValidateJWTQueryParameterName)"
-                                                            : "ValidateJWTTokenValue");
-    }
-    if (src == VJWT_SRC_VALUE) {
-        const char *err = NULL;
+    dc->from_policy &= ~VJWT_FROM_POLICY_SOURCE;
+    dc->token_expr = NULL;
+    if (f == VJWT_F_TOKEN_VALUE) {
         dc->token_expr = ap_expr_parse_cmd(cmd, arg, AP_EXPR_FLAG_STRING_RESULT, &err, NULL);
         if (err) {
             return apr_psprintf(cmd->pool, "%s: cannot parse expression '%s': %s", cmd->cmd->name,
                                 arg, err);
         }
     }
-    else {
-        dc->token_expr = NULL;
-    }
-    pol->source = src;
-    pol->source_name = arg;
-    warn_scheme_unused(cmd, pol);
-    return NULL;
-}
-
-static const char *cmd_header_name(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    const char *c;
-    for (c = arg; *c; c++) {
-        if (!apr_isgraph(*c) || strchr("()<>@,;:\\\"/[]?={}", *c)) {
-            return cmd_err(cmd, "is not a valid HTTP header name:", arg);
-        }
-    }
-    return set_source(cmd, dcfg, VJWT_SRC_HEADER, arg);
-}
-
-static const char *cmd_query_name(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    return set_source(cmd, dcfg, VJWT_SRC_QUERY, arg);
-}
-
-static const char *cmd_token_value(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    return set_source(cmd, dcfg, VJWT_SRC_VALUE, arg);
-}
-
-static const char *cmd_require_scheme(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    const char *c;
-    if (!*arg) {
-        return cmd_err(cmd, "needs an authentication scheme name, got", arg);
-    }
-    for (c = arg; *c; c++) {
-        if (!apr_isgraph(*c)) {
-            return cmd_err(cmd, "is not a valid authentication scheme name:", arg);
-        }
-    }
-    cmd_pol(cmd, dcfg)->require_scheme = arg;
-    warn_scheme_unused(cmd, cmd_pol(cmd, dcfg));
-    return NULL;
-}
-
-static const char *cmd_status(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    const char *err = vjwt_parse_status(arg, &cmd_pol(cmd, dcfg)->status);
-    return err ? cmd_err(cmd, err, arg) : NULL;
-}
-
-static const char *cmd_message(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    /* An empty message means "use the default messages" (docs/conformance.md#policy-files). */
-    cmd_pol(cmd, dcfg)->error_message = *arg ? arg : NULL;
-    return NULL;
-}
-
-static const char *set_bool(cmd_parms *cmd, const char *arg, int *field)
-{
-    const char *err = vjwt_parse_bool(arg, field);
-    return err ? cmd_err(cmd, err, arg) : NULL;
-}
-
-static const char *cmd_require_exp(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    return set_bool(cmd, arg, &cmd_pol(cmd, dcfg)->require_exp);
-}
-
-static const char *cmd_require_signed(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    return set_bool(cmd, arg, &cmd_pol(cmd, dcfg)->require_signed);
-}
-
-static const char *cmd_www_auth(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    return set_bool(cmd, arg, &cmd_pol(cmd, dcfg)->www_authenticate);
-}
-
-static const char *cmd_aud_slash(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    return set_bool(cmd, arg, &cmd_pol(cmd, dcfg)->aud_ignore_trailing_slash);
-}
-
-static const char *cmd_clock_skew(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
-    const char *err = vjwt_parse_seconds(arg, 86400, &pol->clock_skew);
-    if (err) {
-        return cmd_err(cmd, err, arg);
-    }
-    if (pol->clock_skew > VJWT_MAX_SKEW) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
-                     VJWT_LOGNO(00001) "%s %s at %s:%d: more than %d seconds of clock skew "
-                                       "lets expired tokens through for a long time",
-                     cmd->cmd->name, arg, cmd->directive->filename, cmd->directive->line_num,
-                     VJWT_MAX_SKEW);
-    }
-    return NULL;
-}
-
-static const char *cmd_min_rsa_bits(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    int bits = 0;
-    const char *err = vjwt_parse_seconds(arg, 16384, &bits);
-    if (err || bits < 1024) {
-        return cmd_err(cmd, "must be a number of bits from 1024 to 16384, got", arg);
-    }
-    cmd_pol(cmd, dcfg)->min_rsa_bits = bits;
-    return NULL;
-}
-
-static const char *cmd_max_token_len(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    int n = 0;
-    const char *err = vjwt_parse_seconds(arg, 1024 * 1024, &n);
-    if (err || n < 64) {
-        return cmd_err(cmd, "must be a number of bytes from 64 to 1048576, got", arg);
-    }
-    cmd_pol(cmd, dcfg)->max_token_len = n;
-    return NULL;
-}
-
-static const char *cmd_output_var(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    const char *c;
-    if (!*arg) {
-        return cmd_err(cmd, "needs a variable name, got", arg);
-    }
-    for (c = arg; *c; c++) {
-        if (!apr_isalnum(*c) && *c != '_' && *c != '-' && *c != '.') {
-            return cmd_err(cmd, "must be made of letters, digits, '_', '-' and '.', got", arg);
-        }
-    }
-    cmd_pol(cmd, dcfg)->output_var = arg;
-    return NULL;
-}
-
-static const char *cmd_id(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    cmd_pol(cmd, dcfg)->id = arg;
-    return NULL;
-}
-
-static const char *cmd_remote_user_claim(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    if (!*arg) {
-        return cmd_err(cmd, "needs a claim name, got", arg);
-    }
-    cmd_pol(cmd, dcfg)->remote_user_claim = arg;
-    return NULL;
-}
-
-static const char *cmd_realm(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    const char *c;
-    for (c = arg; *c; c++) {
-        if (*c == '"' || *c == '\\' || apr_iscntrl(*c)) {
-            return cmd_err(cmd, "must not hold quotes, backslashes or control characters:", arg);
-        }
-    }
-    cmd_pol(cmd, dcfg)->realm = arg;
-    return NULL;
-}
-
-static const char *cmd_pass_claims(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
-    if (!strcasecmp(arg, "none")) {
-        pol->pass_claims = VJWT_PASS_NONE;
-    }
-    else if (!strcasecmp(arg, "headers")) {
-        pol->pass_claims = VJWT_PASS_HEADERS;
-    }
-    else if (!strcasecmp(arg, "environment")) {
-        pol->pass_claims = VJWT_PASS_ENV;
-    }
-    else if (!strcasecmp(arg, "both")) {
-        pol->pass_claims = VJWT_PASS_BOTH;
-    }
-    else {
-        return cmd_err(cmd, "must be none, headers, environment or both, got", arg);
-    }
+    check_scheme(cmd, pol);
     return NULL;
 }
 
@@ -413,20 +312,6 @@ static const char *cmd_audience(cmd_parms *cmd, void *dcfg, const char *arg)
 static const char *cmd_issuer(cmd_parms *cmd, void *dcfg, const char *arg)
 {
     return push_string(cmd, dcfg, VJWT_FROM_POLICY_ISSUERS, &cmd_pol(cmd, dcfg)->issuers, arg);
-}
-
-static const char *cmd_algorithms(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
-    const char *err;
-    if (!strcmp(arg, "none")) {
-        return cmd_err(cmd,
-                       "cannot allow unsigned tokens; use ValidateJWTRequireSignedTokens "
-                       "Off for that:",
-                       arg);
-    }
-    err = vjwt_parse_alg_list(arg, &pol->alg_mask);
-    return err ? cmd_err(cmd, err, arg) : NULL;
 }
 
 static const char *cmd_required_claim(cmd_parms *cmd, void *dcfg, const char *args)
@@ -451,14 +336,9 @@ static const char *cmd_required_claim(cmd_parms *cmd, void *dcfg, const char *ar
     for (; i < words->nelts; i++) {
         const char *w = APR_ARRAY_IDX(words, i, const char *);
         if (!strncmp(w, "match=", 6)) {
-            if (!strcmp(w + 6, "all")) {
-                c->match_any = 0;
-            }
-            else if (!strcmp(w + 6, "any")) {
-                c->match_any = 1;
-            }
-            else {
-                return cmd_err(cmd, "match must be all or any, got", w + 6);
+            err = vjwt_parse_option(cmd->pool, vjwt_match_options, 0, w + 6, &c->match_any);
+            if (err) {
+                return cmd_err(cmd, apr_pstrcat(cmd->pool, "match ", err, ", got", NULL), w + 6);
             }
         }
         else if (!strncmp(w, "separator=", 10)) {
@@ -481,35 +361,6 @@ static const char *cmd_required_claim(cmd_parms *cmd, void *dcfg, const char *ar
         scope_list(cmd, dcfg, VJWT_FROM_POLICY_CLAIMS, &pol->claims, sizeof(vjwt_claim_req_t *)),
         vjwt_claim_req_t *) = c;
     return NULL;
-}
-
-/* A key note (vjwt_keyspec.h: weak keys, skipped or leniently decoded keys of a key file) in
- * the error log with the directive's place, under the note's own tag. */
-static int note_aplevel(vjwt_log_level_e level)
-{
-    switch (level) {
-    case VJWT_LOG_ERR:
-        return APLOG_ERR;
-    case VJWT_LOG_WARN:
-        return APLOG_WARNING;
-    case VJWT_LOG_NOTICE:
-        return APLOG_NOTICE;
-    case VJWT_LOG_INFO:
-        return APLOG_INFO;
-    default:
-        return APLOG_DEBUG;
-    }
-}
-
-static void log_key_notes(cmd_parms *cmd, const apr_array_header_t *notes)
-{
-    int i;
-    for (i = 0; i < notes->nelts; i++) {
-        const vjwt_key_note_t *nt = &APR_ARRAY_IDX(notes, i, vjwt_key_note_t);
-        ap_log_error(APLOG_MARK, note_aplevel(nt->level), 0, cmd->server,
-                     "VJWT%05d: %s at %s:%d: %s", nt->tag, cmd->cmd->name, cmd->directive->filename,
-                     cmd->directive->line_num, nt->text);
-    }
 }
 
 /* file: paths of key specs are relative to ServerRoot. */
@@ -540,7 +391,7 @@ static const char *add_keyspec(cmd_parms *cmd, void *dcfg, const vjwt_keyspec_t 
     vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
     apr_array_header_t *keys =
         scope_list(cmd, dcfg, VJWT_FROM_POLICY_KEYS, &pol->keys, sizeof(const vjwt_key_t *));
-    apr_array_header_t *notes = apr_array_make(cmd->temp_pool, 2, sizeof(vjwt_key_note_t));
+    apr_array_header_t *notes = apr_array_make(cmd->temp_pool, 2, sizeof(vjwt_note_t));
     const char *err = NULL;
     int i, before = keys->nelts;
     apr_status_t rv = vjwt_keyspec_load(cmd->pool, spec, server_root_path, NULL, keys, notes, &err);
@@ -554,7 +405,7 @@ static const char *add_keyspec(cmd_parms *cmd, void *dcfg, const vjwt_keyspec_t 
                            vjwt_policy_min_rsa_bits(pol), notes);
         }
     }
-    log_key_notes(cmd, notes);
+    log_notes(cmd, notes, NULL);
     return rv == APR_SUCCESS ? NULL : apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
 }
 
@@ -639,12 +490,6 @@ static const char *cmd_named_value(cmd_parms *cmd, void *dcfg, const char *name,
     return NULL;
 }
 
-/* An empty list, so that a policy's absent element replaces what an outer scope had. */
-static apr_array_header_t *or_empty(apr_pool_t *p, apr_array_header_t *a, int elt_size)
-{
-    return a ? a : apr_array_make(p, 1, elt_size);
-}
-
 /* ValidateJWTPolicy FILE [id=ID]: an APIM <validate-jwt> fills every APIM field of this
  * scope (absent ones get their defaults), so it replaces an outer policy as a whole;
  * directives after it in this scope or in inner scopes override single fields. */
@@ -682,22 +527,8 @@ static const char *cmd_policy(cmd_parms *cmd, void *dcfg, const char *file, cons
                      APR_ARRAY_IDX(res.warnings, i, const char *));
     }
     x = res.pol;
-    pol->source = x->source;
-    pol->source_name = x->source_name;
+    vjwt_policy_overlay(cmd->pool, pol, x);
     dc->token_expr = NULL;
-    pol->require_scheme = x->require_scheme ? x->require_scheme : "";
-    pol->status = x->status;
-    pol->error_message = x->error_message ? x->error_message : "";
-    pol->require_exp = x->require_exp;
-    pol->require_signed = x->require_signed;
-    pol->clock_skew = x->clock_skew;
-    pol->output_var = x->output_var ? x->output_var : "";
-    pol->id = x->id ? x->id : "";
-    pol->keys = or_empty(cmd->pool, x->keys, sizeof(const vjwt_key_t *));
-    pol->audiences = or_empty(cmd->pool, x->audiences, sizeof(const char *));
-    pol->issuers = or_empty(cmd->pool, x->issuers, sizeof(const char *));
-    pol->claims = or_empty(cmd->pool, x->claims, sizeof(vjwt_claim_req_t *));
-    pol->sources = apr_array_make(cmd->pool, 1, sizeof(void *));
     for (i = 0; i < res.certrefs->nelts; i++) {
         vjwt_xml_certref_t *xr = &APR_ARRAY_IDX(res.certrefs, i, vjwt_xml_certref_t);
         cert_ref_t *ref = apr_array_push(sc->cert_refs);
@@ -728,7 +559,7 @@ static const char *cmd_certificate(cmd_parms *cmd, void *dcfg, const char *id, c
 {
     vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(cmd->server);
     apr_array_header_t *found = apr_array_make(cmd->pool, 1, sizeof(const vjwt_key_t *));
-    apr_array_header_t *notes = apr_array_make(cmd->temp_pool, 1, sizeof(vjwt_key_note_t));
+    apr_array_header_t *notes = apr_array_make(cmd->temp_pool, 1, sizeof(vjwt_note_t));
     vjwt_keyspec_t spec = {.form = VJWT_KEYSPEC_FILE, .path = file};
     const char *err = NULL;
     vjwt_key_t *k = NULL;
@@ -750,7 +581,7 @@ static const char *cmd_certificate(cmd_parms *cmd, void *dcfg, const char *id, c
         k->source = apr_pstrcat(cmd->pool, "certificate-id=", id, NULL);
         vjwt_key_notes(k, VJWT_DEFAULT_MIN_RSA_BITS, notes);
     }
-    log_key_notes(cmd, notes);
+    log_notes(cmd, notes, NULL);
     if (rv != APR_SUCCESS) {
         return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
     }
@@ -804,29 +635,16 @@ static const char *cmd_cache(cmd_parms *cmd, void *dcfg, const char *arg)
 #define CACHE_SECRET_MIN 16
 #define CACHE_SECRET_MAX 4096
 
-/* ValidateJWTCacheSecret file:PATH - the file's bytes (trailing line breaks and blanks
- * dropped) are the secret; the file must not be readable or writable by others. */
-static const char *cmd_cache_secret(cmd_parms *cmd, void *dcfg, const char *arg)
+/* The secret file's bytes into *buf: a regular file of at most CACHE_SECRET_MAX bytes that
+ * other users can neither read nor write. */
+static const char *read_secret_file(cmd_parms *cmd, const char *path, unsigned char **buf,
+                                    apr_size_t *got)
 {
-    vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(cmd->server);
-    const char *err = global_only(cmd), *path;
     apr_file_t *f = NULL;
     apr_finfo_t fi;
-    apr_size_t got = 0;
-    unsigned char *buf;
-    apr_status_t rv;
     char ebuf[120];
-    if (err) {
-        return err;
-    }
-    if (strncmp(arg, "file:", 5) != 0 || !arg[5]) {
-        return apr_psprintf(cmd->pool, "%s: expects file:PATH, got '%s'", cmd->cmd->name, arg);
-    }
-    path = ap_server_root_relative(cmd->pool, arg + 5);
-    if (!path) {
-        return apr_psprintf(cmd->pool, "%s: invalid path '%s'", cmd->cmd->name, arg + 5);
-    }
-    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, APR_OS_DEFAULT, cmd->temp_pool);
+    apr_status_t rv =
+        apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, APR_OS_DEFAULT, cmd->temp_pool);
     if (rv == APR_SUCCESS) {
         rv = apr_file_info_get(&fi, APR_FINFO_SIZE | APR_FINFO_TYPE | APR_FINFO_PROT, f);
     }
@@ -849,12 +667,36 @@ static const char *cmd_cache_secret(cmd_parms *cmd, void *dcfg, const char *arg)
                             "by root only (chmod 600)",
                             cmd->cmd->name, path);
     }
-    buf = apr_palloc(cmd->pool, (apr_size_t)fi.size + 1);
-    rv = apr_file_read_full(f, buf, (apr_size_t)fi.size, &got);
+    *buf = apr_palloc(cmd->pool, (apr_size_t)fi.size + 1);
+    rv = apr_file_read_full(f, *buf, (apr_size_t)fi.size, got);
     apr_file_close(f);
     if (rv != APR_SUCCESS && !APR_STATUS_IS_EOF(rv)) {
         return apr_psprintf(cmd->pool, "%s: cannot read '%s': %s", cmd->cmd->name, path,
                             apr_strerror(rv, ebuf, sizeof(ebuf)));
+    }
+    return NULL;
+}
+
+/* ValidateJWTCacheSecret file:PATH - the file's bytes (trailing line breaks and blanks
+ * dropped) are the secret; the file must not be readable or writable by others. */
+static const char *cmd_cache_secret(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(cmd->server);
+    const char *err = global_only(cmd), *path;
+    apr_size_t got = 0;
+    unsigned char *buf = NULL;
+    if (err) {
+        return err;
+    }
+    if (strncmp(arg, "file:", 5) != 0 || !arg[5]) {
+        return apr_psprintf(cmd->pool, "%s: expects file:PATH, got '%s'", cmd->cmd->name, arg);
+    }
+    path = ap_server_root_relative(cmd->pool, arg + 5);
+    if (!path) {
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'", cmd->cmd->name, arg + 5);
+    }
+    if ((err = read_secret_file(cmd, path, &buf, &got)) != NULL) {
+        return err;
     }
     while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == '\r' || buf[got - 1] == ' ' ||
                        buf[got - 1] == '\t')) {
@@ -993,10 +835,17 @@ static int has_any(const apr_array_header_t *a)
     return a && a->nelts > 0;
 }
 
-static int policy_has_keys(const vjwt_policy_t *pol, const vjwt_policy_t *def)
+/* The core's keyless note for a section's policy with the server defaults' keys and key
+ * sources where it has none; NULL when it has keys. */
+static const vjwt_note_t *keyless_note(apr_pool_t *p, const vjwt_policy_t *pol,
+                                       const vjwt_policy_t *def)
 {
-    return has_any(pol->keys ? pol->keys : def->keys) ||
-           has_any(pol->sources ? pol->sources : def->sources);
+    vjwt_policy_t view = *pol;
+    apr_array_header_t *notes = apr_array_make(p, 1, sizeof(vjwt_note_t));
+    view.keys = has_any(pol->keys) ? pol->keys : def->keys;
+    view.sources = has_any(pol->sources) ? pol->sources : def->sources;
+    vjwt_policy_check(p, &view, VJWT_CHECK_KEYS, notes);
+    return notes->nelts ? &APR_ARRAY_IDX(notes, 0, vjwt_note_t) : NULL;
 }
 
 /* docs/conformance.md#policy-files: a policy with no key source is valid but rejects every signed
@@ -1009,23 +858,25 @@ static void warn_keyless(apr_array_header_t *secs, const vjwt_policy_t *def, con
         ap_conf_vector_t *sec = APR_ARRAY_IDX(secs, i, ap_conf_vector_t *);
         vjwt_dir_conf_t *dc = ap_get_module_config(sec, &validate_jwt_module);
         core_dir_config *cd = ap_get_core_module_config(sec);
-        int inherited = 0;
-        if (!dc || !dc->pol->enabled || dc->policy || policy_has_keys(dc->pol, def) || !cd->d) {
+        const vjwt_note_t *n;
+        if (!dc || !dc->pol->enabled || dc->policy || !cd->d ||
+            !(n = keyless_note(secs->pool, dc->pol, def))) {
             continue;
         }
-        for (j = 0; j < secs->nelts && !inherited; j++) {
+        for (j = 0; j < secs->nelts && n; j++) {
             ap_conf_vector_t *outer = APR_ARRAY_IDX(secs, j, ap_conf_vector_t *);
             vjwt_dir_conf_t *odc = ap_get_module_config(outer, &validate_jwt_module);
             core_dir_config *ocd = ap_get_core_module_config(outer);
-            inherited = j != i && odc && ocd->d && !strncmp(cd->d, ocd->d, strlen(ocd->d)) &&
-                        policy_has_keys(odc->pol, def);
+            if (j != i && odc && ocd->d && !strncmp(cd->d, ocd->d, strlen(ocd->d)) &&
+                !keyless_note(secs->pool, odc->pol, def)) {
+                n = NULL; /* inherits keys */
+            }
         }
-        if (!inherited) {
-            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, NULL,
-                         VJWT_LOGNO(00017) "%s:%d: <%s %s>: no ValidateJWTIssuerSigningKey, "
-                                           "ValidateJWTOpenIDConfig or ValidateJWTJWKSURI: every "
-                                           "signed token will be rejected",
-                         dc->file ? dc->file : "?", dc->line, kind, cd->d);
+        if (n) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | note_aplevel(n->level), 0, NULL,
+                         "VJWT%05d: %s:%d: <%s %s>: %s (add ValidateJWTIssuerSigningKey, "
+                         "ValidateJWTOpenIDConfig or ValidateJWTJWKSURI)",
+                         n->tag, dc->file ? dc->file : "?", dc->line, kind, cd->d, n->text);
         }
     }
 }
@@ -1072,27 +923,27 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, 
 #define DIR_AUTH (DIR_CONF | OR_AUTHCFG)
 
 const command_rec vjwt_mod_cmds[] = {
-    AP_INIT_TAKE1("ValidateJWTHeaderName", cmd_header_name, NULL, DIR_AUTH,
+    AP_INIT_TAKE1("ValidateJWTHeaderName", cmd_source, FIELD(VJWT_F_HEADER_NAME), DIR_AUTH,
                   "Request header that carries the token (default Authorization)"),
-    AP_INIT_TAKE1("ValidateJWTQueryParameterName", cmd_query_name, NULL, DIR_AUTH,
+    AP_INIT_TAKE1("ValidateJWTQueryParameterName", cmd_source, FIELD(VJWT_F_QUERY_NAME), DIR_AUTH,
                   "Query-string parameter that carries the token"),
-    AP_INIT_TAKE1("ValidateJWTTokenValue", cmd_token_value, NULL, DIR_CONF,
+    AP_INIT_TAKE1("ValidateJWTTokenValue", cmd_source, FIELD(VJWT_F_TOKEN_VALUE), DIR_CONF,
                   "An ap_expr string expression that yields the token"),
-    AP_INIT_TAKE1("ValidateJWTRequireScheme", cmd_require_scheme, NULL, DIR_AUTH,
+    AP_INIT_TAKE1("ValidateJWTRequireScheme", cmd_field, FIELD(VJWT_F_REQUIRE_SCHEME), DIR_AUTH,
                   "Authorization scheme the token must use (e.g. Bearer)"),
-    AP_INIT_TAKE1("ValidateJWTFailedValidationHTTPCode", cmd_status, NULL, DIR_AUTH,
+    AP_INIT_TAKE1("ValidateJWTFailedValidationHTTPCode", cmd_field, FIELD(VJWT_F_STATUS), DIR_AUTH,
                   "Status of every failure response, 400-599 (default 401)"),
-    AP_INIT_TAKE1("ValidateJWTFailedValidationErrorMessage", cmd_message, NULL, DIR_AUTH,
-                  "Message of every failure response body"),
-    AP_INIT_TAKE1("ValidateJWTRequireExpirationTime", cmd_require_exp, NULL, DIR_AUTH,
-                  "On|Off: reject tokens without exp (default On)"),
-    AP_INIT_TAKE1("ValidateJWTRequireSignedTokens", cmd_require_signed, NULL, DIR_AUTH,
-                  "On|Off: reject unsigned (alg none) tokens (default On)"),
-    AP_INIT_TAKE1("ValidateJWTClockSkew", cmd_clock_skew, NULL, DIR_AUTH,
+    AP_INIT_TAKE1("ValidateJWTFailedValidationErrorMessage", cmd_field, FIELD(VJWT_F_ERROR_MESSAGE),
+                  DIR_AUTH, "Message of every failure response body"),
+    AP_INIT_TAKE1("ValidateJWTRequireExpirationTime", cmd_field, FIELD(VJWT_F_REQUIRE_EXP),
+                  DIR_AUTH, "On|Off: reject tokens without exp (default On)"),
+    AP_INIT_TAKE1("ValidateJWTRequireSignedTokens", cmd_field, FIELD(VJWT_F_REQUIRE_SIGNED),
+                  DIR_AUTH, "On|Off: reject unsigned (alg none) tokens (default On)"),
+    AP_INIT_TAKE1("ValidateJWTClockSkew", cmd_field, FIELD(VJWT_F_CLOCK_SKEW), DIR_AUTH,
                   "Seconds of tolerance for exp and nbf (default 0)"),
-    AP_INIT_TAKE1("ValidateJWTOutputTokenVariableName", cmd_output_var, NULL, DIR_AUTH,
-                  "Environment variable prefix that receives the validated token"),
-    AP_INIT_TAKE1("ValidateJWTId", cmd_id, NULL, DIR_AUTH,
+    AP_INIT_TAKE1("ValidateJWTOutputTokenVariableName", cmd_field, FIELD(VJWT_F_OUTPUT_VAR),
+                  DIR_AUTH, "Environment variable prefix that receives the validated token"),
+    AP_INIT_TAKE1("ValidateJWTId", cmd_field, FIELD(VJWT_F_ID), DIR_AUTH,
                   "Policy id, reported in VALIDATE_JWT_ERROR_POLICY_ID"),
     AP_INIT_RAW_ARGS("ValidateJWTIssuerSigningKey", cmd_signing_key, NULL, DIR_CONF,
                      "[id=KID] BASE64-SECRET | n=B64URL e=B64URL | certificate-id=ID | "
@@ -1103,21 +954,21 @@ const command_rec vjwt_mod_cmds[] = {
                     "Accepted issuers (any of them)"),
     AP_INIT_RAW_ARGS("ValidateJWTRequiredClaim", cmd_required_claim, NULL, DIR_AUTH,
                      "NAME [match=all|any] [separator=C] [VALUE...]"),
-    AP_INIT_ITERATE("ValidateJWTAlgorithms", cmd_algorithms, NULL, DIR_AUTH,
+    AP_INIT_ITERATE("ValidateJWTAlgorithms", cmd_field, FIELD(VJWT_F_ALGORITHM), DIR_AUTH,
                     "Allowed JWS algorithms (default all supported, bound to key types)"),
-    AP_INIT_TAKE1("ValidateJWTRemoteUserClaim", cmd_remote_user_claim, NULL, DIR_AUTH,
-                  "Claim that becomes REMOTE_USER (default sub)"),
-    AP_INIT_TAKE1("ValidateJWTPassClaimsAs", cmd_pass_claims, NULL, DIR_AUTH,
+    AP_INIT_TAKE1("ValidateJWTRemoteUserClaim", cmd_field, FIELD(VJWT_F_REMOTE_USER_CLAIM),
+                  DIR_AUTH, "Claim that becomes REMOTE_USER (default sub)"),
+    AP_INIT_TAKE1("ValidateJWTPassClaimsAs", cmd_field, FIELD(VJWT_F_PASS_CLAIMS), DIR_AUTH,
                   "none|headers|environment|both (default environment)"),
-    AP_INIT_TAKE1("ValidateJWTWWWAuthenticate", cmd_www_auth, NULL, DIR_AUTH,
+    AP_INIT_TAKE1("ValidateJWTWWWAuthenticate", cmd_field, FIELD(VJWT_F_WWW_AUTHENTICATE), DIR_AUTH,
                   "On|Off: RFC 6750 WWW-Authenticate on 401 (default On)"),
-    AP_INIT_TAKE1("ValidateJWTRealm", cmd_realm, NULL, DIR_AUTH,
+    AP_INIT_TAKE1("ValidateJWTRealm", cmd_field, FIELD(VJWT_F_REALM), DIR_AUTH,
                   "realm of WWW-Authenticate (default the server name)"),
-    AP_INIT_TAKE1("ValidateJWTMinRSAKeyBits", cmd_min_rsa_bits, NULL, DIR_AUTH,
+    AP_INIT_TAKE1("ValidateJWTMinRSAKeyBits", cmd_field, FIELD(VJWT_F_MIN_RSA_BITS), DIR_AUTH,
                   "Smallest RSA modulus used, 1024-16384 (default 2048)"),
-    AP_INIT_TAKE1("ValidateJWTIgnoreAudienceTrailingSlash", cmd_aud_slash, NULL, DIR_AUTH,
-                  "On|Off: audiences differing by one trailing / are equal (default On)"),
-    AP_INIT_TAKE1("ValidateJWTMaxTokenLength", cmd_max_token_len, NULL, DIR_AUTH,
+    AP_INIT_TAKE1("ValidateJWTIgnoreAudienceTrailingSlash", cmd_field, FIELD(VJWT_F_AUD_SLASH),
+                  DIR_AUTH, "On|Off: audiences differing by one trailing / are equal (default On)"),
+    AP_INIT_TAKE1("ValidateJWTMaxTokenLength", cmd_field, FIELD(VJWT_F_MAX_TOKEN_LEN), DIR_AUTH,
                   "Longest accepted token in bytes (default 16384)"),
     AP_INIT_TAKE12("ValidateJWTPolicy", cmd_policy, NULL, DIR_CONF,
                    "FILE [id=ID]: an Azure API Management <validate-jwt> policy"),

@@ -177,13 +177,14 @@ apr_status_t vjwt_keyspec_from_xml(vjwt_keyspec_t *out, apr_pool_t *p, const cha
 
 static void note(apr_array_header_t *notes, vjwt_log_level_e level, int tag, const char *text)
 {
-    vjwt_key_note_t *nt;
+    vjwt_note_t *nt;
     if (!notes) {
         return;
     }
     nt = apr_array_push(notes);
     nt->level = level;
     nt->tag = tag;
+    nt->field = VJWT_F_NONE;
     nt->text = text;
 }
 

@@ -154,6 +154,20 @@ static apr_status_t no_text(ctx_t *c, const xmlNode *k, const char *path)
     return APR_SUCCESS;
 }
 
+/* APIM's booleans: true or false in any letter case (docs/conformance.md C5), so that a file
+ * that works here works in APIM; the directives also take On and Off. */
+static const vjwt_option_t apim_bools[] = {{"true", 1}, {"false", 0}, {NULL, 0}};
+
+static apr_status_t check_bool(ctx_t *c, const xmlNode *n, const char *path, const char *v,
+                               int *out)
+{
+    if (vjwt_parse_option(c->p, apim_bools, 1, v, out)) {
+        return xfail(c, n, path, "'%s' is not a boolean; use %s", v,
+                     vjwt_option_names(c->p, apim_bools));
+    }
+    return APR_SUCCESS;
+}
+
 static apr_status_t xml_bool(ctx_t *c, const xmlNode *n, const char *path, const char *name,
                              int *field)
 {
@@ -162,17 +176,7 @@ static apr_status_t xml_bool(ctx_t *c, const xmlNode *n, const char *path, const
     if (rv != APR_SUCCESS || !v) {
         return rv;
     }
-    if (!strcasecmp(v, "true")) {
-        *field = 1;
-    }
-    else if (!strcasecmp(v, "false")) {
-        *field = 0;
-    }
-    else {
-        return xfail(c, n, apr_psprintf(c->p, "%s/@%s", path, name),
-                     "'%s' is not a boolean; use true or false", v);
-    }
-    return APR_SUCCESS;
+    return check_bool(c, n, apr_psprintf(c->p, "%s/@%s", path, name), v, field);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -281,13 +285,13 @@ static apr_status_t read_key(ctx_t *c, const xmlNode *k, const char *kp, void *b
     if (rv != APR_SUCCESS) {
         return xfail(c, k, kp, "%s", why);
     }
-    notes = apr_array_make(c->p, 1, sizeof(vjwt_key_note_t));
+    notes = apr_array_make(c->p, 1, sizeof(vjwt_note_t));
     for (i = before; i < pol->keys->nelts; i++) {
         vjwt_key_notes(APR_ARRAY_IDX(pol->keys, i, const vjwt_key_t *),
                        vjwt_policy_min_rsa_bits(pol), notes);
     }
     for (i = 0; i < notes->nelts; i++) {
-        const vjwt_key_note_t *nt = &APR_ARRAY_IDX(notes, i, vjwt_key_note_t);
+        const vjwt_note_t *nt = &APR_ARRAY_IDX(notes, i, vjwt_note_t);
         if (nt->level <= VJWT_LOG_WARN) { /* the result has warnings only */
             warn(c, k, kp, nt->text);
         }
@@ -365,12 +369,9 @@ static apr_status_t read_claim(ctx_t *c, const xmlNode *k, const char *kp, void 
     }
     cl = apr_pcalloc(c->p, sizeof(*cl));
     cl->name = name;
-    if (match && !strcmp(match, "any")) {
-        cl->match_any = 1;
-    }
-    else if (match && strcmp(match, "all") != 0) {
-        return xfail(c, k, apr_psprintf(c->p, "%s/@match", kp),
-                     "'%s' is not a match mode; use all or any", match);
+    if (match && vjwt_parse_option(c->p, vjwt_match_options, 0, match, &cl->match_any)) {
+        return xfail(c, k, apr_psprintf(c->p, "%s/@match", kp), "'%s' is not a match mode; use %s",
+                     match, vjwt_option_names(c->p, vjwt_match_options));
     }
     if (sep && !*sep) {
         return xfail(c, k, apr_psprintf(c->p, "%s/@separator", kp),
@@ -439,186 +440,216 @@ static apr_status_t read_openid(ctx_t *c, const xmlNode *n, const char *path)
 /* ------------------------------------------------------------------------------------ */
 /* <validate-jwt>                                                                        */
 
-static apr_status_t read_validate_jwt(ctx_t *c, const xmlNode *vj)
-{
-    static const char *const attrs[] = {"header-name",
-                                        "query-parameter-name",
-                                        "token-value",
-                                        "failed-validation-httpcode",
-                                        "failed-validation-error-message",
-                                        "require-expiration-time",
-                                        "require-scheme",
-                                        "require-signed-tokens",
-                                        "clock-skew",
-                                        "output-token-variable-name",
-                                        "id",
-                                        NULL};
-    const char *path = "validate-jwt", *hn, *qn, *tv, *code, *msg, *scheme, *skew, *outv, *id;
-    vjwt_policy_t *pol = c->res->pol;
-    const xmlNode *k;
-    int sources, seen[6] = {0, 0, 0, 0, 0, 0};
-    apr_status_t rv;
+/* The attributes of <validate-jwt> that set a policy field through the core's setter; the
+ * first three are the token source, of which exactly one must be given. */
+typedef struct {
+    const char *name;
+    vjwt_field_e field;
+    int apim_bool; /* APIM's true/false only */
+} vj_attr_t;
 
-    if ((rv = only_attrs(c, vj, path, attrs)) != APR_SUCCESS ||
-        (rv = attr(c, vj, path, "header-name", &hn)) != APR_SUCCESS ||
-        (rv = attr(c, vj, path, "query-parameter-name", &qn)) != APR_SUCCESS ||
-        (rv = attr(c, vj, path, "token-value", &tv)) != APR_SUCCESS ||
-        (rv = attr(c, vj, path, "failed-validation-httpcode", &code)) != APR_SUCCESS ||
-        (rv = attr(c, vj, path, "failed-validation-error-message", &msg)) != APR_SUCCESS ||
-        (rv = attr(c, vj, path, "require-scheme", &scheme)) != APR_SUCCESS ||
-        (rv = attr(c, vj, path, "clock-skew", &skew)) != APR_SUCCESS ||
-        (rv = attr(c, vj, path, "output-token-variable-name", &outv)) != APR_SUCCESS ||
-        (rv = attr(c, vj, path, "id", &id)) != APR_SUCCESS ||
-        (rv = xml_bool(c, vj, path, "require-expiration-time", &pol->require_exp)) != APR_SUCCESS ||
-        (rv = xml_bool(c, vj, path, "require-signed-tokens", &pol->require_signed)) !=
-            APR_SUCCESS) {
+#define VJ_SOURCES 3
+
+static const vj_attr_t vj_attrs[] = {
+    {"header-name", VJWT_F_HEADER_NAME, 0},
+    {"query-parameter-name", VJWT_F_QUERY_NAME, 0},
+    {"token-value", VJWT_F_TOKEN_VALUE, 0},
+    {"failed-validation-httpcode", VJWT_F_STATUS, 0},
+    {"failed-validation-error-message", VJWT_F_ERROR_MESSAGE, 0},
+    {"require-expiration-time", VJWT_F_REQUIRE_EXP, 1},
+    {"require-scheme", VJWT_F_REQUIRE_SCHEME, 0},
+    {"require-signed-tokens", VJWT_F_REQUIRE_SIGNED, 1},
+    {"clock-skew", VJWT_F_CLOCK_SKEW, 0},
+    {"output-token-variable-name", VJWT_F_OUTPUT_VAR, 0},
+    {"id", VJWT_F_ID, 0},
+};
+#define VJ_ATTRS ((int)(sizeof(vj_attrs) / sizeof(vj_attrs[0])))
+
+/* "validate-jwt/@NAME" of the attribute that sets field; "validate-jwt" for VJWT_F_NONE. */
+static const char *field_path(ctx_t *c, vjwt_field_e field)
+{
+    int i;
+    for (i = 0; i < VJ_ATTRS; i++) {
+        if (vj_attrs[i].field == field) {
+            return apr_pstrcat(c->p, "validate-jwt/@", vj_attrs[i].name, NULL);
+        }
+    }
+    return "validate-jwt";
+}
+
+/* The core's notes become warnings of the file (logged by the caller). */
+static void add_notes(ctx_t *c, const xmlNode *vj, const apr_array_header_t *notes,
+                      const char *hint)
+{
+    int i;
+    for (i = 0; i < notes->nelts; i++) {
+        const vjwt_note_t *n = &APR_ARRAY_IDX(notes, i, vjwt_note_t);
+        warn(c, vj, field_path(c, n->field),
+             n->field == VJWT_F_NONE && hint ? apr_pstrcat(c->p, n->text, hint, NULL) : n->text);
+    }
+}
+
+/* One attribute of the table through vjwt_policy_set; absent is fine. */
+static apr_status_t set_attr(ctx_t *c, const xmlNode *vj, const vj_attr_t *a,
+                             apr_array_header_t *notes)
+{
+    const char *path = "validate-jwt", *v, *err;
+    int b;
+    apr_status_t rv = attr(c, vj, path, a->name, &v);
+    if (rv != APR_SUCCESS || !v ||
+        (a->apim_bool && (rv = check_bool(c, vj, field_path(c, a->field), v, &b)) != APR_SUCCESS)) {
         return rv;
     }
+    err = vjwt_policy_set(c->p, c->res->pol, a->field, v, notes);
+    if (err) {
+        return *v ? xfail(c, vj, field_path(c, a->field), "'%s' %s", v, err)
+                  : xfail(c, vj, field_path(c, a->field), "%s", err);
+    }
+    return APR_SUCCESS;
+}
 
-    /* Exactly one token source (docs/conformance.md C1, C2). */
-    sources = (hn ? 1 : 0) + (qn ? 1 : 0) + (tv ? 1 : 0);
+/* Exactly one token source (docs/conformance.md C1, C2). */
+static apr_status_t read_token_source(ctx_t *c, const xmlNode *vj)
+{
+    int i, sources = 0;
+    for (i = 0; i < VJ_SOURCES; i++) {
+        sources += xmlHasProp(vj, (const xmlChar *)vj_attrs[i].name) ? 1 : 0;
+    }
     if (sources == 0) {
-        return xfail(c, vj, path,
+        return xfail(c, vj, "validate-jwt",
                      "no token source; add exactly one of header-name=\"Authorization\", "
                      "query-parameter-name=\"...\" or token-value=\"...\"");
     }
     if (sources > 1) {
-        return xfail(c, vj, path,
+        return xfail(c, vj, "validate-jwt",
                      "header-name, query-parameter-name and token-value exclude each other; "
                      "keep exactly one");
     }
-    if (hn) {
-        if (!*hn) {
-            return xfail(c, vj, "validate-jwt/@header-name", "empty header name");
-        }
-        pol->source = VJWT_SRC_HEADER;
-        pol->source_name = hn;
-    }
-    else if (qn) {
-        if (!*qn) {
-            return xfail(c, vj, "validate-jwt/@query-parameter-name", "empty parameter name");
-        }
-        pol->source = VJWT_SRC_QUERY;
-        pol->source_name = qn;
-    }
-    else {
-        if (!*tv) {
-            return xfail(c, vj, "validate-jwt/@token-value", "empty token value");
-        }
-        pol->source = VJWT_SRC_VALUE;
-        pol->source_name = tv;
-    }
-    if (scheme) {
-        if (!*scheme) {
-            return xfail(c, vj, "validate-jwt/@require-scheme", "empty scheme");
-        }
-        pol->require_scheme = scheme;
-        if (!hn || strcasecmp(hn, "Authorization") != 0) {
-            warn(c, vj, "validate-jwt/@require-scheme",
-                 "has no effect unless the token comes from the Authorization header");
-        }
-    }
-    if (code) {
-        const char *e = vjwt_parse_status(code, &pol->status);
-        if (e) {
-            return xfail(c, vj, "validate-jwt/@failed-validation-httpcode", "'%s' %s", code, e);
-        }
-    }
-    if (msg && *msg) {
-        pol->error_message = msg;
-    }
-    if (skew) {
-        const char *e = vjwt_parse_seconds(skew, 86400, &pol->clock_skew);
-        if (e) {
-            return xfail(c, vj, "validate-jwt/@clock-skew", "'%s' %s", skew, e);
-        }
-        if (pol->clock_skew > 600) {
-            warn(c, vj, "validate-jwt/@clock-skew",
-                 "more than 600 seconds of clock skew lets expired tokens through for long");
-        }
-    }
-    if (outv) {
-        const char *s;
-        if (!*outv) {
-            return xfail(c, vj, "validate-jwt/@output-token-variable-name", "empty name");
-        }
-        for (s = outv; *s; s++) {
-            if (!apr_isalnum(*s) && *s != '_' && *s != '-' && *s != '.') {
-                return xfail(c, vj, "validate-jwt/@output-token-variable-name",
-                             "'%s': use letters, digits, '_', '-' and '.'", outv);
-            }
-        }
-        pol->output_var = outv;
-    }
-    pol->id = id;
-
-    /* Children, in any order (docs/conformance.md C14), each at most once except openid-config
-     * (docs/conformance.md#policy-files). */
-    for (k = vj->children; k; k = k->next) {
-        const char *name, *kp;
-        int slot;
-        if (k->type != XML_ELEMENT_NODE) {
-            if ((rv = no_text(c, k, path)) != APR_SUCCESS) {
-                return rv;
-            }
-            continue;
-        }
-        name = name_of(k);
-        kp = apr_pstrcat(c->p, path, "/", name, NULL);
-        if (!strcmp(name, "openid-config")) {
-            rv = read_openid(c, k, kp);
-            if (rv != APR_SUCCESS) {
-                return rv;
-            }
-            continue;
-        }
-        slot = !strcmp(name, "issuer-signing-keys") ? 0
-               : !strcmp(name, "decryption-keys")   ? 1
-               : !strcmp(name, "audiences")         ? 2
-               : !strcmp(name, "issuers")           ? 3
-               : !strcmp(name, "required-claims")   ? 4
-                                                    : -1;
-        if (slot < 0) {
-            if (!strcmp(name, "zumo-master-key")) {
-                return xfail(c, k, kp,
-                             "<zumo-master-key> (Azure Mobile Services) is not supported; "
-                             "use <issuer-signing-keys>");
-            }
-            return xfail(c, k, kp,
-                         "unknown element; <validate-jwt> accepts openid-config, "
-                         "issuer-signing-keys, decryption-keys, audiences, issuers and "
-                         "required-claims");
-        }
-        if (seen[slot]++) {
-            return xfail(c, k, kp, "<%s> may appear only once", name);
-        }
-        switch (slot) {
-        case 0:
-            rv = read_keys(c, k, kp);
-            break;
-        case 1:
-            rv = read_decryption_keys(c, k, kp);
-            break;
-        case 2:
-            rv = read_string_list(c, k, kp, "audience", &pol->audiences);
-            break;
-        case 3:
-            rv = read_string_list(c, k, kp, "issuer", &pol->issuers);
-            break;
-        default:
-            rv = read_claims(c, k, kp);
-            break;
-        }
+    for (i = 0; i < VJ_SOURCES; i++) {
+        apr_status_t rv = set_attr(c, vj, &vj_attrs[i], NULL);
         if (rv != APR_SUCCESS) {
             return rv;
         }
     }
-    if (!pol->keys && c->res->openid->nelts == 0) {
-        warn(c, vj, path,
-             "no <issuer-signing-keys> and no <openid-config>: every signed token will be "
-             "rejected");
+    return APR_SUCCESS;
+}
+
+/* Every other attribute: only known ones, each through the setter. */
+static apr_status_t read_attributes(ctx_t *c, const xmlNode *vj)
+{
+    const char **names = apr_pcalloc(c->p, (VJ_ATTRS + 1) * sizeof(*names));
+    apr_array_header_t *notes = apr_array_make(c->p, 1, sizeof(vjwt_note_t));
+    apr_status_t rv;
+    int i;
+    for (i = 0; i < VJ_ATTRS; i++) {
+        names[i] = vj_attrs[i].name;
+    }
+    if ((rv = only_attrs(c, vj, "validate-jwt", names)) != APR_SUCCESS ||
+        (rv = read_token_source(c, vj)) != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = VJ_SOURCES; i < VJ_ATTRS; i++) {
+        if ((rv = set_attr(c, vj, &vj_attrs[i], notes)) != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    add_notes(c, vj, notes, NULL);
+    return APR_SUCCESS;
+}
+
+static apr_status_t read_audiences(ctx_t *c, const xmlNode *n, const char *path)
+{
+    return read_string_list(c, n, path, "audience", &c->res->pol->audiences);
+}
+
+static apr_status_t read_issuers(ctx_t *c, const xmlNode *n, const char *path)
+{
+    return read_string_list(c, n, path, "issuer", &c->res->pol->issuers);
+}
+
+/* The child elements of <validate-jwt>, in any order (docs/conformance.md C14), each at most
+ * once except openid-config (docs/conformance.md#policy-files). */
+typedef struct {
+    const char *name;
+    apr_status_t (*read)(ctx_t *c, const xmlNode *n, const char *path);
+    int once;
+} vj_child_t;
+
+static const vj_child_t vj_children[] = {
+    {"openid-config", read_openid, 0},
+    {"issuer-signing-keys", read_keys, 1},
+    {"decryption-keys", read_decryption_keys, 1},
+    {"audiences", read_audiences, 1},
+    {"issuers", read_issuers, 1},
+    {"required-claims", read_claims, 1},
+};
+#define VJ_CHILDREN ((int)(sizeof(vj_children) / sizeof(vj_children[0])))
+
+static apr_status_t unknown_child(ctx_t *c, const xmlNode *k, const char *kp)
+{
+    if (!strcmp(name_of(k), "zumo-master-key")) {
+        return xfail(c, k, kp,
+                     "<zumo-master-key> (Azure Mobile Services) is not supported; "
+                     "use <issuer-signing-keys>");
+    }
+    return xfail(c, k, kp,
+                 "unknown element; <validate-jwt> accepts openid-config, "
+                 "issuer-signing-keys, decryption-keys, audiences, issuers and "
+                 "required-claims");
+}
+
+static apr_status_t read_child(ctx_t *c, const xmlNode *k, int *seen)
+{
+    const char *kp = apr_pstrcat(c->p, "validate-jwt/", name_of(k), NULL);
+    int i;
+    for (i = 0; i < VJ_CHILDREN; i++) {
+        if (!strcmp(name_of(k), vj_children[i].name)) {
+            if (vj_children[i].once && seen[i]++) {
+                return xfail(c, k, kp, "<%s> may appear only once", name_of(k));
+            }
+            return vj_children[i].read(c, k, kp);
+        }
+    }
+    return unknown_child(c, k, kp);
+}
+
+static apr_status_t read_children(ctx_t *c, const xmlNode *vj)
+{
+    int seen[VJ_CHILDREN];
+    const xmlNode *k;
+    apr_status_t rv;
+    memset(seen, 0, sizeof(seen));
+    for (k = vj->children; k; k = k->next) {
+        rv = k->type == XML_ELEMENT_NODE ? read_child(c, k, seen) : no_text(c, k, "validate-jwt");
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
     }
     return APR_SUCCESS;
+}
+
+/* The whole-policy checks; <openid-config> elements count as key sources. */
+static void check_policy(ctx_t *c, const xmlNode *vj)
+{
+    vjwt_policy_t view = *c->res->pol;
+    apr_array_header_t *notes = apr_array_make(c->p, 1, sizeof(vjwt_note_t));
+    if (c->res->openid->nelts) {
+        view.sources = c->res->openid;
+    }
+    vjwt_policy_check(c->p, &view, VJWT_CHECK_ALL, notes);
+    add_notes(c, vj, notes, " (add <issuer-signing-keys> or <openid-config>)");
+}
+
+static apr_status_t read_validate_jwt(ctx_t *c, const xmlNode *vj)
+{
+    apr_status_t rv = read_attributes(c, vj);
+    if (rv == APR_SUCCESS) {
+        rv = read_children(c, vj);
+    }
+    if (rv == APR_SUCCESS) {
+        check_policy(c, vj);
+    }
+    return rv;
 }
 
 /* Every <validate-jwt> under node, in document order. */
@@ -638,14 +669,11 @@ static void collect(const xmlNode *node, apr_array_header_t *found)
     }
 }
 
-static apr_status_t find_policy(ctx_t *c, const xmlNode *root, const char *select_id,
-                                const xmlNode **out)
+/* The root is <validate-jwt> itself (*out set), or a <policies> document (*out NULL). */
+static apr_status_t check_root(ctx_t *c, const xmlNode *root, const xmlNode **out)
 {
     const char *rn = name_of(root);
-    apr_array_header_t *found;
-    const xmlNode *k, *inbound = NULL;
-    int i;
-
+    *out = NULL;
     if (!strcmp(rn, "validate-jwt")) {
         *out = root;
         return APR_SUCCESS;
@@ -660,12 +688,20 @@ static apr_status_t find_policy(ctx_t *c, const xmlNode *root, const char *selec
                      "the file must hold a <validate-jwt> element or an APIM <policies> "
                      "document");
     }
+    return APR_SUCCESS;
+}
+
+/* The <validate-jwt> elements in <inbound>; at least one, and none elsewhere matters only
+ * when <inbound> has none (then the error points at the misplaced one). */
+static apr_status_t inbound_policies(ctx_t *c, const xmlNode *root, apr_array_header_t **out)
+{
+    const xmlNode *k, *inbound = NULL;
+    apr_array_header_t *found = apr_array_make(c->p, 2, sizeof(const xmlNode *));
     for (k = root->children; k; k = k->next) {
         if (k->type == XML_ELEMENT_NODE && !strcmp(name_of(k), "inbound")) {
             inbound = k;
         }
     }
-    found = apr_array_make(c->p, 2, sizeof(const xmlNode *));
     if (inbound) {
         collect(inbound->children, found);
     }
@@ -678,133 +714,181 @@ static apr_status_t find_policy(ctx_t *c, const xmlNode *root, const char *selec
         }
         return xfail(c, root, "policies", "no <validate-jwt> in <inbound>");
     }
-    if (select_id) {
-        for (i = 0; i < found->nelts; i++) {
-            const xmlNode *n = APR_ARRAY_IDX(found, i, const xmlNode *);
-            xmlChar *id = xmlGetNoNsProp(n, (const xmlChar *)"id");
-            int match = id && !strcmp((const char *)id, select_id);
-            if (id) {
-                xmlFree(id);
-            }
-            if (match) {
-                *out = n;
-                return APR_SUCCESS;
-            }
+    *out = found;
+    return APR_SUCCESS;
+}
+
+/* The id attribute of n, copied into the pool (NULL when absent). */
+static const char *id_of(ctx_t *c, const xmlNode *n)
+{
+    xmlChar *id = xmlGetNoNsProp(n, (const xmlChar *)"id");
+    const char *s = id ? apr_pstrdup(c->p, (const char *)id) : NULL;
+    if (id) {
+        xmlFree(id);
+    }
+    return s;
+}
+
+static apr_status_t select_by_id(ctx_t *c, const xmlNode *root, const apr_array_header_t *found,
+                                 const char *select_id, const xmlNode **out)
+{
+    int i;
+    for (i = 0; i < found->nelts; i++) {
+        const xmlNode *n = APR_ARRAY_IDX(found, i, const xmlNode *);
+        const char *id = id_of(c, n);
+        if (id && !strcmp(id, select_id)) {
+            *out = n;
+            return APR_SUCCESS;
         }
-        return xfail(c, root, "policies", "no <validate-jwt id=\"%s\"> in <inbound>", select_id);
+    }
+    return xfail(c, root, "policies", "no <validate-jwt id=\"%s\"> in <inbound>", select_id);
+}
+
+static apr_status_t too_many(ctx_t *c, const xmlNode *root, const apr_array_header_t *found)
+{
+    const char *list = "";
+    int i;
+    for (i = 0; i < found->nelts; i++) {
+        const xmlNode *n = APR_ARRAY_IDX(found, i, const xmlNode *);
+        const char *id = id_of(c, n);
+        list = apr_psprintf(c->p, "%s%sline %ld (id %s)", list, i ? ", " : "", xmlGetLineNo(n),
+                            id ? id : "none");
+    }
+    return xfail(c, root, "policies",
+                 "%d <validate-jwt> elements in <inbound> (%s); give each an id and pick "
+                 "one with ValidateJWTPolicy FILE id=ID",
+                 found->nelts, list);
+}
+
+static apr_status_t find_policy(ctx_t *c, const xmlNode *root, const char *select_id,
+                                const xmlNode **out)
+{
+    apr_array_header_t *found = NULL;
+    apr_status_t rv = check_root(c, root, out);
+    if (rv != APR_SUCCESS || *out) {
+        return rv;
+    }
+    if ((rv = inbound_policies(c, root, &found)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (select_id) {
+        return select_by_id(c, root, found, select_id, out);
     }
     if (found->nelts > 1) {
-        const char *list = "";
-        for (i = 0; i < found->nelts; i++) {
-            const xmlNode *n = APR_ARRAY_IDX(found, i, const xmlNode *);
-            xmlChar *id = xmlGetNoNsProp(n, (const xmlChar *)"id");
-            list = apr_psprintf(c->p, "%s%sline %ld (id %s)", list, i ? ", " : "", xmlGetLineNo(n),
-                                id ? (const char *)id : "none");
-            if (id) {
-                xmlFree(id);
-            }
-        }
-        return xfail(c, root, "policies",
-                     "%d <validate-jwt> elements in <inbound> (%s); give each an id and pick "
-                     "one with ValidateJWTPolicy FILE id=ID",
-                     found->nelts, list);
+        return too_many(c, root, found);
     }
     *out = APR_ARRAY_IDX(found, 0, const xmlNode *);
     return APR_SUCCESS;
 }
 
-/* {{name}} -> the named value, XML-escaped (newlines as character references, so line
- * numbers stay right). */
+/* v with the XML special characters and newlines as references (so line numbers stay right). */
+static const char *xml_escape(apr_pool_t *p, const char *v)
+{
+    char *esc = apr_palloc(p, strlen(v) * 6 + 1), *e = esc;
+    for (; *v; v++) {
+        switch (*v) {
+        case '&':
+            e = stpcpy(e, "&amp;");
+            break;
+        case '<':
+            e = stpcpy(e, "&lt;");
+            break;
+        case '>':
+            e = stpcpy(e, "&gt;");
+            break;
+        case '"':
+            e = stpcpy(e, "&quot;");
+            break;
+        case '\'':
+            e = stpcpy(e, "&apos;");
+            break;
+        case '\n':
+            e = stpcpy(e, "&#10;");
+            break;
+        default:
+            *e++ = *v;
+        }
+    }
+    *e = 0;
+    return esc;
+}
+
+/* The first "{{" in [s, end), or NULL. */
+static const char *find_open(const char *s, const char *end)
+{
+    for (; s + 1 < end; s++) {
+        if (s[0] == '{' && s[1] == '{') {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+/* The "}}" closing open within 300 bytes, or NULL. */
+static const char *find_close(const char *open, const char *end)
+{
+    const char *q;
+    for (q = open + 2; q + 1 < end && q - open < 300; q++) {
+        if (q[0] == '}' && q[1] == '}') {
+            return q;
+        }
+    }
+    return NULL;
+}
+
+/* The escaped value of the named value between open and close, or NULL with c->err. */
+static const char *named_value(ctx_t *c, const char *open, const char *close, int line,
+                               vjwt_named_value_fn *named, void *baton)
+{
+    const char *name =
+        trimmed(c->p, apr_pstrmemdup(c->p, open + 2, (apr_size_t)(close - open - 2)));
+    const char *v, *q;
+    for (q = name; *q; q++) {
+        if (!apr_isalnum(*q) && *q != '-' && *q != '.' && *q != '_') {
+            c->err = apr_psprintf(c->p,
+                                  "%s:%d: '{{%s}}' is not a named value (names use "
+                                  "letters, digits, '-', '.' and '_')",
+                                  c->file, line, vjwt_sanitize(c->p, name, 64));
+            return NULL;
+        }
+    }
+    v = (named && *name) ? named(baton, name) : NULL;
+    if (!v) {
+        c->err = apr_psprintf(c->p,
+                              "%s:%d: the named value {{%s}} is not defined; add "
+                              "'ValidateJWTNamedValue %s VALUE' to the server "
+                              "configuration before this line",
+                              c->file, line, name, name);
+        return NULL;
+    }
+    return xml_escape(c->p, v);
+}
+
+/* {{name}} -> the named value, XML-escaped (docs/conformance.md#named-values). */
 static apr_status_t substitute(ctx_t *c, const char *buf, apr_size_t len,
                                vjwt_named_value_fn *named, void *baton, char **out,
                                apr_size_t *outlen)
 {
-    const char *s = buf, *end = buf + len;
-    char *res = apr_palloc(c->p, 1);
+    const char *s = buf, *end = buf + len, *open, *close, *q, *v;
+    char *res = "";
     int line = 1;
-    *res = 0;
-    while (s < end) {
-        const char *open = NULL, *close, *q;
-        for (q = s; q + 1 < end; q++) {
-            if (q[0] == '{' && q[1] == '{') {
-                open = q;
-                break;
-            }
-        }
-        if (!open) {
-            res = apr_pstrcat(c->p, res, apr_pstrmemdup(c->p, s, (apr_size_t)(end - s)), NULL);
-            break;
-        }
+    while ((open = find_open(s, end)) != NULL) {
         for (q = s; q < open; q++) {
             line += *q == '\n';
         }
         res = apr_pstrcat(c->p, res, apr_pstrmemdup(c->p, s, (apr_size_t)(open - s)), NULL);
-        close = NULL;
-        for (q = open + 2; q + 1 < end && q - open < 300; q++) {
-            if (q[0] == '}' && q[1] == '}') {
-                close = q;
-                break;
-            }
-        }
-        if (!close) {
+        if (!(close = find_close(open, end))) {
             c->err = apr_psprintf(c->p, "%s:%d: '{{' without a matching '}}'", c->file, line);
             return APR_EINVAL;
         }
-        {
-            const char *name =
-                trimmed(c->p, apr_pstrmemdup(c->p, open + 2, (apr_size_t)(close - open - 2)));
-            const char *v, *p2;
-            char *esc, *e;
-            for (p2 = name; *p2; p2++) {
-                if (!apr_isalnum(*p2) && *p2 != '-' && *p2 != '.' && *p2 != '_') {
-                    c->err = apr_psprintf(c->p,
-                                          "%s:%d: '{{%s}}' is not a named value (names use "
-                                          "letters, digits, '-', '.' and '_')",
-                                          c->file, line, vjwt_sanitize(c->p, name, 64));
-                    return APR_EINVAL;
-                }
-            }
-            v = (named && *name) ? named(baton, name) : NULL;
-            if (!v) {
-                c->err = apr_psprintf(c->p,
-                                      "%s:%d: the named value {{%s}} is not defined; add "
-                                      "'ValidateJWTNamedValue %s VALUE' to the server "
-                                      "configuration before this line",
-                                      c->file, line, name, name);
-                return APR_EINVAL;
-            }
-            esc = e = apr_palloc(c->p, strlen(v) * 6 + 1);
-            for (p2 = v; *p2; p2++) {
-                switch (*p2) {
-                case '&':
-                    e = stpcpy(e, "&amp;");
-                    break;
-                case '<':
-                    e = stpcpy(e, "&lt;");
-                    break;
-                case '>':
-                    e = stpcpy(e, "&gt;");
-                    break;
-                case '"':
-                    e = stpcpy(e, "&quot;");
-                    break;
-                case '\'':
-                    e = stpcpy(e, "&apos;");
-                    break;
-                case '\n':
-                    e = stpcpy(e, "&#10;");
-                    break;
-                default:
-                    *e++ = *p2;
-                }
-            }
-            *e = 0;
-            res = apr_pstrcat(c->p, res, esc, NULL);
+        if (!(v = named_value(c, open, close, line, named, baton))) {
+            return APR_EINVAL;
         }
+        res = apr_pstrcat(c->p, res, v, NULL);
         s = close + 2;
     }
-    *out = res;
-    *outlen = strlen(res);
+    *out = apr_pstrcat(c->p, res, apr_pstrmemdup(c->p, s, (apr_size_t)(end - s)), NULL);
+    *outlen = strlen(*out);
     return APR_SUCCESS;
 }
 
@@ -826,6 +910,83 @@ static void free_doc(xmlDocPtr doc, xmlParserCtxtPtr ctxt)
     }
 }
 
+static void init_result(ctx_t *c, vjwt_xml_result_t *out, apr_pool_t *p, const char *name)
+{
+    memset(c, 0, sizeof(*c));
+    memset(out, 0, sizeof(*out));
+    c->p = p;
+    c->file = name;
+    c->res = out;
+    out->file = name;
+    out->pol = vjwt_policy_make(p);
+    out->openid = apr_array_make(p, 1, sizeof(vjwt_xml_openid_t));
+    out->certrefs = apr_array_make(p, 1, sizeof(vjwt_xml_certref_t));
+    out->warnings = apr_array_make(p, 1, sizeof(const char *));
+}
+
+/* What is refused before parsing: size, NUL bytes, a DOCTYPE (no DTDs, no entities). */
+static const char *precheck(apr_pool_t *p, const char *name, const char *buf, apr_size_t len)
+{
+    if (len > VJWT_POLICY_XML_MAX_SIZE) {
+        return apr_psprintf(p, "%s: the policy file is larger than %d bytes", name,
+                            VJWT_POLICY_XML_MAX_SIZE);
+    }
+    if (memchr(buf, 0, len)) {
+        return apr_psprintf(p, "%s: the policy file holds a NUL byte", name);
+    }
+    if (memmem(buf, len, "<!DOCTYPE", 9)) {
+        return apr_psprintf(p,
+                            "%s: a DOCTYPE is not allowed in a policy file (no DTDs or external "
+                            "entities)",
+                            name);
+    }
+    return NULL;
+}
+
+/* libxml2 without network, errors or warnings on stderr; *doc and *ctxt for free_doc. */
+static apr_status_t parse_xml(ctx_t *c, const char *text, apr_size_t tlen, xmlDocPtr *doc,
+                              xmlParserCtxtPtr *ctxt)
+{
+    xmlSetGenericErrorFunc(NULL, quiet);
+    xmlSetStructuredErrorFunc(NULL, quiet_structured);
+    *ctxt = xmlNewParserCtxt();
+    if (!*ctxt) {
+        c->err = "out of memory";
+        return APR_ENOMEM;
+    }
+    *doc = xmlCtxtReadMemory(*ctxt, text, (int)tlen, c->file, NULL,
+                             XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOWARNING |
+                                 XML_PARSE_NOERROR);
+    if (!*doc) {
+        xmlErrorPtr e = xmlCtxtGetLastError(*ctxt);
+        c->err = apr_psprintf(c->p, "%s:%d: not well-formed XML: %s", c->file, e ? e->line : 0,
+                              e && e->message ? trimmed(c->p, e->message) : "parse error");
+        return APR_EINVAL;
+    }
+    if ((*doc)->intSubset || (*doc)->extSubset) {
+        c->err = apr_psprintf(c->p, "%s: a DOCTYPE is not allowed in a policy file", c->file);
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+/* The selected <validate-jwt> of doc into c->res. */
+static apr_status_t read_doc(ctx_t *c, xmlDocPtr doc, const char *select_id)
+{
+    const xmlNode *root = xmlDocGetRootElement(doc), *vj = NULL;
+    apr_status_t rv;
+    if (!root) {
+        c->err = apr_psprintf(c->p, "%s: empty document", c->file);
+        return APR_EINVAL;
+    }
+    rv = find_policy(c, root, select_id, &vj);
+    if (rv == APR_SUCCESS) {
+        c->res->line = (int)xmlGetLineNo(vj);
+        rv = read_validate_jwt(c, vj);
+    }
+    return rv;
+}
+
 apr_status_t vjwt_policy_xml_parse(vjwt_xml_result_t *out, apr_pool_t *p, const char *name,
                                    const char *buf, apr_size_t len, const char *select_id,
                                    vjwt_named_value_fn *named, void *named_baton, const char **err)
@@ -833,94 +994,29 @@ apr_status_t vjwt_policy_xml_parse(vjwt_xml_result_t *out, apr_pool_t *p, const 
     ctx_t c;
     xmlParserCtxtPtr ctxt = NULL;
     xmlDocPtr doc = NULL;
-    const xmlNode *root, *vj = NULL;
     char *text;
     apr_size_t tlen;
     apr_status_t rv;
 
-    memset(&c, 0, sizeof(c));
-    memset(out, 0, sizeof(*out));
-    c.p = p;
-    c.file = name;
-    c.res = out;
-    out->file = name;
-    out->pol = vjwt_policy_make(p);
-    out->openid = apr_array_make(p, 1, sizeof(vjwt_xml_openid_t));
-    out->certrefs = apr_array_make(p, 1, sizeof(vjwt_xml_certref_t));
-    out->warnings = apr_array_make(p, 1, sizeof(const char *));
-
-    if (len > VJWT_POLICY_XML_MAX_SIZE) {
-        *err = apr_psprintf(p, "%s: the policy file is larger than %d bytes", name,
-                            VJWT_POLICY_XML_MAX_SIZE);
-        return APR_EINVAL;
-    }
-    if (memchr(buf, 0, len)) {
-        *err = apr_psprintf(p, "%s: the policy file holds a NUL byte", name);
-        return APR_EINVAL;
-    }
-    if (memmem(buf, len, "<!DOCTYPE", 9)) {
-        *err = apr_psprintf(p,
-                            "%s: a DOCTYPE is not allowed in a policy file (no DTDs or external "
-                            "entities)",
-                            name);
+    init_result(&c, out, p, name);
+    if ((*err = precheck(p, name, buf, len)) != NULL) {
         return APR_EINVAL;
     }
     rv = substitute(&c, buf, len, named, named_baton, &text, &tlen);
-    if (rv != APR_SUCCESS) {
-        *err = c.err;
-        return rv;
-    }
-
-    xmlSetGenericErrorFunc(NULL, quiet);
-    xmlSetStructuredErrorFunc(NULL, quiet_structured);
-    ctxt = xmlNewParserCtxt();
-    if (!ctxt) {
-        *err = "out of memory";
-        return APR_ENOMEM;
-    }
-    doc = xmlCtxtReadMemory(ctxt, text, (int)tlen, name, NULL,
-                            XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOWARNING |
-                                XML_PARSE_NOERROR);
-    if (!doc) {
-        xmlErrorPtr e = xmlCtxtGetLastError(ctxt);
-        *err = apr_psprintf(p, "%s:%d: not well-formed XML: %s", name, e ? e->line : 0,
-                            e && e->message ? trimmed(p, e->message) : "parse error");
-        free_doc(doc, ctxt);
-        return APR_EINVAL;
-    }
-    if (doc->intSubset || doc->extSubset) {
-        *err = apr_psprintf(p, "%s: a DOCTYPE is not allowed in a policy file", name);
-        free_doc(doc, ctxt);
-        return APR_EINVAL;
-    }
-    root = xmlDocGetRootElement(doc);
-    rv = root ? find_policy(&c, root, select_id, &vj) : APR_EINVAL;
-    if (!root) {
-        c.err = apr_psprintf(p, "%s: empty document", name);
+    if (rv == APR_SUCCESS) {
+        rv = parse_xml(&c, text, tlen, &doc, &ctxt);
     }
     if (rv == APR_SUCCESS) {
-        out->line = (int)xmlGetLineNo(vj);
-        rv = read_validate_jwt(&c, vj);
+        rv = read_doc(&c, doc, select_id);
     }
     free_doc(doc, ctxt);
     if (rv != APR_SUCCESS) {
         *err = c.err ? c.err : apr_psprintf(p, "%s: invalid policy", name);
         return rv;
     }
-    /* Every APIM field is now set: a policy replaces an outer one as a whole (docs/conformance.md
-     * C134). */
-    if (out->pol->status == VJWT_UNSET) {
-        out->pol->status = 401;
-    }
-    if (out->pol->require_exp == VJWT_UNSET) {
-        out->pol->require_exp = 1;
-    }
-    if (out->pol->require_signed == VJWT_UNSET) {
-        out->pol->require_signed = 1;
-    }
-    if (out->pol->clock_skew == VJWT_UNSET) {
-        out->pol->clock_skew = 0;
-    }
+    /* Every APIM field is now set: a policy replaces an outer one as a whole
+     * (docs/conformance.md#policy-files). */
+    vjwt_policy_apim_defaults(out->pol);
     return APR_SUCCESS;
 }
 

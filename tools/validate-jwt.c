@@ -54,7 +54,7 @@ static void add_key(apr_pool_t *p, vjwt_policy_t *pol, const char *text)
 {
     const char *err = NULL;
     vjwt_keyspec_t spec;
-    apr_array_header_t *notes = apr_array_make(p, 1, sizeof(vjwt_key_note_t));
+    apr_array_header_t *notes = apr_array_make(p, 1, sizeof(vjwt_note_t));
     apr_status_t rv;
     int i;
     if (!pol->keys) {
@@ -65,7 +65,7 @@ static void add_key(apr_pool_t *p, vjwt_policy_t *pol, const char *text)
         rv = vjwt_keyspec_load(p, &spec, NULL, NULL, pol->keys, notes, &err);
     }
     for (i = 0; i < notes->nelts; i++) {
-        const vjwt_key_note_t *nt = &APR_ARRAY_IDX(notes, i, vjwt_key_note_t);
+        const vjwt_note_t *nt = &APR_ARRAY_IDX(notes, i, vjwt_note_t);
         fprintf(stderr, "validate-jwt: VJWT%05d: --key %s: %s\n", nt->tag, text, nt->text);
     }
     if (rv == VJWT_KEYSPEC_NEEDS_CERTIFICATE) {
@@ -84,14 +84,14 @@ static void add_key(apr_pool_t *p, vjwt_policy_t *pol, const char *text)
 /* Warnings about keys that verify nothing (or less) under the final --min-rsa-bits. */
 static void warn_weak_keys(apr_pool_t *p, const vjwt_policy_t *pol)
 {
-    apr_array_header_t *notes = apr_array_make(p, 1, sizeof(vjwt_key_note_t));
+    apr_array_header_t *notes = apr_array_make(p, 1, sizeof(vjwt_note_t));
     int i;
     for (i = 0; pol->keys && i < pol->keys->nelts; i++) {
         vjwt_key_notes(APR_ARRAY_IDX(pol->keys, i, const vjwt_key_t *),
                        vjwt_policy_min_rsa_bits(pol), notes);
     }
     for (i = 0; i < notes->nelts; i++) {
-        const vjwt_key_note_t *nt = &APR_ARRAY_IDX(notes, i, vjwt_key_note_t);
+        const vjwt_note_t *nt = &APR_ARRAY_IDX(notes, i, vjwt_note_t);
         if (nt->level <= VJWT_LOG_WARN) {
             fprintf(stderr, "validate-jwt: VJWT%05d: %s\n", nt->tag, nt->text);
         }

@@ -25,6 +25,7 @@
 #include <apr_tables.h>
 #include "vjwt_jwk.h"
 #include "vjwt_log.h"
+#include "vjwt_policy.h"
 
 typedef enum {
     VJWT_KEYSPEC_SECRET = 1, /* inline HMAC secret, standard base64 */
@@ -50,13 +51,9 @@ typedef struct {
  * looks the certificate up (and gives it the spec's kid with vjwt_key_with_kid). */
 #define VJWT_KEYSPEC_NEEDS_CERTIFICATE APR_INCOMPLETE
 
-/* One configuration-time remark about a key: level, the log tag (VJWT + 5 digits) and
- * the text, without location; the caller prefixes where the key was configured. */
-typedef struct {
-    vjwt_log_level_e level;
-    int tag;
-    const char *text;
-} vjwt_key_note_t;
+/* Configuration-time remarks about keys are vjwt_note_t (vjwt_policy.h) with field
+ * VJWT_F_NONE: level, log tag and text, without location; the caller prefixes where the key
+ * was configured. */
 
 /* Parses the directive grammar from nwords words: an optional first word id=KID, then
  * either one value (certificate-id=ID, file:PATH or a base64 secret) or the two words

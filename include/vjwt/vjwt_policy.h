@@ -13,6 +13,8 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 
+#include "vjwt_log.h"
+
 #define VJWT_UNSET (-1)
 
 typedef enum {
@@ -93,5 +95,97 @@ const char *vjwt_parse_bool(const char *s, int *out);             /* true/false/
 const char *vjwt_parse_status(const char *s, int *out);           /* 400..599 */
 const char *vjwt_parse_seconds(const char *s, int max, int *out); /* 0..max, digits only */
 const char *vjwt_parse_alg_list(const char *s, unsigned *mask);   /* adds one name to mask */
+
+/* ---- setting fields from text (directives and policy files alike) ----------------------- */
+
+/* The scalar fields a directive or a <validate-jwt> attribute sets. Adding one: an entry here,
+ * its row in vjwt_policy_set.c's table, and its directive line in the glue. */
+typedef enum {
+    VJWT_F_NONE = -1,      /* a note about the policy as a whole */
+    VJWT_F_HEADER_NAME,    /* token from this request header */
+    VJWT_F_QUERY_NAME,     /* token from this query parameter */
+    VJWT_F_TOKEN_VALUE,    /* token given literally (the glue may parse it as an expression) */
+    VJWT_F_REQUIRE_SCHEME, /* Authorization scheme */
+    VJWT_F_STATUS,         /* failure status, 400..599 */
+    VJWT_F_ERROR_MESSAGE,  /* failure message, UTF-8; empty = the default messages */
+    VJWT_F_REQUIRE_EXP,    /* bool */
+    VJWT_F_REQUIRE_SIGNED, /* bool */
+    VJWT_F_CLOCK_SKEW,     /* seconds 0..86400 (note above 600) */
+    VJWT_F_OUTPUT_VAR,     /* letters, digits, '_', '-', '.' */
+    VJWT_F_ID,             /* any text */
+    VJWT_F_ALGORITHM,      /* one JWS algorithm name, added to the allowed set */
+    VJWT_F_REMOTE_USER_CLAIM,
+    VJWT_F_PASS_CLAIMS, /* none|headers|environment|both */
+    VJWT_F_WWW_AUTHENTICATE,
+    VJWT_F_REALM, /* no quotes, backslashes or control characters */
+    VJWT_F_MIN_RSA_BITS,
+    VJWT_F_AUD_SLASH, /* ignore one trailing slash of audiences */
+    VJWT_F_MAX_TOKEN_LEN,
+    VJWT_F_COUNT
+} vjwt_field_e;
+
+/* Something to tell the operator about a setting that is valid but probably not meant. The
+ * core does not log these: the caller logs each (with tag as "VJWT%05d" and where the setting
+ * is) or adds it to a file's warnings. text reads after the name of field (the directive or
+ * the attribute), e.g. "<name> has no effect unless ..."; for VJWT_F_NONE it stands alone. */
+typedef struct {
+    vjwt_log_level_e level;
+    int tag; /* 5-digit VJWT log tag (docs/log-messages.md) */
+    vjwt_field_e field;
+    const char *text;
+} vjwt_note_t;
+
+/* Parses value for field, checks it, and stores it in pol. Returns NULL, or an error text
+ * that names neither the directive nor the attribute: the reason, to follow the value
+ * ("must be an HTTP status code from 400 to 599") or, for an empty value, standing alone
+ * ("empty header name"). Notes (vjwt_note_t) are appended to notes when it is not NULL. The
+ * one-token-source-per-scope rule is the caller's (a directive may override a policy file). */
+const char *vjwt_policy_set(apr_pool_t *p, vjwt_policy_t *pol, vjwt_field_e field,
+                            const char *value, apr_array_header_t *notes);
+
+/* Whole-policy checks (what) -> notes:
+ *   VJWT_CHECK_SCHEME  require-scheme set while the token does not come from the
+ *                      Authorization header (RFC 6750 section 2.1 schemes only exist there)
+ *   VJWT_CHECK_KEYS    no key and no key source: every signed token will be rejected
+ * Key sources are counted as pol->sources->nelts whatever the element type. */
+#define VJWT_CHECK_SCHEME 0x1
+#define VJWT_CHECK_KEYS   0x2
+#define VJWT_CHECK_ALL    0x3
+void vjwt_policy_check(apr_pool_t *p, const vjwt_policy_t *pol, unsigned what,
+                       apr_array_header_t *notes);
+
+/* An APIM <validate-jwt>'s defaults for the fields it did not set: status 401, expiration
+ * time and signed tokens required, no clock skew. */
+void vjwt_policy_apim_defaults(vjwt_policy_t *pol);
+
+/* A policy file over a scope (docs/conformance.md#policy-files): every APIM field of dst
+ * (token source, scheme, status, message, expiration, signing, skew, output variable, id,
+ * keys, audiences, issuers, claims, key sources) is replaced by src's; a field src lacks
+ * becomes "" or an empty list, so that it hides the outer scope's value in the merge, and
+ * unset numbers get the APIM defaults. dst->sources is a new empty list for the caller to
+ * fill. The module's own fields (algorithms, realm, pass-claims...) are left alone. */
+void vjwt_policy_overlay(apr_pool_t *p, vjwt_policy_t *dst, const vjwt_policy_t *src);
+
+/* Option tables: enumerated values. */
+typedef struct {
+    const char *name;
+    int value;
+} vjwt_option_t;
+
+extern const vjwt_option_t vjwt_bool_options[];  /* On, Off, true, false */
+extern const vjwt_option_t vjwt_pass_options[];  /* none, headers, environment, both */
+extern const vjwt_option_t vjwt_match_options[]; /* all, any (compared exactly) */
+
+/* "A, B or C": the names of table. */
+const char *vjwt_option_names(apr_pool_t *p, const vjwt_option_t *table);
+
+/* The value of name in table (NULL-name terminated), compared without regard to case when
+ * any_case. NULL on success, else "must be A, B or C" listed from the table. */
+const char *vjwt_parse_option(apr_pool_t *p, const vjwt_option_t *table, int any_case,
+                              const char *name, int *out);
+
+/* Nonzero when s is well-formed UTF-8 (RFC 3629: no overlongs, surrogates or values above
+ * U+10FFFF). */
+int vjwt_is_utf8(const char *s);
 
 #endif

@@ -202,3 +202,32 @@ def test_configtest_rsa1024_key_loads_with_warning(httpd, keys):
     rc, out, conf, text = _run(httpd, ["ValidateJWTIssuerSigningKey file:keys/rsa1024.pub.pem"])
     assert rc == 0, out
     assert "Syntax OK" in out, out
+
+
+def test_configtest_rejects_message_not_utf8(httpd, keys):
+    """The failure message goes into a JSON body, so it must be UTF-8 (RFC 8259 section
+    8.1): a Latin-1 byte in ValidateJWTFailedValidationErrorMessage fails configtest at its
+    line, naming the directive (the line sits in an included file so that the byte reaches
+    httpd as it is); the same text in UTF-8 passes. In a policy file the byte makes the XML
+    not well-formed (libxml2), which also fails configtest at the file and line."""
+    bad = httpd.write_file("conf/msg-latin1.conf",
+                           b'ValidateJWTFailedValidationErrorMessage "Zugriff verweigert: caf\xe9"\n')
+    rc, out, conf, text = _run(httpd, [_key_line(keys), "Include %s" % bad])
+    assert rc != 0, "configtest passed with a Latin-1 message:\n%s" % out
+    m = re.search(r"Syntax error on line (\d+) of ([^:]+):", out)
+    assert m, out
+    assert (int(m.group(1)), m.group(2)) == (1, bad), out
+    assert "ValidateJWTFailedValidationErrorMessage: is not valid UTF-8" in out, out
+
+    good = httpd.write_file("conf/msg-utf8.conf",
+                            'ValidateJWTFailedValidationErrorMessage "Zugriff verweigert: café"\n'
+                            .encode("utf-8"))
+    rc, out, conf, text = _run(httpd, [_key_line(keys), "Include %s" % good])
+    assert rc == 0, "a UTF-8 message was rejected:\n%s" % out
+
+    pol = httpd.write_file("conf/msg-latin1.xml",
+                           b'<validate-jwt header-name="Authorization"\n'
+                           b'    failed-validation-error-message="caf\xe9"/>\n')
+    rc, out, conf, text = _run(httpd, [_key_line(keys), "ValidateJWTPolicy %s" % pol])
+    assert rc != 0, "configtest passed with a Latin-1 message in a policy file:\n%s" % out
+    assert re.search(re.escape(pol) + r":2: not well-formed XML", out), out

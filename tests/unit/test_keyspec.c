@@ -80,9 +80,9 @@ static const vjwt_key_t *key_at(const apr_array_header_t *keys, int i)
     return APR_ARRAY_IDX(keys, i, const vjwt_key_t *);
 }
 
-static const vjwt_key_note_t *note_at(const apr_array_header_t *notes, int i)
+static const vjwt_note_t *note_at(const apr_array_header_t *notes, int i)
 {
-    return &APR_ARRAY_IDX(notes, i, vjwt_key_note_t);
+    return &APR_ARRAY_IDX(notes, i, vjwt_note_t);
 }
 
 /* ---- the word grammar ------------------------------------------------------------------ */
@@ -205,7 +205,7 @@ static void t_load_secret_ne_cert(void **state)
 {
     apr_pool_t *p = POOL;
     apr_array_header_t *keys = apr_array_make(p, 2, sizeof(const vjwt_key_t *));
-    apr_array_header_t *notes = apr_array_make(p, 2, sizeof(vjwt_key_note_t));
+    apr_array_header_t *notes = apr_array_make(p, 2, sizeof(vjwt_note_t));
     const char *err = NULL;
 
     assert_int_equal(load(p, "id=h " SECRET32_B64, keys, notes, &err), APR_SUCCESS);
@@ -253,7 +253,7 @@ static void t_load_file(void **state)
 {
     apr_pool_t *p = POOL;
     apr_array_header_t *keys = apr_array_make(p, 2, sizeof(const vjwt_key_t *));
-    apr_array_header_t *notes = apr_array_make(p, 2, sizeof(vjwt_key_note_t));
+    apr_array_header_t *notes = apr_array_make(p, 2, sizeof(vjwt_note_t));
     const char *err = NULL;
     /* two keys and one for encryption (skipped) */
     const char *two =
@@ -320,7 +320,7 @@ static void t_load_file_notes(void **state)
 {
     apr_pool_t *p = POOL;
     apr_array_header_t *keys = apr_array_make(p, 2, sizeof(const vjwt_key_t *));
-    apr_array_header_t *notes = apr_array_make(p, 2, sizeof(vjwt_key_note_t));
+    apr_array_header_t *notes = apr_array_make(p, 2, sizeof(vjwt_note_t));
     const char *err = NULL;
     vjwt_keyspec_t s;
     /* one key with a padded member (256 bytes: "=="): decoded leniently, one notice */
@@ -386,7 +386,7 @@ static void t_key_notes(void **state)
 {
     apr_pool_t *p = POOL;
     apr_array_header_t *keys = apr_array_make(p, 4, sizeof(const vjwt_key_t *));
-    apr_array_header_t *notes = apr_array_make(p, 2, sizeof(vjwt_key_note_t));
+    apr_array_header_t *notes = apr_array_make(p, 2, sizeof(vjwt_note_t));
     const char *err = NULL;
     int i;
     assert_int_equal(load(p, "c2VjcmV0", keys, NULL, &err), APR_SUCCESS); /* 6 bytes */

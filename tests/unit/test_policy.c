@@ -764,6 +764,260 @@ static void test_policy_xml_rejects_pasted_key(void **state)
     assert_non_null(strstr(err, "certificate-id="));
 }
 
+/* --- the setter, notes, whole-policy checks, overlay ---------------------------------- */
+
+/* Sets field to value on a fresh policy; fails the test on an error. */
+static vjwt_policy_t *set_ok_(apr_pool_t *p, vjwt_field_e f, const char *v,
+                              apr_array_header_t *notes, int line)
+{
+    vjwt_policy_t *pol = vjwt_policy_make(p);
+    const char *err = vjwt_policy_set(p, pol, f, v, notes);
+    if (err) {
+        fail_msg("line %d: field %d '%s' rejected: %s", line, (int)f, v, err);
+    }
+    return pol;
+}
+#define SET_OK(f, v) set_ok_(p, (f), (v), NULL, __LINE__)
+
+/* The error for value must contain want, and the policy must stay untouched. */
+static void set_bad_(apr_pool_t *p, vjwt_field_e f, const char *v, const char *want, int line)
+{
+    vjwt_policy_t *pol = vjwt_policy_make(p), *fresh = vjwt_policy_make(p);
+    const char *err = vjwt_policy_set(p, pol, f, v, NULL);
+    if (!err) {
+        fail_msg("line %d: field %d '%s' accepted", line, (int)f, v);
+    }
+    if (!strstr(err, want)) {
+        fail_msg("line %d: field %d '%s': error '%s' lacks '%s'", line, (int)f, v, err, want);
+    }
+    if (memcmp(pol, fresh, sizeof(*pol)) != 0) {
+        fail_msg("line %d: field %d '%s' rejected but changed the policy", line, (int)f, v);
+    }
+}
+#define SET_BAD(f, v, want) set_bad_(p, (f), (v), (want), __LINE__)
+
+static void test_set_each_field(void **state)
+{
+    apr_pool_t *p = POOL;
+    vjwt_policy_t *pol;
+    pol = SET_OK(VJWT_F_HEADER_NAME, "X-Token");
+    assert_int_equal(pol->source, VJWT_SRC_HEADER);
+    assert_string_equal(pol->source_name, "X-Token");
+    SET_BAD(VJWT_F_HEADER_NAME, "X Token", "is not a valid HTTP header name");
+    SET_BAD(VJWT_F_HEADER_NAME, "X:Token", "is not a valid HTTP header name");
+    SET_BAD(VJWT_F_HEADER_NAME, "", "empty header name");
+    pol = SET_OK(VJWT_F_QUERY_NAME, "access token");
+    assert_int_equal(pol->source, VJWT_SRC_QUERY);
+    SET_BAD(VJWT_F_QUERY_NAME, "", "empty parameter name");
+    pol = SET_OK(VJWT_F_TOKEN_VALUE, "%{HTTP:X}");
+    assert_int_equal(pol->source, VJWT_SRC_VALUE);
+    SET_BAD(VJWT_F_TOKEN_VALUE, "", "empty token value");
+    assert_string_equal(SET_OK(VJWT_F_REQUIRE_SCHEME, "Bearer")->require_scheme, "Bearer");
+    SET_BAD(VJWT_F_REQUIRE_SCHEME, "Be arer", "is not a valid authentication scheme name");
+    SET_BAD(VJWT_F_REQUIRE_SCHEME, "", "empty scheme");
+    assert_int_equal(SET_OK(VJWT_F_STATUS, "403")->status, 403);
+    SET_BAD(VJWT_F_STATUS, "399", "must be an HTTP status code from 400 to 599");
+    SET_BAD(VJWT_F_STATUS, "4O1", "must be an HTTP status code");
+    assert_int_equal(SET_OK(VJWT_F_CLOCK_SKEW, "86400")->clock_skew, 86400);
+    SET_BAD(VJWT_F_CLOCK_SKEW, "86401", "is larger than allowed");
+    SET_BAD(VJWT_F_CLOCK_SKEW, "-1", "must be a whole, non-negative number of seconds");
+    assert_string_equal(SET_OK(VJWT_F_OUTPUT_VAR, "jwt_a-b.c")->output_var, "jwt_a-b.c");
+    SET_BAD(VJWT_F_OUTPUT_VAR, "a b", "must be made of letters, digits, '_', '-' and '.'");
+    SET_BAD(VJWT_F_OUTPUT_VAR, "", "empty name");
+    assert_string_equal(SET_OK(VJWT_F_ID, "")->id, "");
+    assert_int_equal(SET_OK(VJWT_F_ALGORITHM, "ES256")->alg_mask, alg_bit("ES256"));
+    SET_BAD(VJWT_F_ALGORITHM, "none", "cannot allow unsigned tokens");
+    SET_BAD(VJWT_F_ALGORITHM, "hs256", "is not a supported JWS algorithm");
+    assert_string_equal(SET_OK(VJWT_F_REMOTE_USER_CLAIM, "email")->remote_user_claim, "email");
+    SET_BAD(VJWT_F_REMOTE_USER_CLAIM, "", "empty claim name");
+    assert_string_equal(SET_OK(VJWT_F_REALM, "My API")->realm, "My API");
+    SET_BAD(VJWT_F_REALM, "a\"b", "must not hold quotes, backslashes or control characters");
+    SET_BAD(VJWT_F_REALM, "a\tb", "must not hold quotes");
+    assert_int_equal(SET_OK(VJWT_F_MIN_RSA_BITS, "1024")->min_rsa_bits, 1024);
+    assert_int_equal(SET_OK(VJWT_F_MIN_RSA_BITS, "16384")->min_rsa_bits, 16384);
+    SET_BAD(VJWT_F_MIN_RSA_BITS, "1023", "must be a number of bits from 1024 to 16384");
+    SET_BAD(VJWT_F_MIN_RSA_BITS, "16385", "must be a number of bits from 1024 to 16384");
+    assert_int_equal(SET_OK(VJWT_F_MAX_TOKEN_LEN, "64")->max_token_len, 64);
+    SET_BAD(VJWT_F_MAX_TOKEN_LEN, "63", "must be a number of bytes from 64 to 1048576");
+    SET_BAD(VJWT_F_MAX_TOKEN_LEN, "1048577", "must be a number of bytes from 64 to 1048576");
+    SET_BAD(VJWT_F_NONE, "x", "is not a settable field");
+}
+
+static void test_set_options(void **state)
+{
+    apr_pool_t *p = POOL;
+    static const vjwt_field_e bools[] = {VJWT_F_REQUIRE_EXP, VJWT_F_REQUIRE_SIGNED,
+                                         VJWT_F_WWW_AUTHENTICATE, VJWT_F_AUD_SLASH};
+    apr_size_t i;
+    for (i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
+        vjwt_policy_t *on = SET_OK(bools[i], "ON"), *off = SET_OK(bools[i], "False");
+        assert_int_equal(vjwt_policy_require_exp(on) + vjwt_policy_require_signed(on) +
+                             vjwt_policy_www_authenticate(on) +
+                             vjwt_policy_aud_ignore_trailing_slash(on),
+                         4); /* the others default to on */
+        assert_int_equal(vjwt_policy_require_exp(off) + vjwt_policy_require_signed(off) +
+                             vjwt_policy_www_authenticate(off) +
+                             vjwt_policy_aud_ignore_trailing_slash(off),
+                         3);
+        /* the error lists the choices from the table */
+        SET_BAD(bools[i], "yes", "must be On, Off, true or false");
+    }
+    assert_int_equal(SET_OK(VJWT_F_PASS_CLAIMS, "Headers")->pass_claims, VJWT_PASS_HEADERS);
+    assert_int_equal(SET_OK(VJWT_F_PASS_CLAIMS, "both")->pass_claims, VJWT_PASS_BOTH);
+    assert_int_equal(SET_OK(VJWT_F_PASS_CLAIMS, "none")->pass_claims, VJWT_PASS_NONE);
+    assert_int_equal(SET_OK(VJWT_F_PASS_CLAIMS, "environment")->pass_claims, VJWT_PASS_ENV);
+    SET_BAD(VJWT_F_PASS_CLAIMS, "cookies", "must be none, headers, environment or both");
+    {
+        int any = -1;
+        assert_null(vjwt_parse_option(p, vjwt_match_options, 0, "any", &any));
+        assert_int_equal(any, 1);
+        assert_null(vjwt_parse_option(p, vjwt_match_options, 0, "all", &any));
+        assert_int_equal(any, 0);
+        assert_string_equal(vjwt_parse_option(p, vjwt_match_options, 0, "ANY", &any),
+                            "must be all or any");
+        assert_int_equal(any, 0);
+    }
+}
+
+/* error_message goes into a JSON body: it must be UTF-8 (RFC 8259 section 8.1). */
+static void test_set_message_utf8(void **state)
+{
+    apr_pool_t *p = POOL;
+    assert_string_equal(SET_OK(VJWT_F_ERROR_MESSAGE, "Zugriff verweigert \xc3\xa4 \xe2\x82\xac "
+                                                     "\xf0\x9f\x94\x92")
+                            ->error_message,
+                        "Zugriff verweigert \xc3\xa4 \xe2\x82\xac \xf0\x9f\x94\x92");
+    assert_null(SET_OK(VJWT_F_ERROR_MESSAGE, "")->error_message);            /* "" = the defaults */
+    SET_BAD(VJWT_F_ERROR_MESSAGE, "caf\xe9", "is not valid UTF-8");          /* Latin-1 */
+    SET_BAD(VJWT_F_ERROR_MESSAGE, "\xc3", "is not valid UTF-8");             /* cut short */
+    SET_BAD(VJWT_F_ERROR_MESSAGE, "\xc0\xaf", "is not valid UTF-8");         /* overlong */
+    SET_BAD(VJWT_F_ERROR_MESSAGE, "\xe0\x80\xaf", "is not valid UTF-8");     /* overlong */
+    SET_BAD(VJWT_F_ERROR_MESSAGE, "\xed\xa0\x80", "is not valid UTF-8");     /* surrogate */
+    SET_BAD(VJWT_F_ERROR_MESSAGE, "\xf4\x90\x80\x80", "is not valid UTF-8"); /* > U+10FFFF */
+    SET_BAD(VJWT_F_ERROR_MESSAGE, "\x80", "is not valid UTF-8");             /* continuation */
+    assert_true(vjwt_is_utf8("\xef\xbf\xbf\xf4\x8f\xbf\xbf"));               /* U+FFFF, U+10FFFF */
+}
+
+static const vjwt_note_t *only_note(apr_array_header_t *notes)
+{
+    assert_int_equal(notes->nelts, 1);
+    return &APR_ARRAY_IDX(notes, 0, vjwt_note_t);
+}
+
+static void test_set_notes(void **state)
+{
+    apr_pool_t *p = POOL;
+    apr_array_header_t *notes = apr_array_make(p, 1, sizeof(vjwt_note_t));
+    const vjwt_note_t *n;
+    set_ok_(p, VJWT_F_CLOCK_SKEW, "600", notes, __LINE__);
+    assert_int_equal(notes->nelts, 0);
+    set_ok_(p, VJWT_F_CLOCK_SKEW, "601", notes, __LINE__);
+    n = only_note(notes);
+    assert_int_equal(n->tag, 1);
+    assert_int_equal(n->level, VJWT_LOG_WARN);
+    assert_int_equal(n->field, VJWT_F_CLOCK_SKEW);
+    assert_contains(n->text, "more than 600 seconds of clock skew");
+}
+
+static void test_check(void **state)
+{
+    apr_pool_t *p = POOL;
+    apr_array_header_t *notes = apr_array_make(p, 1, sizeof(vjwt_note_t));
+    vjwt_policy_t *pol = vjwt_policy_make(p);
+    const vjwt_note_t *n;
+    /* scheme with the default source (Authorization) or Authorization in any case: fine */
+    assert_null(vjwt_policy_set(p, pol, VJWT_F_REQUIRE_SCHEME, "Bearer", NULL));
+    vjwt_policy_check(p, pol, VJWT_CHECK_SCHEME, notes);
+    assert_null(vjwt_policy_set(p, pol, VJWT_F_HEADER_NAME, "authorization", NULL));
+    vjwt_policy_check(p, pol, VJWT_CHECK_SCHEME, notes);
+    assert_int_equal(notes->nelts, 0);
+    assert_null(vjwt_policy_set(p, pol, VJWT_F_QUERY_NAME, "t", NULL));
+    vjwt_policy_check(p, pol, VJWT_CHECK_SCHEME, notes);
+    n = only_note(notes);
+    assert_int_equal(n->tag, 16);
+    assert_int_equal(n->field, VJWT_F_REQUIRE_SCHEME);
+    assert_string_equal(n->text, "has no effect unless the token comes from the Authorization "
+                                 "header");
+    /* keys: none at all -> note 17; one key, or one key source, is enough */
+    apr_array_clear(notes);
+    vjwt_policy_check(p, pol, VJWT_CHECK_KEYS, notes);
+    n = only_note(notes);
+    assert_int_equal(n->tag, 17);
+    assert_int_equal(n->field, VJWT_F_NONE);
+    assert_contains(n->text, "every signed token will be rejected");
+    apr_array_clear(notes);
+    pol->sources = apr_array_make(p, 1, sizeof(void *));
+    vjwt_policy_check(p, pol, VJWT_CHECK_KEYS, notes); /* an empty list is no source */
+    assert_int_equal(notes->nelts, 1);
+    apr_array_clear(notes);
+    APR_ARRAY_PUSH(pol->sources, void *) = pol;
+    vjwt_policy_check(p, pol, VJWT_CHECK_ALL & ~VJWT_CHECK_SCHEME, notes);
+    assert_int_equal(notes->nelts, 0);
+    pol->sources = NULL;
+    pol->keys = apr_array_make(p, 1, sizeof(void *));
+    APR_ARRAY_PUSH(pol->keys, void *) = NULL; /* a certificate-id placeholder counts */
+    vjwt_policy_check(p, pol, VJWT_CHECK_KEYS, notes);
+    assert_int_equal(notes->nelts, 0);
+    vjwt_policy_check(p, pol, VJWT_CHECK_ALL, NULL); /* no notes wanted: fine */
+}
+
+static void test_overlay(void **state)
+{
+    apr_pool_t *p = POOL;
+    vjwt_policy_t *dst = vjwt_policy_make(p), *src = vjwt_policy_make(p), *outer, *m;
+    apr_array_header_t *aud = apr_array_make(p, 1, sizeof(const char *));
+    /* what the scope had from directives before the policy file */
+    assert_null(vjwt_policy_set(p, dst, VJWT_F_REQUIRE_SCHEME, "Bearer", NULL));
+    assert_null(vjwt_policy_set(p, dst, VJWT_F_STATUS, "403", NULL));
+    assert_null(vjwt_policy_set(p, dst, VJWT_F_CLOCK_SKEW, "30", NULL));
+    assert_null(vjwt_policy_set(p, dst, VJWT_F_REALM, "r", NULL));
+    assert_null(vjwt_policy_set(p, dst, VJWT_F_PASS_CLAIMS, "none", NULL));
+    dst->issuers = aud;
+    /* the file: a query source and audiences, nothing else */
+    assert_null(vjwt_policy_set(p, src, VJWT_F_QUERY_NAME, "t", NULL));
+    APR_ARRAY_PUSH(aud, const char *) = "api";
+    src->audiences = aud;
+    vjwt_policy_overlay(p, dst, src);
+    assert_int_equal(dst->source, VJWT_SRC_QUERY);
+    assert_string_equal(dst->source_name, "t");
+    assert_string_equal(dst->require_scheme, ""); /* absent: "" hides the outer value */
+    assert_string_equal(dst->error_message, "");
+    assert_string_equal(dst->output_var, "");
+    assert_string_equal(dst->id, "");
+    assert_int_equal(dst->status, 401); /* APIM defaults */
+    assert_int_equal(dst->require_exp, 1);
+    assert_int_equal(dst->require_signed, 1);
+    assert_int_equal(dst->clock_skew, 0);
+    assert_ptr_equal(dst->audiences, aud);
+    assert_int_equal(dst->issuers->nelts, 0); /* absent list: empty, not the old one */
+    assert_int_equal(dst->keys->nelts, 0);
+    assert_int_equal(dst->claims->nelts, 0);
+    assert_int_equal(dst->sources->nelts, 0);
+    assert_true(dst->enabled);
+    assert_string_equal(dst->realm, "r"); /* the module's own fields stay */
+    assert_int_equal(dst->pass_claims, VJWT_PASS_NONE);
+    /* merged under an outer scope, nothing of the outer APIM fields shows through */
+    outer = vjwt_policy_make(p);
+    assert_null(vjwt_policy_set(p, outer, VJWT_F_ERROR_MESSAGE, "outer", NULL));
+    assert_null(vjwt_policy_set(p, outer, VJWT_F_OUTPUT_VAR, "outer", NULL));
+    outer->claims = apr_array_make(p, 1, sizeof(void *));
+    APR_ARRAY_PUSH(outer->claims, void *) = NULL;
+    m = vjwt_policy_merge(p, outer, dst);
+    assert_string_equal(vjwt_policy_message(m, VJWT_R_TOKEN_NOT_PRESENT), "JWT not present.");
+    assert_string_equal(m->output_var, "");
+    assert_int_equal(m->claims->nelts, 0);
+    /* a file's set values are kept */
+    src = vjwt_policy_make(p);
+    assert_null(vjwt_policy_set(p, src, VJWT_F_HEADER_NAME, "Authorization", NULL));
+    assert_null(vjwt_policy_set(p, src, VJWT_F_STATUS, "400", NULL));
+    assert_null(vjwt_policy_set(p, src, VJWT_F_REQUIRE_EXP, "false", NULL));
+    assert_null(vjwt_policy_set(p, src, VJWT_F_ERROR_MESSAGE, "no", NULL));
+    vjwt_policy_overlay(p, dst, src);
+    assert_int_equal(dst->status, 400);
+    assert_int_equal(dst->require_exp, 0);
+    assert_string_equal(dst->error_message, "no");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -787,6 +1041,12 @@ int main(void)
         T(test_secret_rejects_keys),
         T(test_secret_accepts_random),
         T(test_policy_xml_rejects_pasted_key),
+        T(test_set_each_field),
+        T(test_set_options),
+        T(test_set_message_utf8),
+        T(test_set_notes),
+        T(test_check),
+        T(test_overlay),
 #undef T
     };
     vjwt_test_init();

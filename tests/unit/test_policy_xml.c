@@ -152,7 +152,8 @@ static void t_bare(void **state)
     assert_int_equal(r->line, 1);
     assert_int_equal(r->openid->nelts, 0);
     assert_int_equal(r->certrefs->nelts, 0);
-    assert_warning(r, "t.xml:1: validate-jwt: no <issuer-signing-keys> and no <openid-config>");
+    assert_warning(r, "t.xml:1: validate-jwt: no signing key and no key source: every signed token "
+                      "will be rejected (add <issuer-signing-keys> or <openid-config>)");
 
     /* the XML declaration, comments and blank text are fine */
     r = parse_ok(p,
@@ -213,7 +214,7 @@ static void t_attribute_warnings(void **state)
     assert_warning(r, "has no effect unless");
     r = parse_ok(p, "<validate-jwt header-name=\"authorization\" require-scheme=\"Bearer\"/>",
                  NULL);
-    assert_warning(r, "no <issuer-signing-keys>");
+    assert_warning(r, "no signing key and no key source");
     assert_int_equal(r->warnings->nelts, 1);
 
     r = parse_ok(p, "<validate-jwt header-name=\"h\" clock-skew=\"601\"/>", NULL);
@@ -251,8 +252,9 @@ static void t_attribute_errors(void **state)
         {"header-name=\"h\" output-token-variable-name=\"\"", 3,
          "validate-jwt/@output-token-variable-name: empty name"},
         {"header-name=\"h\" output-token-variable-name=\"a b\"", 3,
-         "validate-jwt/@output-token-variable-name: 'a b': use letters, digits"},
-        {"header-name=\"h\" output-token-variable-name=\"a;b\"", 3, "'a;b': use letters"},
+         "validate-jwt/@output-token-variable-name: 'a b' must be made of letters, digits"},
+        {"header-name=\"h\" output-token-variable-name=\"a;b\"", 3,
+         "'a;b' must be made of letters"},
         {"header-name=\"h\" foo=\"bar\"", 3,
          "validate-jwt/@foo: unknown attribute; <validate-jwt> accepts header-name, "
          "query-parameter-name, token-value"},
@@ -331,7 +333,7 @@ static void t_doctype_and_entities(void **state)
     /* the predefined entities and character references are plain XML */
     {
         vjwt_xml_result_t *r =
-            parse_ok(p, "<validate-jwt header-name=\"a&amp;b&#65;&lt;\"/>", NULL);
+            parse_ok(p, "<validate-jwt query-parameter-name=\"a&amp;b&#65;&lt;\"/>", NULL);
         assert_string_equal(r->pol->source_name, "a&bA<");
     }
     parse_err(p, "<validate-jwt header-name=\"h\">\n\n</validate", NULL, 3, "not well-formed XML");
@@ -728,6 +730,22 @@ static const char *write_temp(apr_pool_t *p, const char *data, apr_size_t len)
     return path;
 }
 
+/* The failure message goes into a JSON body: a policy file cannot give one that is not UTF-8.
+ * A raw Latin-1 byte is not well-formed XML (libxml2 refuses it with the line); a file that
+ * declares Latin-1 is converted, so the message arrives as UTF-8. */
+static void t_message_utf8(void **state)
+{
+    apr_pool_t *p = POOL;
+    vjwt_xml_result_t *r;
+    parse_err(p, "<validate-jwt header-name=\"h\"\n failed-validation-error-message=\"caf\xe9\"/>",
+              NULL, 2, "not well-formed XML");
+    r = parse_ok(p,
+                 "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n"
+                 "<validate-jwt header-name=\"h\" failed-validation-error-message=\"caf\xe9\"/>",
+                 NULL);
+    assert_string_equal(r->pol->error_message, "caf\xc3\xa9");
+}
+
 static void t_read_file(void **state)
 {
     apr_pool_t *p = POOL;
@@ -789,6 +807,7 @@ int main(void)
         T(t_child_errors),
         T(t_required_claims),
         T(t_required_claims_errors),
+        T(t_message_utf8),
         T(t_read_file),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

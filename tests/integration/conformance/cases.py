@@ -951,7 +951,7 @@ CONFIG_CASES = [
                dir_re=r"ValidateJWTRequiredClaim: separator must not be empty",
                directive="ValidateJWTRequiredClaim"),
     ConfigCase("x-bad-output-variable-name", [], P(output_var="a b"),
-               r"@output-token-variable-name: 'a b': use letters, digits",
+               r"@output-token-variable-name: 'a b' must be made of letters, digits",
                dir_re=r"ValidateJWTOutputTokenVariableName: must be made of letters, digits",
                directive="ValidateJWTOutputTokenVariableName"),
     ConfigCase("x-empty-header-name", [], P(source=("header", "")),
