@@ -515,148 +515,220 @@ static apr_status_t merge_x5c(EVP_PKEY *explicit_key, EVP_PKEY *cert_key, EVP_PK
     return APR_SUCCESS;
 }
 
-static apr_status_t jwk_oct(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const vjwt_alg_t *alg,
-                            const char **err)
+/* ---- JWK key types ------------------------------------------------------------------ */
+
+typedef struct jwk_kty_s jwk_kty_t;
+
+/* Makes the key of one kty from a JWK; alg is its "alg" (NULL = none). */
+typedef apr_status_t (*jwk_kty_parse_f)(vjwt_key_t **out, apr_pool_t *p, json_t *jwk,
+                                        const jwk_kty_t *t, const vjwt_alg_t *alg,
+                                        const char **err);
+
+/* One supported "kty" (RFC 7518 6.1, RFC 8037 2): jwk_parse and the JWKS set rules both
+ * read this table (jwk_ktys below). */
+struct jwk_kty_s {
+    const char *name; /* the "kty" value */
+    vjwt_kty_e kty;
+    int symmetric;         /* a shared secret, not a public key (JWKS mixing rule) */
+    const char *member[2]; /* base64url key members; a pair must be present together */
+    const char *x5c_type;  /* what an "x5c" certificate must hold (EVP_PKEY_is_a) */
+    const char *x5c_wrong; /* the error when it holds something else */
+    jwk_kty_parse_f parse;
+};
+
+/* The key members of t, decoded into v[] and len[]. A pair must be present together; they
+ * are required unless the JWK has an "x5c" (have_x5c). *present: they were there. */
+static apr_status_t jwk_members(apr_pool_t *p, json_t *jwk, const jwk_kty_t *t, int have_x5c,
+                                unsigned char *v[2], apr_size_t len[2], int *present,
+                                const char **err)
 {
-    unsigned char *k;
-    apr_size_t klen;
+    int h[2] = {0, 0};
+    int i, n = t->member[1] ? 2 : 1;
+
+    for (i = 0; i < n; i++) {
+        if (opt_b64(p, jwk, t->member[i], &v[i], &len[i], &h[i], err) != APR_SUCCESS) {
+            return APR_EINVAL;
+        }
+    }
+    if (n == 2 && h[0] != h[1]) {
+        *err = apr_psprintf(p, "\"%s\" is missing", t->member[h[0] ? 1 : 0]);
+        return APR_EINVAL;
+    }
+    if (!h[0] && !have_x5c) {
+        *err = n == 2 ? apr_psprintf(p, "\"%s\" and \"%s\" are missing", t->member[0], t->member[1])
+                      : apr_psprintf(p, "\"%s\" is missing", t->member[0]);
+        return APR_EINVAL;
+    }
+    *present = h[0];
+    return APR_SUCCESS;
+}
+
+/* The key of the first "x5c" certificate, which must be a t->x5c_type key; *out is NULL
+ * when the JWK has no "x5c". */
+static apr_status_t jwk_x5c_key(apr_pool_t *p, json_t *x5c, const jwk_kty_t *t, EVP_PKEY **out,
+                                const char **err)
+{
+    *out = NULL;
+    if (!x5c) {
+        return APR_SUCCESS;
+    }
+    if (x5c_pkey(p, x5c, out, err) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (!EVP_PKEY_is_a(*out, t->x5c_type)) {
+        EVP_PKEY_free(*out);
+        *out = NULL;
+        return fail(err, t->x5c_wrong);
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t jwk_oct(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const jwk_kty_t *t,
+                            const vjwt_alg_t *alg, const char **err)
+{
+    unsigned char *v[2];
+    apr_size_t len[2];
     int present;
 
     if (json_object_get(jwk, "x5c")) {
         return fail(err, "\"x5c\" on a symmetric key");
     }
-    if (opt_b64(p, jwk, "k", &k, &klen, &present, err) != APR_SUCCESS) {
+    if (jwk_members(p, jwk, t, 0, v, len, &present, err) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    if (!present) {
-        return fail(err, "\"k\" is missing");
-    }
-    if (klen == 0) {
+    if (len[0] == 0) {
         return fail(err, "\"k\" is empty");
     }
     /* RFC 7518 3.2: with an "alg" the key is only ever used with it, so a secret too short
      * for that alg makes the key useless: refuse it here, where the reason is clear. */
-    if (alg && klen < (apr_size_t)(alg->hash_bits / 8)) {
-        wipe(k, klen);
-        *err = apr_psprintf(p, "%d-byte secret is shorter than %s needs (%d bytes)", (int)klen,
+    if (alg && len[0] < (apr_size_t)(alg->hash_bits / 8)) {
+        wipe(v[0], len[0]);
+        *err = apr_psprintf(p, "%d-byte secret is shorter than %s needs (%d bytes)", (int)len[0],
                             alg->name, alg->hash_bits / 8);
         return APR_EINVAL;
     }
-    *out = key_new(p, VJWT_KTY_OCT, NULL, k, klen, "jwk");
-    (*out)->bits = (int)(klen * 8);
+    *out = key_new(p, VJWT_KTY_OCT, NULL, v[0], len[0], "jwk");
+    (*out)->bits = (int)(len[0] * 8);
     return APR_SUCCESS;
 }
 
-static apr_status_t jwk_rsa(EVP_PKEY **out, apr_pool_t *p, json_t *jwk, const char **err)
+static apr_status_t jwk_rsa(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const jwk_kty_t *t,
+                            const vjwt_alg_t *alg, const char **err)
 {
-    unsigned char *n, *e;
-    apr_size_t nlen, elen;
-    int hn, he;
-    EVP_PKEY *explicit_key = NULL, *cert_key = NULL;
+    unsigned char *v[2];
+    apr_size_t len[2];
+    int present;
+    EVP_PKEY *explicit_key = NULL, *cert_key = NULL, *pkey;
     json_t *x5c = json_object_get(jwk, "x5c");
 
-    *out = NULL;
-    if (opt_b64(p, jwk, "n", &n, &nlen, &hn, err) != APR_SUCCESS ||
-        opt_b64(p, jwk, "e", &e, &elen, &he, err) != APR_SUCCESS) {
+    (void)alg;
+    if (jwk_members(p, jwk, t, x5c != NULL, v, len, &present, err) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    if (hn != he) {
-        return fail(err, hn ? "\"e\" is missing" : "\"n\" is missing");
-    }
-    if (!hn && !x5c) {
-        return fail(err, "\"n\" and \"e\" are missing");
-    }
-    if (hn && rsa_pkey(p, &explicit_key, n, nlen, e, elen, err) != APR_SUCCESS) {
+    if (present && rsa_pkey(p, &explicit_key, v[0], len[0], v[1], len[1], err) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    if (x5c) {
-        if (x5c_pkey(p, x5c, &cert_key, err) != APR_SUCCESS) {
-            EVP_PKEY_free(explicit_key);
-            return APR_EINVAL;
-        }
-        if (!EVP_PKEY_is_a(cert_key, "RSA")) {
-            EVP_PKEY_free(explicit_key);
-            EVP_PKEY_free(cert_key);
-            return fail(err, "the \"x5c\" certificate does not hold an RSA key");
-        }
+    if (jwk_x5c_key(p, x5c, t, &cert_key, err) != APR_SUCCESS) {
+        EVP_PKEY_free(explicit_key);
+        return APR_EINVAL;
     }
-    return merge_x5c(explicit_key, cert_key, out, err);
+    if (merge_x5c(explicit_key, cert_key, &pkey, err) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    return key_from_pkey(out, p, pkey, "jwk", err);
 }
 
-static apr_status_t jwk_ec(EVP_PKEY **out, apr_pool_t *p, json_t *jwk, const vjwt_curve_t **cp,
-                           const char **err)
+/* The JWK's "crv" for EC: *c is NULL when absent; an unknown curve is an error. */
+static apr_status_t jwk_ec_curve(apr_pool_t *p, json_t *jwk, const vjwt_curve_t **c,
+                                 const char **err)
 {
-    unsigned char *x, *y;
-    apr_size_t xlen, ylen;
-    int hx, hy;
     const char *crv;
-    const vjwt_curve_t *c = NULL;
-    EVP_PKEY *explicit_key = NULL, *cert_key = NULL;
-    json_t *x5c = json_object_get(jwk, "x5c");
 
-    *out = NULL;
+    *c = NULL;
     if (opt_str(p, jwk, "crv", &crv, err) != APR_SUCCESS) {
         return APR_EINVAL;
     }
     if (crv) {
-        c = curve_by_crv(crv);
-        if (!c) {
+        *c = curve_by_crv(crv);
+        if (!*c) {
             *err = apr_psprintf(p, "EC \"crv\" %s is not supported (P-256, P-384, P-521)",
                                 san(p, crv));
             return APR_EINVAL;
         }
     }
-    if (opt_b64(p, jwk, "x", &x, &xlen, &hx, err) != APR_SUCCESS ||
-        opt_b64(p, jwk, "y", &y, &ylen, &hy, err) != APR_SUCCESS) {
+    return APR_SUCCESS;
+}
+
+/* The curve of an EC certificate key; NULL when it is not one we support. */
+static const vjwt_curve_t *pkey_curve(EVP_PKEY *pkey)
+{
+    char group[64];
+    size_t glen = 0;
+    const vjwt_curve_t *c = NULL;
+
+    if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                       &glen)) {
+        c = curve_by_nid(OBJ_sn2nid(group));
+    }
+    ERR_clear_error();
+    return c;
+}
+
+static apr_status_t jwk_ec(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const jwk_kty_t *t,
+                           const vjwt_alg_t *alg, const char **err)
+{
+    unsigned char *v[2];
+    apr_size_t len[2];
+    int present;
+    const vjwt_curve_t *c = NULL, *cc;
+    EVP_PKEY *explicit_key = NULL, *cert_key = NULL, *pkey;
+    json_t *x5c = json_object_get(jwk, "x5c");
+
+    if (jwk_ec_curve(p, jwk, &c, err) != APR_SUCCESS ||
+        jwk_members(p, jwk, t, x5c != NULL, v, len, &present, err) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    if (hx != hy) {
-        return fail(err, hx ? "\"y\" is missing" : "\"x\" is missing");
-    }
-    if (!hx && !x5c) {
-        return fail(err, "\"x\" and \"y\" are missing");
-    }
-    if (!c && (hx || !x5c)) {
+    if (!c && (present || !x5c)) {
         return fail(err, "\"crv\" is missing");
     }
-    if (hx && ec_pkey(p, &explicit_key, c, x, xlen, y, ylen, err) != APR_SUCCESS) {
+    if (present && ec_pkey(p, &explicit_key, c, v[0], len[0], v[1], len[1], err) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    if (x5c) {
-        char group[64];
-        size_t glen = 0;
-        const vjwt_curve_t *cc = NULL;
-        if (x5c_pkey(p, x5c, &cert_key, err) != APR_SUCCESS) {
-            EVP_PKEY_free(explicit_key);
-            return APR_EINVAL;
-        }
-        if (EVP_PKEY_is_a(cert_key, "EC") &&
-            EVP_PKEY_get_utf8_string_param(cert_key, OSSL_PKEY_PARAM_GROUP_NAME, group,
-                                           sizeof(group), &glen)) {
-            cc = curve_by_nid(OBJ_sn2nid(group));
-        }
-        ERR_clear_error();
+    if (jwk_x5c_key(p, x5c, t, &cert_key, err) != APR_SUCCESS) {
+        EVP_PKEY_free(explicit_key);
+        return APR_EINVAL;
+    }
+    if (cert_key) {
+        cc = pkey_curve(cert_key);
         if (!cc || (c && cc != c)) {
             EVP_PKEY_free(explicit_key);
             EVP_PKEY_free(cert_key);
-            return fail(err, "the \"x5c\" certificate does not hold an EC key on \"crv\"");
+            return fail(err, t->x5c_wrong);
         }
         c = cc;
     }
-    *cp = c;
-    return merge_x5c(explicit_key, cert_key, out, err);
+    if (merge_x5c(explicit_key, cert_key, &pkey, err) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (alg && alg->curve_nid != c->nid) {
+        EVP_PKEY_free(pkey);
+        *err = apr_psprintf(p, "\"alg\" %s does not fit curve %s", alg->name, c->crv);
+        return APR_EINVAL;
+    }
+    return key_from_pkey(out, p, pkey, "jwk", err);
 }
 
-static apr_status_t jwk_okp(EVP_PKEY **out, apr_pool_t *p, json_t *jwk, const char **err)
+static apr_status_t jwk_okp(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const jwk_kty_t *t,
+                            const vjwt_alg_t *alg, const char **err)
 {
-    unsigned char *x;
-    apr_size_t xlen;
-    int hx;
+    unsigned char *v[2];
+    apr_size_t len[2];
+    int present;
     const char *crv;
-    EVP_PKEY *explicit_key = NULL, *cert_key = NULL;
+    EVP_PKEY *explicit_key = NULL, *cert_key = NULL, *pkey;
     json_t *x5c = json_object_get(jwk, "x5c");
 
-    *out = NULL;
+    (void)alg;
     if (opt_str(p, jwk, "crv", &crv, err) != APR_SUCCESS) {
         return APR_EINVAL;
     }
@@ -668,36 +740,70 @@ static apr_status_t jwk_okp(EVP_PKEY **out, apr_pool_t *p, json_t *jwk, const ch
         *err = apr_psprintf(p, "OKP \"crv\" %s is not supported (Ed25519 only)", san(p, crv));
         return APR_EINVAL;
     }
-    if (opt_b64(p, jwk, "x", &x, &xlen, &hx, err) != APR_SUCCESS) {
+    if (jwk_members(p, jwk, t, x5c != NULL, v, len, &present, err) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    if (!hx && !x5c) {
-        return fail(err, "\"x\" is missing");
-    }
-    if (hx) {
-        if (xlen != 32) {
+    if (present) {
+        if (len[0] != 32) {
             return fail(err, "Ed25519 \"x\" must be 32 octets");
         }
         ERR_clear_error();
-        explicit_key = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, x, xlen);
+        explicit_key = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, v[0], len[0]);
         ERR_clear_error();
         if (!explicit_key) {
             return fail(err, "OpenSSL rejected the Ed25519 key");
         }
     }
-    if (x5c) {
-        if (x5c_pkey(p, x5c, &cert_key, err) != APR_SUCCESS) {
-            EVP_PKEY_free(explicit_key);
-            return APR_EINVAL;
-        }
-        if (!EVP_PKEY_is_a(cert_key, "ED25519")) {
-            EVP_PKEY_free(explicit_key);
-            EVP_PKEY_free(cert_key);
-            return fail(err, "the \"x5c\" certificate does not hold an Ed25519 key");
+    if (jwk_x5c_key(p, x5c, t, &cert_key, err) != APR_SUCCESS) {
+        EVP_PKEY_free(explicit_key);
+        return APR_EINVAL;
+    }
+    if (merge_x5c(explicit_key, cert_key, &pkey, err) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    return key_from_pkey(out, p, pkey, "jwk", err);
+}
+
+static const jwk_kty_t jwk_ktys[] = {
+    {"RSA",
+     VJWT_KTY_RSA,
+     0,
+     {"n", "e"},
+     "RSA",
+     "the \"x5c\" certificate does not hold an RSA key",
+     jwk_rsa},
+    {"EC",
+     VJWT_KTY_EC,
+     0,
+     {"x", "y"},
+     "EC",
+     "the \"x5c\" certificate does not hold an EC key on \"crv\"",
+     jwk_ec},
+    {"OKP",
+     VJWT_KTY_OKP,
+     0,
+     {"x", NULL},
+     "ED25519",
+     "the \"x5c\" certificate does not hold an Ed25519 key",
+     jwk_okp},
+    {"oct", VJWT_KTY_OCT, 1, {"k", NULL}, NULL, NULL, jwk_oct},
+};
+
+#define JWK_NKTYS (sizeof(jwk_ktys) / sizeof(jwk_ktys[0]))
+
+/* The table entry of a "kty" value; NULL when we do not support it. */
+static const jwk_kty_t *jwk_kty_by_name(const char *name)
+{
+    apr_size_t i;
+    for (i = 0; i < JWK_NKTYS; i++) {
+        if (strcmp(jwk_ktys[i].name, name) == 0) {
+            return &jwk_ktys[i];
         }
     }
-    return merge_x5c(explicit_key, cert_key, out, err);
+    return NULL;
 }
+
+/* ---- JWK ---------------------------------------------------------------------------- */
 
 /* 1 when a key member that decoded was standard base64 or padded (not base64url). */
 static int jwk_lenient(json_t *jwk)
@@ -713,22 +819,42 @@ static int jwk_lenient(json_t *jwk)
     return 0;
 }
 
-static apr_status_t jwk_parse(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const char **err)
-{
-    const char *kty_s, *kid, *use, *alg_s;
-    const vjwt_alg_t *alg = NULL;
-    json_t *ops;
-    vjwt_kty_e kty;
-    EVP_PKEY *pkey = NULL;
-    const vjwt_curve_t *curve = NULL;
-    vjwt_key_t *k = NULL;
+/* What the members every JWK shares say. */
+typedef struct {
+    const jwk_kty_t *t;
+    const char *kid;
+    const vjwt_alg_t *alg; /* NULL = none */
+} jwk_head_t;
 
-    *out = NULL;
-    if (!json_is_object(jwk)) {
-        return fail(err, "not a JSON object");
+/* "alg" must be a JWS algorithm we support and fit the key type (the EC curve is checked
+ * by jwk_ec); "none", encryption algorithms and unknown names make the key unusable. */
+static apr_status_t jwk_head_alg(jwk_head_t *h, apr_pool_t *p, const char *alg_s, const char **err)
+{
+    if (!alg_s) {
+        return APR_SUCCESS;
     }
+    h->alg = vjwt_alg_lookup(alg_s);
+    if (!h->alg) {
+        *err = apr_psprintf(p, "\"alg\" %s is not a supported JWS algorithm", san(p, alg_s));
+        return APR_EINVAL;
+    }
+    if (h->alg->kty != h->t->kty) {
+        *err = apr_psprintf(p, "\"alg\" %s does not fit \"kty\" %s", h->alg->name, h->t->name);
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+/* The shared members, in this order: "kty", "kid", "use" and "alg" are strings, "kty" is
+ * supported, "use" is "sig", "key_ops" holds "verify", "alg" fits (jwk_head_alg). */
+static apr_status_t jwk_head(jwk_head_t *h, apr_pool_t *p, json_t *jwk, const char **err)
+{
+    const char *kty_s, *use, *alg_s;
+    json_t *ops = json_object_get(jwk, "key_ops");
+
+    memset(h, 0, sizeof(*h));
     if (opt_str(p, jwk, "kty", &kty_s, err) != APR_SUCCESS ||
-        opt_str(p, jwk, "kid", &kid, err) != APR_SUCCESS ||
+        opt_str(p, jwk, "kid", &h->kid, err) != APR_SUCCESS ||
         opt_str(p, jwk, "use", &use, err) != APR_SUCCESS ||
         opt_str(p, jwk, "alg", &alg_s, err) != APR_SUCCESS) {
         return APR_EINVAL;
@@ -736,19 +862,8 @@ static apr_status_t jwk_parse(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, cons
     if (!kty_s) {
         return fail(err, "\"kty\" is missing");
     }
-    if (strcmp(kty_s, "RSA") == 0) {
-        kty = VJWT_KTY_RSA;
-    }
-    else if (strcmp(kty_s, "EC") == 0) {
-        kty = VJWT_KTY_EC;
-    }
-    else if (strcmp(kty_s, "OKP") == 0) {
-        kty = VJWT_KTY_OKP;
-    }
-    else if (strcmp(kty_s, "oct") == 0) {
-        kty = VJWT_KTY_OCT;
-    }
-    else {
+    h->t = jwk_kty_by_name(kty_s);
+    if (!h->t) {
         *err = apr_psprintf(p, "\"kty\" %s is not supported", san(p, kty_s));
         return APR_EINVAL;
     }
@@ -757,59 +872,31 @@ static apr_status_t jwk_parse(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, cons
         *err = apr_psprintf(p, "\"use\" is %s, not sig", san(p, use));
         return APR_EINVAL;
     }
-    ops = json_object_get(jwk, "key_ops");
     if (ops && check_key_ops(p, ops, err) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    /* "alg" must be a JWS algorithm we support and fit the key type (the curve is checked
-     * below); "none", encryption algorithms and unknown names make the key unusable */
-    if (alg_s) {
-        alg = vjwt_alg_lookup(alg_s);
-        if (!alg) {
-            *err = apr_psprintf(p, "\"alg\" %s is not a supported JWS algorithm", san(p, alg_s));
-            return APR_EINVAL;
-        }
-        if (alg->kty != kty) {
-            *err = apr_psprintf(p, "\"alg\" %s does not fit \"kty\" %s", alg->name, kty_s);
-            return APR_EINVAL;
-        }
+    return jwk_head_alg(h, p, alg_s, err);
+}
+
+static apr_status_t jwk_parse(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const char **err)
+{
+    jwk_head_t h;
+    vjwt_key_t *k = NULL;
+
+    *out = NULL;
+    if (!json_is_object(jwk)) {
+        return fail(err, "not a JSON object");
     }
-    switch (kty) {
-    case VJWT_KTY_OCT:
-        if (jwk_oct(&k, p, jwk, alg, err) != APR_SUCCESS) {
-            return APR_EINVAL;
-        }
-        break;
-    case VJWT_KTY_RSA:
-        if (jwk_rsa(&pkey, p, jwk, err) != APR_SUCCESS) {
-            return APR_EINVAL;
-        }
-        break;
-    case VJWT_KTY_EC:
-        if (jwk_ec(&pkey, p, jwk, &curve, err) != APR_SUCCESS) {
-            return APR_EINVAL;
-        }
-        if (alg && alg->curve_nid != curve->nid) {
-            EVP_PKEY_free(pkey);
-            *err = apr_psprintf(p, "\"alg\" %s does not fit curve %s", alg->name, curve->crv);
-            return APR_EINVAL;
-        }
-        break;
-    case VJWT_KTY_OKP:
-        if (jwk_okp(&pkey, p, jwk, err) != APR_SUCCESS) {
-            return APR_EINVAL;
-        }
-        break;
+    if (jwk_head(&h, p, jwk, err) != APR_SUCCESS ||
+        h.t->parse(&k, p, jwk, h.t, h.alg, err) != APR_SUCCESS) {
+        return APR_EINVAL; /* the parsers free what they made */
     }
-    if (!k && key_from_pkey(&k, p, pkey, "jwk", err) != APR_SUCCESS) {
-        return APR_EINVAL; /* pkey freed by key_from_pkey */
-    }
-    if (k->kty != kty) {
+    if (k->kty != h.t->kty) {
         key_release(p, k);
         return fail(err, "key material does not fit \"kty\"");
     }
-    k->kid = kid ? apr_pstrdup(p, kid) : NULL;
-    k->alg = alg ? alg->name : NULL;
+    k->kid = h.kid ? apr_pstrdup(p, h.kid) : NULL;
+    k->alg = h.alg ? h.alg->name : NULL;
     k->lenient = jwk_lenient(jwk);
     *out = k;
     return APR_SUCCESS;
@@ -906,11 +993,11 @@ static apr_status_t jwks_check_set(apr_pool_t *p, const jwks_entry_t *e, size_t 
     size_t i, j;
     int sym = 0, asym = 0;
     for (i = 0; i < n; i++) {
-        if (strcmp(e[i].kty, "oct") == 0) {
+        const jwk_kty_t *t = jwk_kty_by_name(e[i].kty);
+        if (t && t->symmetric) {
             sym = 1;
         }
-        else if (strcmp(e[i].kty, "RSA") == 0 || strcmp(e[i].kty, "EC") == 0 ||
-                 strcmp(e[i].kty, "OKP") == 0) {
+        else if (t) {
             asym = 1;
         }
         if (!e[i].kid) {
