@@ -143,6 +143,69 @@ static void wipe(unsigned char *b, apr_size_t n)
     }
 }
 
+/* RSA keys: a modulus of 512..16384 bits and an odd public exponent >= 3. */
+static apr_status_t classify_rsa(apr_pool_t *p, EVP_PKEY *pkey, int *bits, const char **err)
+{
+    apr_status_t rv = APR_EINVAL;
+    BIGNUM *e = NULL;
+    int b = EVP_PKEY_get_bits(pkey);
+
+    if (b < VJWT_RSA_MIN_PARSE_BITS || b > VJWT_RSA_MAX_BITS) {
+        *err = apr_psprintf(p, "RSA modulus of %d bits is outside %d..%d", b,
+                            VJWT_RSA_MIN_PARSE_BITS, VJWT_RSA_MAX_BITS);
+    }
+    else if (!EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e) || !e) {
+        *err = "RSA key without a public exponent";
+    }
+    else if (!BN_is_odd(e) || BN_cmp(e, BN_value_one()) <= 0 || BN_is_word(e, 1)) {
+        *err = "RSA public exponent must be odd and >= 3";
+    }
+    else {
+        *bits = b;
+        rv = APR_SUCCESS;
+    }
+    BN_free(e);
+    return rv;
+}
+
+/* EC keys: a named curve among P-256/P-384/P-521 and a point that passes
+ * EVP_PKEY_public_check. */
+static apr_status_t classify_ec(apr_pool_t *p, EVP_PKEY *pkey, int *bits, int *nid,
+                                const char **err)
+{
+    char group[64];
+    size_t glen = 0;
+    const vjwt_curve_t *c;
+    int gnid;
+    EVP_PKEY_CTX *cctx = NULL;
+    apr_status_t rv = APR_EINVAL;
+
+    if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                        &glen)) {
+        return fail(err, "EC key without a named curve");
+    }
+    gnid = OBJ_sn2nid(group);
+    if (gnid == NID_undef) {
+        gnid = EC_curve_nist2nid(group);
+    }
+    c = curve_by_nid(gnid);
+    if (!c) {
+        *err = apr_psprintf(p, "EC curve %s is not supported (P-256, P-384, P-521)", san(p, group));
+        return APR_EINVAL;
+    }
+    cctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+    if (!cctx || EVP_PKEY_public_check(cctx) != 1) {
+        *err = "EC public key is not a valid point on its curve";
+    }
+    else {
+        *bits = c->bits;
+        *nid = c->nid;
+        rv = APR_SUCCESS;
+    }
+    EVP_PKEY_CTX_free(cctx);
+    return rv;
+}
+
 /*
  * What an EVP_PKEY is, for keys from any source: RSA (plain rsaEncryption; RSA-PSS-restricted
  * keys are refused) with an odd e >= 3 and a modulus of 512..16384 bits, EC on P-256/P-384/
@@ -152,59 +215,17 @@ static apr_status_t pkey_classify(apr_pool_t *p, EVP_PKEY *pkey, vjwt_kty_e *kty
                                   int *nid, const char **err)
 {
     apr_status_t rv = APR_EINVAL;
-    BIGNUM *e = NULL;
-    EVP_PKEY_CTX *cctx = NULL;
+    const char *type;
 
     *bits = 0;
     *nid = 0;
     if (EVP_PKEY_is_a(pkey, "RSA")) {
-        int b = EVP_PKEY_get_bits(pkey);
         *kty = VJWT_KTY_RSA;
-        if (b < VJWT_RSA_MIN_PARSE_BITS || b > VJWT_RSA_MAX_BITS) {
-            *err = apr_psprintf(p, "RSA modulus of %d bits is outside %d..%d", b,
-                                VJWT_RSA_MIN_PARSE_BITS, VJWT_RSA_MAX_BITS);
-            goto done;
-        }
-        if (!EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e) || !e) {
-            *err = "RSA key without a public exponent";
-            goto done;
-        }
-        if (!BN_is_odd(e) || BN_cmp(e, BN_value_one()) <= 0 || BN_is_word(e, 1)) {
-            *err = "RSA public exponent must be odd and >= 3";
-            goto done;
-        }
-        *bits = b;
-        rv = APR_SUCCESS;
+        rv = classify_rsa(p, pkey, bits, err);
     }
     else if (EVP_PKEY_is_a(pkey, "EC")) {
-        char group[64];
-        size_t glen = 0;
-        const vjwt_curve_t *c;
-        int gnid;
         *kty = VJWT_KTY_EC;
-        if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
-                                            &glen)) {
-            *err = "EC key without a named curve";
-            goto done;
-        }
-        gnid = OBJ_sn2nid(group);
-        if (gnid == NID_undef) {
-            gnid = EC_curve_nist2nid(group);
-        }
-        c = curve_by_nid(gnid);
-        if (!c) {
-            *err = apr_psprintf(p, "EC curve %s is not supported (P-256, P-384, P-521)",
-                                san(p, group));
-            goto done;
-        }
-        cctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-        if (!cctx || EVP_PKEY_public_check(cctx) != 1) {
-            *err = "EC public key is not a valid point on its curve";
-            goto done;
-        }
-        *bits = c->bits;
-        *nid = c->nid;
-        rv = APR_SUCCESS;
+        rv = classify_ec(p, pkey, bits, nid, err);
     }
     else if (EVP_PKEY_is_a(pkey, "ED25519")) {
         *kty = VJWT_KTY_OKP;
@@ -213,13 +234,9 @@ static apr_status_t pkey_classify(apr_pool_t *p, EVP_PKEY *pkey, vjwt_kty_e *kty
         rv = APR_SUCCESS;
     }
     else {
-        *err = apr_psprintf(
-            p, "unsupported key type %s",
-            san(p, EVP_PKEY_get0_type_name(pkey) ? EVP_PKEY_get0_type_name(pkey) : "?"));
+        type = EVP_PKEY_get0_type_name(pkey);
+        *err = apr_psprintf(p, "unsupported key type %s", san(p, type ? type : "?"));
     }
-done:
-    BN_free(e);
-    EVP_PKEY_CTX_free(cctx);
     ERR_clear_error();
     return rv;
 }
@@ -243,26 +260,53 @@ static apr_status_t key_from_pkey(vjwt_key_t **out, apr_pool_t *p, EVP_PKEY *pke
     return APR_SUCCESS;
 }
 
-/* RSA public key from big-endian n and e (leading zero octets are tolerated). */
-static apr_status_t rsa_pkey(apr_pool_t *p, EVP_PKEY **out, const unsigned char *n, apr_size_t nlen,
-                             const unsigned char *e, apr_size_t elen, const char **err)
+/* The public key of type ("RSA", "EC") that the parameters pushed to bld describe; pushed
+ * is 0 when a push failed. Frees bld (NULL allowed). build_why and reject_why are the
+ * errors when the parameters cannot be built and when OpenSSL refuses them. */
+static apr_status_t pkey_from_params(EVP_PKEY **out, const char *type, OSSL_PARAM_BLD *bld,
+                                     int pushed, const char *build_why, const char *reject_why,
+                                     const char **err)
 {
-    BIGNUM *bn_n = NULL, *bn_e = NULL;
-    OSSL_PARAM_BLD *bld = NULL;
     OSSL_PARAM *params = NULL;
     EVP_PKEY_CTX *ctx = NULL;
     EVP_PKEY *pkey = NULL;
     apr_status_t rv = APR_EINVAL;
 
-    *out = NULL;
-    while (nlen && *n == 0) {
-        n++;
-        nlen--;
+    if (!bld || !pushed || !(params = OSSL_PARAM_BLD_to_param(bld))) {
+        *err = build_why;
+        goto done;
     }
-    while (elen && *e == 0) {
-        e++;
-        elen--;
+    ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+    if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
+        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1 || !pkey) {
+        *err = reject_why;
+        goto done;
     }
+    *out = pkey;
+    pkey = NULL;
+    rv = APR_SUCCESS;
+done:
+    EVP_PKEY_free(pkey);
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    ERR_clear_error();
+    return rv;
+}
+
+/* Drops leading zero octets of a big-endian number. */
+static void strip_zeros(const unsigned char **v, apr_size_t *len)
+{
+    while (*len && **v == 0) {
+        (*v)++;
+        (*len)--;
+    }
+}
+
+/* The octet-level checks of RSA n and e (already without leading zeros). */
+static apr_status_t rsa_ne_check(const unsigned char *n, apr_size_t nlen, const unsigned char *e,
+                                 apr_size_t elen, const char **err)
+{
     if (nlen == 0) {
         return fail(err, "RSA modulus n is zero");
     }
@@ -279,42 +323,44 @@ static apr_status_t rsa_pkey(apr_pool_t *p, EVP_PKEY **out, const unsigned char 
     if (elen > nlen) {
         return fail(err, "RSA public exponent e is larger than n");
     }
+    return APR_SUCCESS;
+}
+
+/* RSA public key from big-endian n and e (leading zero octets are tolerated). */
+static apr_status_t rsa_pkey(apr_pool_t *p, EVP_PKEY **out, const unsigned char *n, apr_size_t nlen,
+                             const unsigned char *e, apr_size_t elen, const char **err)
+{
+    BIGNUM *bn_n = NULL, *bn_e = NULL;
+    OSSL_PARAM_BLD *bld = NULL;
+    apr_status_t rv = APR_EINVAL;
+
+    (void)p;
+    *out = NULL;
+    strip_zeros(&n, &nlen);
+    strip_zeros(&e, &elen);
+    if (rsa_ne_check(n, nlen, e, elen, err) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
     ERR_clear_error();
     bn_n = BN_bin2bn(n, (int)nlen, NULL);
     bn_e = BN_bin2bn(e, (int)elen, NULL);
     if (!bn_n || !bn_e) {
         *err = "out of memory";
-        goto done;
     }
-    if (BN_cmp(bn_e, bn_n) >= 0) {
+    else if (BN_cmp(bn_e, bn_n) >= 0) {
         *err = "RSA public exponent e is not smaller than n";
-        goto done;
     }
-    bld = OSSL_PARAM_BLD_new();
-    if (!bld || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) ||
-        !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e) ||
-        !(params = OSSL_PARAM_BLD_to_param(bld))) {
-        *err = "cannot build RSA key parameters";
-        goto done;
+    else {
+        bld = OSSL_PARAM_BLD_new();
+        rv = pkey_from_params(out, "RSA", bld,
+                              bld && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) &&
+                                  OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e),
+                              "cannot build RSA key parameters", "OpenSSL rejected the RSA key",
+                              err);
     }
-    ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
-    if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
-        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1 || !pkey) {
-        *err = "OpenSSL rejected the RSA key";
-        goto done;
-    }
-    *out = pkey;
-    pkey = NULL;
-    rv = APR_SUCCESS;
-done:
-    EVP_PKEY_free(pkey);
-    EVP_PKEY_CTX_free(ctx);
-    OSSL_PARAM_free(params);
-    OSSL_PARAM_BLD_free(bld);
     BN_free(bn_n);
     BN_free(bn_e);
     ERR_clear_error();
-    (void)p;
     return rv;
 }
 
@@ -325,11 +371,7 @@ static apr_status_t ec_pkey(apr_pool_t *p, EVP_PKEY **out, const vjwt_curve_t *c
                             apr_size_t ylen, const char **err)
 {
     unsigned char pt[1 + 2 * 66];
-    OSSL_PARAM_BLD *bld = NULL;
-    OSSL_PARAM *params = NULL;
-    EVP_PKEY_CTX *ctx = NULL;
-    EVP_PKEY *pkey = NULL;
-    apr_status_t rv = APR_EINVAL;
+    OSSL_PARAM_BLD *bld;
 
     *out = NULL;
     if (xlen != c->len || ylen != c->len) {
@@ -341,28 +383,11 @@ static apr_status_t ec_pkey(apr_pool_t *p, EVP_PKEY **out, const vjwt_curve_t *c
     memcpy(pt + 1 + c->len, y, c->len);
     ERR_clear_error();
     bld = OSSL_PARAM_BLD_new();
-    if (!bld || !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, c->group, 0) ||
-        !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * c->len) ||
-        !(params = OSSL_PARAM_BLD_to_param(bld))) {
-        *err = "cannot build EC key parameters";
-        goto done;
-    }
-    ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-    if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
-        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1 || !pkey) {
-        *err = "EC public key is not a valid point on its curve";
-        goto done;
-    }
-    *out = pkey;
-    pkey = NULL;
-    rv = APR_SUCCESS;
-done:
-    EVP_PKEY_free(pkey);
-    EVP_PKEY_CTX_free(ctx);
-    OSSL_PARAM_free(params);
-    OSSL_PARAM_BLD_free(bld);
-    ERR_clear_error();
-    return rv;
+    return pkey_from_params(
+        out, "EC", bld,
+        bld && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, c->group, 0) &&
+            OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * c->len),
+        "cannot build EC key parameters", "EC public key is not a valid point on its curve", err);
 }
 
 /* Public key of a DER certificate that must fill der[0..len) exactly. */
