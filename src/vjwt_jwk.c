@@ -1171,14 +1171,70 @@ static int has_pem_begin(const char *buf, apr_size_t len)
     return 0;
 }
 
-apr_status_t vjwt_key_from_pem(vjwt_key_t **out, apr_pool_t *p, const char *buf, apr_size_t len,
-                               const char **err)
+/* What a PEM block name holds, as a der_pkey kind; 0 when it is not a public key or
+ * certificate (private keys included: the module is configured with public keys only). */
+static int pem_kind(const char *name)
 {
-    BIO *bio = NULL;
+    if (strcmp(name, "PUBLIC KEY") == 0) {
+        return 1;
+    }
+    if (strcmp(name, "CERTIFICATE") == 0 || strcmp(name, "X509 CERTIFICATE") == 0) {
+        return 2;
+    }
+    if (strcmp(name, "RSA PUBLIC KEY") == 0) {
+        return 3;
+    }
+    return 0;
+}
+
+/* The key of the one PEM block in buf; *why on failure. */
+static EVP_PKEY *pem_pkey(apr_pool_t *p, const char *buf, apr_size_t len, const char **why)
+{
+    BIO *bio = BIO_new_mem_buf(buf, (int)len);
     char *name = NULL, *header = NULL;
     unsigned char *data = NULL;
     long dlen = 0;
     EVP_PKEY *pkey = NULL;
+
+    if (!bio) {
+        *why = "out of memory";
+    }
+    else if (!PEM_read_bio(bio, &name, &header, &data, &dlen) || dlen <= 0) {
+        *why = "malformed PEM";
+    }
+    else if (!pem_kind(name)) {
+        *why = apr_psprintf(p, "PEM block \"%s\" is not a public key or certificate", san(p, name));
+    }
+    else if (header && *header) {
+        *why = "PEM headers (encryption) are not supported";
+    }
+    else if (!(pkey = der_pkey(data, (apr_size_t)dlen, pem_kind(name)))) {
+        *why = apr_psprintf(p, "PEM block \"%s\" does not hold a valid key", name);
+    }
+    else {
+        /* exactly one key: a second PEM block is an error (PEM_read_bio skips text) */
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        OPENSSL_free(data);
+        name = header = NULL;
+        data = NULL;
+        if (PEM_read_bio(bio, &name, &header, &data, &dlen)) {
+            *why = "more than one PEM block";
+            EVP_PKEY_free(pkey);
+            pkey = NULL;
+        }
+    }
+    BIO_free(bio);
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+    return pkey;
+}
+
+apr_status_t vjwt_key_from_pem(vjwt_key_t **out, apr_pool_t *p, const char *buf, apr_size_t len,
+                               const char **err)
+{
+    EVP_PKEY *pkey;
     apr_status_t rv = APR_EINVAL;
     const char *why = NULL;
 
@@ -1193,68 +1249,19 @@ apr_status_t vjwt_key_from_pem(vjwt_key_t **out, apr_pool_t *p, const char *buf,
         return fail(err, "key data larger than 1 MiB");
     }
     ERR_clear_error();
-    if (!has_pem_begin(buf, len)) {
+    if (has_pem_begin(buf, len)) {
+        pkey = pem_pkey(p, buf, len, &why);
+    }
+    else {
         /* DER: SubjectPublicKeyInfo, certificate or PKCS#1 RSAPublicKey */
         pkey = der_pkey((const unsigned char *)buf, len, 0);
         if (!pkey) {
             why = "neither PEM nor a DER public key or certificate";
-            goto done;
         }
     }
-    else {
-        int kind;
-        bio = BIO_new_mem_buf(buf, (int)len);
-        if (!bio) {
-            why = "out of memory";
-            goto done;
-        }
-        if (!PEM_read_bio(bio, &name, &header, &data, &dlen) || dlen <= 0) {
-            why = "malformed PEM";
-            goto done;
-        }
-        if (strcmp(name, "PUBLIC KEY") == 0) {
-            kind = 1;
-        }
-        else if (strcmp(name, "CERTIFICATE") == 0 || strcmp(name, "X509 CERTIFICATE") == 0) {
-            kind = 2;
-        }
-        else if (strcmp(name, "RSA PUBLIC KEY") == 0) {
-            kind = 3;
-        }
-        else {
-            /* private keys included: the module is configured with public keys only */
-            why = apr_psprintf(p, "PEM block \"%s\" is not a public key or certificate",
-                               san(p, name));
-            goto done;
-        }
-        if (header && *header) {
-            why = "PEM headers (encryption) are not supported";
-            goto done;
-        }
-        pkey = der_pkey(data, (apr_size_t)dlen, kind);
-        if (!pkey) {
-            why = apr_psprintf(p, "PEM block \"%s\" does not hold a valid key", name);
-            goto done;
-        }
-        /* exactly one key: a second PEM block is an error (PEM_read_bio skips text) */
-        OPENSSL_free(name);
-        OPENSSL_free(header);
-        OPENSSL_free(data);
-        name = header = NULL;
-        data = NULL;
-        if (PEM_read_bio(bio, &name, &header, &data, &dlen)) {
-            why = "more than one PEM block";
-            goto done;
-        }
+    if (pkey) {
+        rv = key_from_pkey(out, p, pkey, "pem", &why); /* owns pkey from here */
     }
-    rv = key_from_pkey(out, p, pkey, "pem", &why);
-    pkey = NULL; /* owned by the key, or freed */
-done:
-    EVP_PKEY_free(pkey);
-    BIO_free(bio);
-    OPENSSL_free(name);
-    OPENSSL_free(header);
-    OPENSSL_free(data);
     ERR_clear_error();
     if (rv != APR_SUCCESS) {
         *out = NULL;
@@ -1263,20 +1270,16 @@ done:
     return APR_SUCCESS;
 }
 
-apr_status_t vjwt_keys_from_file(apr_array_header_t *keys, apr_pool_t *p, const char *path,
-                                 apr_array_header_t *skipped, const char **err)
+/* The whole of a key file (at most 1 MiB, a regular file) into *buf, NUL-terminated. */
+static apr_status_t read_key_file(apr_pool_t *p, const char *path, char **buf, apr_size_t *got,
+                                  const char **err)
 {
     apr_file_t *f = NULL;
     apr_finfo_t fi;
-    apr_size_t got = 0, i;
-    char *buf;
     apr_status_t rv;
-    const char *why = NULL, *source;
     char ebuf[120];
 
-    if (!keys || !path) {
-        return fail(err, "no key file");
-    }
+    *got = 0;
     rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, APR_OS_DEFAULT, p);
     if (rv != APR_SUCCESS) {
         return fail(
@@ -1291,39 +1294,65 @@ apr_status_t vjwt_keys_from_file(apr_array_header_t *keys, apr_pool_t *p, const 
         apr_file_close(f);
         return fail(err, apr_psprintf(p, "%s is larger than 1 MiB", path));
     }
-    buf = apr_palloc(p, (apr_size_t)fi.size + 1);
-    rv = apr_file_read_full(f, buf, (apr_size_t)fi.size, &got);
+    *buf = apr_palloc(p, (apr_size_t)fi.size + 1);
+    rv = apr_file_read_full(f, *buf, (apr_size_t)fi.size, got);
     apr_file_close(f);
-    if (rv != APR_SUCCESS && !(APR_STATUS_IS_EOF(rv) && got == 0 && fi.size == 0)) {
-        wipe((unsigned char *)buf, (apr_size_t)fi.size);
+    if (rv != APR_SUCCESS && !(APR_STATUS_IS_EOF(rv) && *got == 0 && fi.size == 0)) {
+        wipe((unsigned char *)*buf, (apr_size_t)fi.size);
         return fail(
             err, apr_psprintf(p, "cannot read %s: %s", path, apr_strerror(rv, ebuf, sizeof(ebuf))));
     }
-    buf[got] = 0;
-    source = apr_pstrcat(p, "file:", path, NULL);
-    for (i = 0; i < got && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n');
+    (*buf)[*got] = 0;
+    return APR_SUCCESS;
+}
+
+/* The keys of a key file's text: a JWK or JWKS when it starts with '{', else PEM/DER. */
+static apr_status_t keys_from_text(apr_array_header_t *keys, apr_pool_t *p, const char *buf,
+                                   apr_size_t len, const char *source, apr_array_header_t *skipped,
+                                   const char **why)
+{
+    apr_size_t i;
+    apr_status_t rv;
+    int m;
+
+    for (i = 0; i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n');
          i++) {
     }
-    if (i < got && buf[i] == '{') {
+    if (i < len && buf[i] == '{') {
         apr_array_header_t *set = NULL;
-        rv = vjwt_jwks_parse(&set, p, buf, got, skipped, &why);
-        if (rv == APR_SUCCESS) {
-            int m;
-            for (m = 0; m < set->nelts; m++) {
-                vjwt_key_t *k = APR_ARRAY_IDX(set, m, vjwt_key_t *);
-                k->source = source;
-                APR_ARRAY_PUSH(keys, vjwt_key_t *) = k;
-            }
+        rv = vjwt_jwks_parse(&set, p, buf, len, skipped, why);
+        for (m = 0; rv == APR_SUCCESS && m < set->nelts; m++) {
+            vjwt_key_t *k = APR_ARRAY_IDX(set, m, vjwt_key_t *);
+            k->source = source;
+            APR_ARRAY_PUSH(keys, vjwt_key_t *) = k;
         }
     }
     else {
         vjwt_key_t *k = NULL;
-        rv = vjwt_key_from_pem(&k, p, buf, got, &why);
+        rv = vjwt_key_from_pem(&k, p, buf, len, why);
         if (rv == APR_SUCCESS) {
             k->source = source;
             APR_ARRAY_PUSH(keys, vjwt_key_t *) = k;
         }
     }
+    return rv;
+}
+
+apr_status_t vjwt_keys_from_file(apr_array_header_t *keys, apr_pool_t *p, const char *path,
+                                 apr_array_header_t *skipped, const char **err)
+{
+    apr_size_t got = 0;
+    char *buf = NULL;
+    apr_status_t rv;
+    const char *why = NULL;
+
+    if (!keys || !path) {
+        return fail(err, "no key file");
+    }
+    if (read_key_file(p, path, &buf, &got, err) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    rv = keys_from_text(keys, p, buf, got, apr_pstrcat(p, "file:", path, NULL), skipped, &why);
     /* a JWKS file may hold HMAC secrets */
     wipe((unsigned char *)buf, got);
     if (rv != APR_SUCCESS) {
