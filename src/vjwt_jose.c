@@ -89,32 +89,27 @@ static int fits_fail(const char **why, const char *text)
     return 0;
 }
 
-int vjwt_key_fits_alg(const vjwt_key_t *key, const vjwt_alg_t *alg, int min_rsa_bits,
-                      const char **why)
+/* Why a key of another type cannot serve an algorithm, by the type the algorithm needs. */
+static const char *kty_mismatch(vjwt_kty_e needed)
 {
-    if (why) {
-        *why = NULL;
+    switch (needed) {
+    case VJWT_KTY_OCT:
+        return "HMAC algorithms need a symmetric (oct) key";
+    case VJWT_KTY_RSA:
+        return "RS*/PS* algorithms need an RSA key";
+    case VJWT_KTY_EC:
+        return "ES* algorithms need an EC key";
+    case VJWT_KTY_OKP:
+        return "EdDSA needs an OKP key";
     }
-    if (!key || !alg) {
-        return fits_fail(why, "no key or algorithm");
-    }
-    if (key->kty != alg->kty) {
-        switch (alg->kty) {
-        case VJWT_KTY_OCT:
-            return fits_fail(why, "HMAC algorithms need a symmetric (oct) key");
-        case VJWT_KTY_RSA:
-            return fits_fail(why, "RS*/PS* algorithms need an RSA key");
-        case VJWT_KTY_EC:
-            return fits_fail(why, "ES* algorithms need an EC key");
-        case VJWT_KTY_OKP:
-            return fits_fail(why, "EdDSA needs an OKP key");
-        }
-        return fits_fail(why, "key type does not fit the algorithm");
-    }
-    /* RFC 8725 3.1: a key with a JWK "alg" is used with exactly that algorithm */
-    if (key->alg && strcmp(key->alg, alg->name) != 0) {
-        return fits_fail(why, "the key's JWK alg differs from the token alg");
-    }
+    return "key type does not fit the algorithm";
+}
+
+/* The checks of one algorithm family on a key of the right type: secret length, RSA
+ * modulus size, curve. */
+static int fits_family(const vjwt_key_t *key, const vjwt_alg_t *alg, int min_rsa_bits,
+                       const char **why)
+{
     switch (alg->family) {
     case VJWT_FAM_HMAC:
         if (!key->secret || key->secret_len == 0) {
@@ -152,6 +147,25 @@ int vjwt_key_fits_alg(const vjwt_key_t *key, const vjwt_alg_t *alg, int min_rsa_
         return 1;
     }
     return fits_fail(why, "unknown algorithm family");
+}
+
+int vjwt_key_fits_alg(const vjwt_key_t *key, const vjwt_alg_t *alg, int min_rsa_bits,
+                      const char **why)
+{
+    if (why) {
+        *why = NULL;
+    }
+    if (!key || !alg) {
+        return fits_fail(why, "no key or algorithm");
+    }
+    if (key->kty != alg->kty) {
+        return fits_fail(why, kty_mismatch(alg->kty));
+    }
+    /* RFC 8725 3.1: a key with a JWK "alg" is used with exactly that algorithm */
+    if (key->alg && strcmp(key->alg, alg->name) != 0) {
+        return fits_fail(why, "the key's JWK alg differs from the token alg");
+    }
+    return fits_family(key, alg, min_rsa_bits, why);
 }
 
 static const EVP_MD *alg_md(const vjwt_alg_t *alg)
