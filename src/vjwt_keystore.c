@@ -776,6 +776,43 @@ static int read_discovery(vjwt_ks_source_t *src, apr_pool_t *tp, const vjwt_fetc
     return 1;
 }
 
+/* How long fetched keys are fresh: the configured refresh, shortened by the documents'
+ * max-age (max_age < 0: none), at most half of the stale limit, at least the refetch
+ * floor. */
+static apr_interval_time_t refresh_interval(const vjwt_store_t *st, long max_age)
+{
+    apr_interval_time_t interval = st->o.refresh;
+
+    if (max_age >= 0 && apr_time_from_sec(max_age) < interval) {
+        interval = apr_time_from_sec(max_age);
+    }
+    /* Refresh well before the keys would go stale while the provider is up. */
+    if (st->o.max_stale > 0 && interval > st->o.max_stale / 2) {
+        interval = st->o.max_stale / 2;
+    }
+    if (interval < st->o.refetch) {
+        interval = st->o.refetch;
+    }
+    return interval;
+}
+
+/* One warning per skipped key, at most MAX_SKIP_NOTES of them: a hostile set of 100,000
+ * broken keys must not flood the error log. */
+static void log_skipped(vjwt_store_t *st, apr_pool_t *tp, const char *jwks_url,
+                        const apr_array_header_t *skipped)
+{
+    int i;
+
+    for (i = 0; i < skipped->nelts && i < MAX_SKIP_NOTES; i++) {
+        vjwt_log(&st->o.log, VJWT_LOG_WARN, VJWT_TAG(00202), tp, "%s: key skipped: %s", jwks_url,
+                 APR_ARRAY_IDX(skipped, i, const char *));
+    }
+    if (skipped->nelts > MAX_SKIP_NOTES) {
+        vjwt_log(&st->o.log, VJWT_LOG_WARN, VJWT_TAG(00211), tp, "%s: %d more key(s) skipped",
+                 jwks_url, skipped->nelts - MAX_SKIP_NOTES);
+    }
+}
+
 /* Fetch the source; on success a new snapshot (not yet installed). */
 static snapshot_t *source_fetch(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t now,
                                 const char **err)
@@ -784,11 +821,9 @@ static snapshot_t *source_fetch(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_
     vjwt_fetch_result_t res;
     const char *jwks_url = src->url, *issuer = NULL;
     long max_age = -1;
-    apr_interval_time_t interval = st->o.refresh;
     apr_array_header_t *skipped = apr_array_make(tp, 2, sizeof(const char *));
     snapshot_t *s;
     vjwt_fetch_opts_t fo = st->o.fetch;
-    int i;
 
     if (!fo.stopping) {
         fo.stopping = st->o.stopping;
@@ -806,26 +841,9 @@ static snapshot_t *source_fetch(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_
         *err = res.error ? res.error : "fetch failed";
         return NULL;
     }
-    if (max_age >= 0 && apr_time_from_sec(max_age) < interval) {
-        interval = apr_time_from_sec(max_age);
-    }
-    /* Refresh well before the keys would go stale while the provider is up. */
-    if (st->o.max_stale > 0 && interval > st->o.max_stale / 2) {
-        interval = st->o.max_stale / 2;
-    }
-    if (interval < st->o.refetch) {
-        interval = st->o.refetch;
-    }
-    s = snapshot_build(src, issuer, res.body, res.len, now, now + interval, skipped, tp, err);
-    /* a hostile set of 100,000 broken keys must not flood the error log */
-    for (i = 0; i < skipped->nelts && i < MAX_SKIP_NOTES; i++) {
-        vjwt_log(&st->o.log, VJWT_LOG_WARN, VJWT_TAG(00202), tp, "%s: key skipped: %s", jwks_url,
-                 APR_ARRAY_IDX(skipped, i, const char *));
-    }
-    if (skipped->nelts > MAX_SKIP_NOTES) {
-        vjwt_log(&st->o.log, VJWT_LOG_WARN, VJWT_TAG(00211), tp, "%s: %d more key(s) skipped",
-                 jwks_url, skipped->nelts - MAX_SKIP_NOTES);
-    }
+    s = snapshot_build(src, issuer, res.body, res.len, now, now + refresh_interval(st, max_age),
+                       skipped, tp, err);
+    log_skipped(st, tp, jwks_url, skipped);
     if (!s && *err) {
         *err = apr_psprintf(tp, "%s: %s", jwks_url, *err);
     }
