@@ -561,17 +561,23 @@ struct jwk_kty_s {
     jwk_kty_parse_f parse;
 };
 
-/* The key members of t, decoded into v[] and len[]. A pair must be present together; they
- * are required unless the JWK has an "x5c" (have_x5c). *present: they were there. */
+/* The decoded key members of a JWK, in the order of jwk_kty_t.member. */
+typedef struct {
+    unsigned char *v[2];
+    apr_size_t len[2];
+    int present; /* 0: absent (an "x5c" carries the key) */
+} jwk_members_t;
+
+/* The key members of t. A pair must be present together; they are required unless the JWK
+ * has an "x5c" (have_x5c). */
 static apr_status_t jwk_members(apr_pool_t *p, json_t *jwk, const jwk_kty_t *t, int have_x5c,
-                                unsigned char *v[2], apr_size_t len[2], int *present,
-                                const char **err)
+                                jwk_members_t *m, const char **err)
 {
     int h[2] = {0, 0};
     int i, n = t->member[1] ? 2 : 1;
 
     for (i = 0; i < n; i++) {
-        if (opt_b64(p, jwk, t->member[i], &v[i], &len[i], &h[i], err) != APR_SUCCESS) {
+        if (opt_b64(p, jwk, t->member[i], &m->v[i], &m->len[i], &h[i], err) != APR_SUCCESS) {
             return APR_EINVAL;
         }
     }
@@ -584,15 +590,33 @@ static apr_status_t jwk_members(apr_pool_t *p, json_t *jwk, const jwk_kty_t *t, 
                       : apr_psprintf(p, "\"%s\" is missing", t->member[0]);
         return APR_EINVAL;
     }
-    *present = h[0];
+    m->present = h[0];
     return APR_SUCCESS;
 }
 
-/* The key of the first "x5c" certificate, which must be a t->x5c_type key; *out is NULL
- * when the JWK has no "x5c". */
-static apr_status_t jwk_x5c_key(apr_pool_t *p, json_t *x5c, const jwk_kty_t *t, EVP_PKEY **out,
-                                const char **err)
+/* The curve of an EC certificate key; NULL when it is not one we support. */
+static const vjwt_curve_t *pkey_curve(EVP_PKEY *pkey)
 {
+    char group[64];
+    size_t glen = 0;
+    const vjwt_curve_t *c = NULL;
+
+    if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                       &glen)) {
+        c = curve_by_nid(OBJ_sn2nid(group));
+    }
+    ERR_clear_error();
+    return c;
+}
+
+/* The key of the first "x5c" certificate, which must be a t->x5c_type key; for EC (c not
+ * NULL) on a supported curve, equal to *c when *c is set; *c becomes that curve. *out is
+ * NULL when the JWK has no "x5c". */
+static apr_status_t jwk_x5c_key(apr_pool_t *p, json_t *x5c, const jwk_kty_t *t,
+                                const vjwt_curve_t **c, EVP_PKEY **out, const char **err)
+{
+    const vjwt_curve_t *cc = NULL;
+
     *out = NULL;
     if (!x5c) {
         return APR_SUCCESS;
@@ -600,64 +624,73 @@ static apr_status_t jwk_x5c_key(apr_pool_t *p, json_t *x5c, const jwk_kty_t *t, 
     if (x5c_pkey(p, x5c, out, err) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    if (!EVP_PKEY_is_a(*out, t->x5c_type)) {
+    if (!EVP_PKEY_is_a(*out, t->x5c_type) ||
+        (c && (!(cc = pkey_curve(*out)) || (*c && cc != *c)))) {
         EVP_PKEY_free(*out);
         *out = NULL;
         return fail(err, t->x5c_wrong);
     }
+    if (c) {
+        *c = cc;
+    }
     return APR_SUCCESS;
+}
+
+/* The public key of an asymmetric JWK from its explicit key (made from the members; NULL
+ * when absent) and its "x5c" (jwk_x5c_key, merge_x5c). Takes ownership of explicit_key. */
+static apr_status_t jwk_public(apr_pool_t *p, json_t *x5c, const jwk_kty_t *t,
+                               EVP_PKEY *explicit_key, const vjwt_curve_t **c, EVP_PKEY **out,
+                               const char **err)
+{
+    EVP_PKEY *cert_key = NULL;
+
+    *out = NULL;
+    if (jwk_x5c_key(p, x5c, t, c, &cert_key, err) != APR_SUCCESS) {
+        EVP_PKEY_free(explicit_key);
+        return APR_EINVAL;
+    }
+    return merge_x5c(explicit_key, cert_key, out, err);
 }
 
 static apr_status_t jwk_oct(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const jwk_kty_t *t,
                             const vjwt_alg_t *alg, const char **err)
 {
-    unsigned char *v[2];
-    apr_size_t len[2];
-    int present;
+    jwk_members_t m;
 
     if (json_object_get(jwk, "x5c")) {
         return fail(err, "\"x5c\" on a symmetric key");
     }
-    if (jwk_members(p, jwk, t, 0, v, len, &present, err) != APR_SUCCESS) {
+    if (jwk_members(p, jwk, t, 0, &m, err) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    if (len[0] == 0) {
+    if (m.len[0] == 0) {
         return fail(err, "\"k\" is empty");
     }
     /* RFC 7518 3.2: with an "alg" the key is only ever used with it, so a secret too short
      * for that alg makes the key useless: refuse it here, where the reason is clear. */
-    if (alg && len[0] < (apr_size_t)(alg->hash_bits / 8)) {
-        wipe(v[0], len[0]);
-        *err = apr_psprintf(p, "%d-byte secret is shorter than %s needs (%d bytes)", (int)len[0],
+    if (alg && m.len[0] < (apr_size_t)(alg->hash_bits / 8)) {
+        wipe(m.v[0], m.len[0]);
+        *err = apr_psprintf(p, "%d-byte secret is shorter than %s needs (%d bytes)", (int)m.len[0],
                             alg->name, alg->hash_bits / 8);
         return APR_EINVAL;
     }
-    *out = key_new(p, VJWT_KTY_OCT, NULL, v[0], len[0], "jwk");
-    (*out)->bits = (int)(len[0] * 8);
+    *out = key_new(p, VJWT_KTY_OCT, NULL, m.v[0], m.len[0], "jwk");
+    (*out)->bits = (int)(m.len[0] * 8);
     return APR_SUCCESS;
 }
 
 static apr_status_t jwk_rsa(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const jwk_kty_t *t,
                             const vjwt_alg_t *alg, const char **err)
 {
-    unsigned char *v[2];
-    apr_size_t len[2];
-    int present;
-    EVP_PKEY *explicit_key = NULL, *cert_key = NULL, *pkey;
+    jwk_members_t m;
+    EVP_PKEY *explicit_key = NULL, *pkey;
     json_t *x5c = json_object_get(jwk, "x5c");
 
     (void)alg;
-    if (jwk_members(p, jwk, t, x5c != NULL, v, len, &present, err) != APR_SUCCESS) {
-        return APR_EINVAL;
-    }
-    if (present && rsa_pkey(p, &explicit_key, v[0], len[0], v[1], len[1], err) != APR_SUCCESS) {
-        return APR_EINVAL;
-    }
-    if (jwk_x5c_key(p, x5c, t, &cert_key, err) != APR_SUCCESS) {
-        EVP_PKEY_free(explicit_key);
-        return APR_EINVAL;
-    }
-    if (merge_x5c(explicit_key, cert_key, &pkey, err) != APR_SUCCESS) {
+    if (jwk_members(p, jwk, t, x5c != NULL, &m, err) != APR_SUCCESS ||
+        (m.present &&
+         rsa_pkey(p, &explicit_key, m.v[0], m.len[0], m.v[1], m.len[1], err) != APR_SUCCESS) ||
+        jwk_public(p, x5c, t, explicit_key, NULL, &pkey, err) != APR_SUCCESS) {
         return APR_EINVAL;
     }
     return key_from_pkey(out, p, pkey, "jwk", err);
@@ -684,55 +717,24 @@ static apr_status_t jwk_ec_curve(apr_pool_t *p, json_t *jwk, const vjwt_curve_t 
     return APR_SUCCESS;
 }
 
-/* The curve of an EC certificate key; NULL when it is not one we support. */
-static const vjwt_curve_t *pkey_curve(EVP_PKEY *pkey)
-{
-    char group[64];
-    size_t glen = 0;
-    const vjwt_curve_t *c = NULL;
-
-    if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
-                                       &glen)) {
-        c = curve_by_nid(OBJ_sn2nid(group));
-    }
-    ERR_clear_error();
-    return c;
-}
-
 static apr_status_t jwk_ec(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const jwk_kty_t *t,
                            const vjwt_alg_t *alg, const char **err)
 {
-    unsigned char *v[2];
-    apr_size_t len[2];
-    int present;
-    const vjwt_curve_t *c = NULL, *cc;
-    EVP_PKEY *explicit_key = NULL, *cert_key = NULL, *pkey;
+    jwk_members_t m;
+    const vjwt_curve_t *c = NULL;
+    EVP_PKEY *explicit_key = NULL, *pkey;
     json_t *x5c = json_object_get(jwk, "x5c");
 
     if (jwk_ec_curve(p, jwk, &c, err) != APR_SUCCESS ||
-        jwk_members(p, jwk, t, x5c != NULL, v, len, &present, err) != APR_SUCCESS) {
+        jwk_members(p, jwk, t, x5c != NULL, &m, err) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    if (!c && (present || !x5c)) {
+    if (!c && (m.present || !x5c)) {
         return fail(err, "\"crv\" is missing");
     }
-    if (present && ec_pkey(p, &explicit_key, c, v[0], len[0], v[1], len[1], err) != APR_SUCCESS) {
-        return APR_EINVAL;
-    }
-    if (jwk_x5c_key(p, x5c, t, &cert_key, err) != APR_SUCCESS) {
-        EVP_PKEY_free(explicit_key);
-        return APR_EINVAL;
-    }
-    if (cert_key) {
-        cc = pkey_curve(cert_key);
-        if (!cc || (c && cc != c)) {
-            EVP_PKEY_free(explicit_key);
-            EVP_PKEY_free(cert_key);
-            return fail(err, t->x5c_wrong);
-        }
-        c = cc;
-    }
-    if (merge_x5c(explicit_key, cert_key, &pkey, err) != APR_SUCCESS) {
+    if ((m.present &&
+         ec_pkey(p, &explicit_key, c, m.v[0], m.len[0], m.v[1], m.len[1], err) != APR_SUCCESS) ||
+        jwk_public(p, x5c, t, explicit_key, &c, &pkey, err) != APR_SUCCESS) {
         return APR_EINVAL;
     }
     if (alg && alg->curve_nid != c->nid) {
@@ -743,14 +745,28 @@ static apr_status_t jwk_ec(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const j
     return key_from_pkey(out, p, pkey, "jwk", err);
 }
 
+/* Ed25519 public key from the 32-octet "x" (RFC 8037 2). */
+static apr_status_t ed25519_pkey(EVP_PKEY **out, const unsigned char *x, apr_size_t xlen,
+                                 const char **err)
+{
+    if (xlen != 32) {
+        return fail(err, "Ed25519 \"x\" must be 32 octets");
+    }
+    ERR_clear_error();
+    *out = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, x, xlen);
+    ERR_clear_error();
+    if (!*out) {
+        return fail(err, "OpenSSL rejected the Ed25519 key");
+    }
+    return APR_SUCCESS;
+}
+
 static apr_status_t jwk_okp(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const jwk_kty_t *t,
                             const vjwt_alg_t *alg, const char **err)
 {
-    unsigned char *v[2];
-    apr_size_t len[2];
-    int present;
+    jwk_members_t m;
     const char *crv;
-    EVP_PKEY *explicit_key = NULL, *cert_key = NULL, *pkey;
+    EVP_PKEY *explicit_key = NULL, *pkey;
     json_t *x5c = json_object_get(jwk, "x5c");
 
     (void)alg;
@@ -765,25 +781,9 @@ static apr_status_t jwk_okp(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const 
         *err = apr_psprintf(p, "OKP \"crv\" %s is not supported (Ed25519 only)", san(p, crv));
         return APR_EINVAL;
     }
-    if (jwk_members(p, jwk, t, x5c != NULL, v, len, &present, err) != APR_SUCCESS) {
-        return APR_EINVAL;
-    }
-    if (present) {
-        if (len[0] != 32) {
-            return fail(err, "Ed25519 \"x\" must be 32 octets");
-        }
-        ERR_clear_error();
-        explicit_key = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, v[0], len[0]);
-        ERR_clear_error();
-        if (!explicit_key) {
-            return fail(err, "OpenSSL rejected the Ed25519 key");
-        }
-    }
-    if (jwk_x5c_key(p, x5c, t, &cert_key, err) != APR_SUCCESS) {
-        EVP_PKEY_free(explicit_key);
-        return APR_EINVAL;
-    }
-    if (merge_x5c(explicit_key, cert_key, &pkey, err) != APR_SUCCESS) {
+    if (jwk_members(p, jwk, t, x5c != NULL, &m, err) != APR_SUCCESS ||
+        (m.present && ed25519_pkey(&explicit_key, m.v[0], m.len[0], err) != APR_SUCCESS) ||
+        jwk_public(p, x5c, t, explicit_key, NULL, &pkey, err) != APR_SUCCESS) {
         return APR_EINVAL;
     }
     return key_from_pkey(out, p, pkey, "jwk", err);
