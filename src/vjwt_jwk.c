@@ -557,7 +557,7 @@ struct jwk_kty_s {
     int symmetric;         /* a shared secret, not a public key (JWKS mixing rule) */
     const char *member[2]; /* base64url key members; a pair must be present together */
     const char *x5c_type;  /* what an "x5c" certificate must hold (EVP_PKEY_is_a) */
-    const char *x5c_wrong; /* the error when it holds something else */
+    const char *x5c_what;  /* that, in the error when it holds something else */
     jwk_kty_parse_f parse;
 };
 
@@ -628,7 +628,8 @@ static apr_status_t jwk_x5c_key(apr_pool_t *p, json_t *x5c, const jwk_kty_t *t,
         (c && (!(cc = pkey_curve(*out)) || (*c && cc != *c)))) {
         EVP_PKEY_free(*out);
         *out = NULL;
-        return fail(err, t->x5c_wrong);
+        *err = apr_psprintf(p, "the \"x5c\" certificate does not hold %s", t->x5c_what);
+        return APR_EINVAL;
     }
     if (c) {
         *c = cc;
@@ -790,27 +791,9 @@ static apr_status_t jwk_okp(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const 
 }
 
 static const jwk_kty_t jwk_ktys[] = {
-    {"RSA",
-     VJWT_KTY_RSA,
-     0,
-     {"n", "e"},
-     "RSA",
-     "the \"x5c\" certificate does not hold an RSA key",
-     jwk_rsa},
-    {"EC",
-     VJWT_KTY_EC,
-     0,
-     {"x", "y"},
-     "EC",
-     "the \"x5c\" certificate does not hold an EC key on \"crv\"",
-     jwk_ec},
-    {"OKP",
-     VJWT_KTY_OKP,
-     0,
-     {"x", NULL},
-     "ED25519",
-     "the \"x5c\" certificate does not hold an Ed25519 key",
-     jwk_okp},
+    {"RSA", VJWT_KTY_RSA, 0, {"n", "e"}, "RSA", "an RSA key", jwk_rsa},
+    {"EC", VJWT_KTY_EC, 0, {"x", "y"}, "EC", "an EC key on \"crv\"", jwk_ec},
+    {"OKP", VJWT_KTY_OKP, 0, {"x", NULL}, "ED25519", "an Ed25519 key", jwk_okp},
     {"oct", VJWT_KTY_OCT, 1, {"k", NULL}, NULL, NULL, jwk_oct},
 };
 
@@ -830,15 +813,17 @@ static const jwk_kty_t *jwk_kty_by_name(const char *name)
 
 /* ---- JWK ---------------------------------------------------------------------------- */
 
-/* 1 when a key member that decoded was standard base64 or padded (not base64url). */
+/* 1 when a key member (of any kty in jwk_ktys) that decoded was standard base64 or padded
+ * (not base64url). */
 static int jwk_lenient(json_t *jwk)
 {
-    static const char *const members[] = {"n", "e", "x", "y", "k", NULL};
-    int i;
-    for (i = 0; members[i]; i++) {
-        json_t *v = json_object_get(jwk, members[i]);
-        if (json_is_string(v) && strpbrk(json_string_value(v), "+/=")) {
-            return 1;
+    apr_size_t i, m;
+    for (i = 0; i < JWK_NKTYS; i++) {
+        for (m = 0; m < 2 && jwk_ktys[i].member[m]; m++) {
+            json_t *v = json_object_get(jwk, jwk_ktys[i].member[m]);
+            if (json_is_string(v) && strpbrk(json_string_value(v), "+/=")) {
+                return 1;
+            }
         }
     }
     return 0;
