@@ -89,32 +89,27 @@ static int fits_fail(const char **why, const char *text)
     return 0;
 }
 
-int vjwt_key_fits_alg(const vjwt_key_t *key, const vjwt_alg_t *alg, int min_rsa_bits,
-                      const char **why)
+/* Why a key of another type cannot serve an algorithm, by the type the algorithm needs. */
+static const char *kty_mismatch(vjwt_kty_e needed)
 {
-    if (why) {
-        *why = NULL;
+    switch (needed) {
+    case VJWT_KTY_OCT:
+        return "HMAC algorithms need a symmetric (oct) key";
+    case VJWT_KTY_RSA:
+        return "RS*/PS* algorithms need an RSA key";
+    case VJWT_KTY_EC:
+        return "ES* algorithms need an EC key";
+    case VJWT_KTY_OKP:
+        return "EdDSA needs an OKP key";
     }
-    if (!key || !alg) {
-        return fits_fail(why, "no key or algorithm");
-    }
-    if (key->kty != alg->kty) {
-        switch (alg->kty) {
-        case VJWT_KTY_OCT:
-            return fits_fail(why, "HMAC algorithms need a symmetric (oct) key");
-        case VJWT_KTY_RSA:
-            return fits_fail(why, "RS*/PS* algorithms need an RSA key");
-        case VJWT_KTY_EC:
-            return fits_fail(why, "ES* algorithms need an EC key");
-        case VJWT_KTY_OKP:
-            return fits_fail(why, "EdDSA needs an OKP key");
-        }
-        return fits_fail(why, "key type does not fit the algorithm");
-    }
-    /* RFC 8725 3.1: a key with a JWK "alg" is used with exactly that algorithm */
-    if (key->alg && strcmp(key->alg, alg->name) != 0) {
-        return fits_fail(why, "the key's JWK alg differs from the token alg");
-    }
+    return "key type does not fit the algorithm";
+}
+
+/* The checks of one algorithm family on a key of the right type: secret length, RSA
+ * modulus size, curve. */
+static int fits_family(const vjwt_key_t *key, const vjwt_alg_t *alg, int min_rsa_bits,
+                       const char **why)
+{
     switch (alg->family) {
     case VJWT_FAM_HMAC:
         if (!key->secret || key->secret_len == 0) {
@@ -152,6 +147,25 @@ int vjwt_key_fits_alg(const vjwt_key_t *key, const vjwt_alg_t *alg, int min_rsa_
         return 1;
     }
     return fits_fail(why, "unknown algorithm family");
+}
+
+int vjwt_key_fits_alg(const vjwt_key_t *key, const vjwt_alg_t *alg, int min_rsa_bits,
+                      const char **why)
+{
+    if (why) {
+        *why = NULL;
+    }
+    if (!key || !alg) {
+        return fits_fail(why, "no key or algorithm");
+    }
+    if (key->kty != alg->kty) {
+        return fits_fail(why, kty_mismatch(alg->kty));
+    }
+    /* RFC 8725 3.1: a key with a JWK "alg" is used with exactly that algorithm */
+    if (key->alg && strcmp(key->alg, alg->name) != 0) {
+        return fits_fail(why, "the key's JWK alg differs from the token alg");
+    }
+    return fits_family(key, alg, min_rsa_bits, why);
 }
 
 static const EVP_MD *alg_md(const vjwt_alg_t *alg)
@@ -205,16 +219,48 @@ done:
     return rv;
 }
 
-/* RS* and PS*: EVP_DigestVerify with PKCS#1 v1.5 or PSS (MGF1 with the same hash, salt
- * length = hash length: RFC 7518 3.5). */
+/* RSA padding on a verification context: PKCS#1 v1.5, or PSS with MGF1 of the same hash
+ * and salt length = hash length (RFC 7518 3.5). 1 on success. */
+static int set_rsa_padding(EVP_PKEY_CTX *pctx, int padding, const EVP_MD *md)
+{
+    if (padding == RSA_PKCS1_PSS_PADDING) {
+        return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0 &&
+               EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) > 0 &&
+               EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) > 0;
+    }
+    return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0;
+}
+
+/* One-shot EVP_DigestVerify of sig over in with pkey; md is NULL for EdDSA. rsa_padding is
+ * 0 for non-RSA keys, else RSA_PKCS1_PADDING or RSA_PKCS1_PSS_PADDING (set_rsa_padding). */
+static apr_status_t digest_verify(EVP_PKEY *pkey, const EVP_MD *md, int rsa_padding,
+                                  const unsigned char *sig, apr_size_t siglen,
+                                  const unsigned char *in, apr_size_t inlen)
+{
+    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL; /* owned by mctx */
+    apr_status_t rv = APR_EGENERAL;
+
+    if (!mctx || EVP_DigestVerifyInit(mctx, &pctx, md, NULL, pkey) != 1) {
+        goto done;
+    }
+    if (rsa_padding && !set_rsa_padding(pctx, rsa_padding, md)) {
+        goto done;
+    }
+    if (EVP_DigestVerify(mctx, sig, siglen, in, inlen) == 1) {
+        rv = APR_SUCCESS;
+    }
+done:
+    EVP_MD_CTX_free(mctx);
+    return rv;
+}
+
+/* RS* and PS*: a signature exactly as long as the modulus, then digest_verify. */
 static apr_status_t verify_rsa(const vjwt_alg_t *alg, const vjwt_key_t *key,
                                const unsigned char *in, apr_size_t inlen, const unsigned char *sig,
                                apr_size_t siglen)
 {
-    EVP_MD_CTX *mctx = NULL;
-    EVP_PKEY_CTX *pctx = NULL; /* owned by mctx */
     const EVP_MD *md = alg_md(alg);
-    apr_status_t rv = APR_EGENERAL;
     int size;
 
     if (!key->pkey || !md) {
@@ -224,29 +270,9 @@ static apr_status_t verify_rsa(const vjwt_alg_t *alg, const vjwt_key_t *key,
     if (size <= 0 || siglen != (apr_size_t)size) {
         return APR_EGENERAL;
     }
-    mctx = EVP_MD_CTX_new();
-    if (!mctx) {
-        goto done;
-    }
-    if (EVP_DigestVerifyInit(mctx, &pctx, md, NULL, key->pkey) != 1) {
-        goto done;
-    }
-    if (alg->family == VJWT_FAM_RSA_PSS) {
-        if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
-            EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) <= 0 ||
-            EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) <= 0) {
-            goto done;
-        }
-    }
-    else if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0) {
-        goto done;
-    }
-    if (EVP_DigestVerify(mctx, sig, siglen, in, inlen) == 1) {
-        rv = APR_SUCCESS;
-    }
-done:
-    EVP_MD_CTX_free(mctx);
-    return rv;
+    return digest_verify(
+        key->pkey, md, alg->family == VJWT_FAM_RSA_PSS ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING,
+        sig, siglen, in, inlen);
 }
 
 static const unsigned char *ec_order(int nid)
@@ -273,6 +299,32 @@ static int be_is_zero(const unsigned char *a, apr_size_t n)
     return acc == 0;
 }
 
+/* DER (what OpenSSL verifies) of the ECDSA signature R||S with halves of half octets;
+ * *derlen 0 on failure. */
+static void ecdsa_der(const unsigned char *sig, apr_size_t half, unsigned char der[256],
+                      int *derlen)
+{
+    BIGNUM *r = BN_bin2bn(sig, (int)half, NULL);
+    BIGNUM *s = BN_bin2bn(sig + half, (int)half, NULL);
+    ECDSA_SIG *esig = ECDSA_SIG_new();
+    unsigned char *pp = der;
+    int n;
+
+    *derlen = 0;
+    if (!r || !s || !esig || ECDSA_SIG_set0(esig, r, s) != 1) {
+        goto done;
+    }
+    r = s = NULL; /* owned by esig now */
+    n = i2d_ECDSA_SIG(esig, NULL);
+    if (n > 0 && n <= 256 && i2d_ECDSA_SIG(esig, &pp) == n) {
+        *derlen = n;
+    }
+done:
+    ECDSA_SIG_free(esig);
+    BN_free(r);
+    BN_free(s);
+}
+
 /* ES*: exactly alg->sig_len octets of R||S (RFC 7518 3.4), r and s in [1, n-1]; converted to
  * DER only for OpenSSL. */
 static apr_status_t verify_ecdsa(const vjwt_alg_t *alg, const vjwt_key_t *key,
@@ -282,13 +334,8 @@ static apr_status_t verify_ecdsa(const vjwt_alg_t *alg, const vjwt_key_t *key,
     const unsigned char *order = ec_order(alg->curve_nid);
     const EVP_MD *md = alg_md(alg);
     apr_size_t half = alg->sig_len / 2;
-    BIGNUM *r = NULL, *s = NULL;
-    ECDSA_SIG *esig = NULL;
-    EVP_MD_CTX *mctx = NULL;
     unsigned char der[256];
-    unsigned char *pp;
     int derlen;
-    apr_status_t rv = APR_EGENERAL;
 
     if (!key->pkey || !order || !md || siglen != alg->sig_len || key->curve_nid != alg->curve_nid) {
         return APR_EGENERAL;
@@ -298,37 +345,11 @@ static apr_status_t verify_ecdsa(const vjwt_alg_t *alg, const vjwt_key_t *key,
         memcmp(sig + half, order, half) >= 0) {
         return APR_EGENERAL;
     }
-    r = BN_bin2bn(sig, (int)half, NULL);
-    s = BN_bin2bn(sig + half, (int)half, NULL);
-    esig = ECDSA_SIG_new();
-    if (!r || !s || !esig) {
-        goto done;
+    ecdsa_der(sig, half, der, &derlen);
+    if (derlen == 0) {
+        return APR_EGENERAL;
     }
-    if (ECDSA_SIG_set0(esig, r, s) != 1) {
-        goto done;
-    }
-    r = s = NULL; /* owned by esig now */
-    derlen = i2d_ECDSA_SIG(esig, NULL);
-    if (derlen <= 0 || derlen > (int)sizeof(der)) {
-        goto done;
-    }
-    pp = der;
-    if (i2d_ECDSA_SIG(esig, &pp) != derlen) {
-        goto done;
-    }
-    mctx = EVP_MD_CTX_new();
-    if (!mctx || EVP_DigestVerifyInit(mctx, NULL, md, NULL, key->pkey) != 1) {
-        goto done;
-    }
-    if (EVP_DigestVerify(mctx, der, (size_t)derlen, in, inlen) == 1) {
-        rv = APR_SUCCESS;
-    }
-done:
-    EVP_MD_CTX_free(mctx);
-    ECDSA_SIG_free(esig);
-    BN_free(r);
-    BN_free(s);
-    return rv;
+    return digest_verify(key->pkey, md, 0, der, (apr_size_t)derlen, in, inlen);
 }
 
 /* EdDSA (Ed25519): one-shot EVP_DigestVerify without a digest; 64-octet signature. */
@@ -336,22 +357,10 @@ static apr_status_t verify_eddsa(const vjwt_alg_t *alg, const vjwt_key_t *key,
                                  const unsigned char *in, apr_size_t inlen,
                                  const unsigned char *sig, apr_size_t siglen)
 {
-    EVP_MD_CTX *mctx = NULL;
-    apr_status_t rv = APR_EGENERAL;
-
     if (!key->pkey || siglen != alg->sig_len || key->curve_nid != NID_ED25519) {
         return APR_EGENERAL;
     }
-    mctx = EVP_MD_CTX_new();
-    if (!mctx || EVP_DigestVerifyInit(mctx, NULL, NULL, NULL, key->pkey) != 1) {
-        goto done;
-    }
-    if (EVP_DigestVerify(mctx, sig, siglen, in, inlen) == 1) {
-        rv = APR_SUCCESS;
-    }
-done:
-    EVP_MD_CTX_free(mctx);
-    return rv;
+    return digest_verify(key->pkey, NULL, 0, sig, siglen, in, inlen);
 }
 
 apr_status_t vjwt_jose_verify(const vjwt_alg_t *alg, const vjwt_key_t *key, const unsigned char *in,

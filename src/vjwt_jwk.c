@@ -143,6 +143,69 @@ static void wipe(unsigned char *b, apr_size_t n)
     }
 }
 
+/* RSA keys: a modulus of 512..16384 bits and an odd public exponent >= 3. */
+static apr_status_t classify_rsa(apr_pool_t *p, EVP_PKEY *pkey, int *bits, const char **err)
+{
+    apr_status_t rv = APR_EINVAL;
+    BIGNUM *e = NULL;
+    int b = EVP_PKEY_get_bits(pkey);
+
+    if (b < VJWT_RSA_MIN_PARSE_BITS || b > VJWT_RSA_MAX_BITS) {
+        *err = apr_psprintf(p, "RSA modulus of %d bits is outside %d..%d", b,
+                            VJWT_RSA_MIN_PARSE_BITS, VJWT_RSA_MAX_BITS);
+    }
+    else if (!EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e) || !e) {
+        *err = "RSA key without a public exponent";
+    }
+    else if (!BN_is_odd(e) || BN_cmp(e, BN_value_one()) <= 0 || BN_is_word(e, 1)) {
+        *err = "RSA public exponent must be odd and >= 3";
+    }
+    else {
+        *bits = b;
+        rv = APR_SUCCESS;
+    }
+    BN_free(e);
+    return rv;
+}
+
+/* EC keys: a named curve among P-256/P-384/P-521 and a point that passes
+ * EVP_PKEY_public_check. */
+static apr_status_t classify_ec(apr_pool_t *p, EVP_PKEY *pkey, int *bits, int *nid,
+                                const char **err)
+{
+    char group[64];
+    size_t glen = 0;
+    const vjwt_curve_t *c;
+    int gnid;
+    EVP_PKEY_CTX *cctx = NULL;
+    apr_status_t rv = APR_EINVAL;
+
+    if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                        &glen)) {
+        return fail(err, "EC key without a named curve");
+    }
+    gnid = OBJ_sn2nid(group);
+    if (gnid == NID_undef) {
+        gnid = EC_curve_nist2nid(group);
+    }
+    c = curve_by_nid(gnid);
+    if (!c) {
+        *err = apr_psprintf(p, "EC curve %s is not supported (P-256, P-384, P-521)", san(p, group));
+        return APR_EINVAL;
+    }
+    cctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+    if (!cctx || EVP_PKEY_public_check(cctx) != 1) {
+        *err = "EC public key is not a valid point on its curve";
+    }
+    else {
+        *bits = c->bits;
+        *nid = c->nid;
+        rv = APR_SUCCESS;
+    }
+    EVP_PKEY_CTX_free(cctx);
+    return rv;
+}
+
 /*
  * What an EVP_PKEY is, for keys from any source: RSA (plain rsaEncryption; RSA-PSS-restricted
  * keys are refused) with an odd e >= 3 and a modulus of 512..16384 bits, EC on P-256/P-384/
@@ -152,59 +215,17 @@ static apr_status_t pkey_classify(apr_pool_t *p, EVP_PKEY *pkey, vjwt_kty_e *kty
                                   int *nid, const char **err)
 {
     apr_status_t rv = APR_EINVAL;
-    BIGNUM *e = NULL;
-    EVP_PKEY_CTX *cctx = NULL;
+    const char *type;
 
     *bits = 0;
     *nid = 0;
     if (EVP_PKEY_is_a(pkey, "RSA")) {
-        int b = EVP_PKEY_get_bits(pkey);
         *kty = VJWT_KTY_RSA;
-        if (b < VJWT_RSA_MIN_PARSE_BITS || b > VJWT_RSA_MAX_BITS) {
-            *err = apr_psprintf(p, "RSA modulus of %d bits is outside %d..%d", b,
-                                VJWT_RSA_MIN_PARSE_BITS, VJWT_RSA_MAX_BITS);
-            goto done;
-        }
-        if (!EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e) || !e) {
-            *err = "RSA key without a public exponent";
-            goto done;
-        }
-        if (!BN_is_odd(e) || BN_cmp(e, BN_value_one()) <= 0 || BN_is_word(e, 1)) {
-            *err = "RSA public exponent must be odd and >= 3";
-            goto done;
-        }
-        *bits = b;
-        rv = APR_SUCCESS;
+        rv = classify_rsa(p, pkey, bits, err);
     }
     else if (EVP_PKEY_is_a(pkey, "EC")) {
-        char group[64];
-        size_t glen = 0;
-        const vjwt_curve_t *c;
-        int gnid;
         *kty = VJWT_KTY_EC;
-        if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
-                                            &glen)) {
-            *err = "EC key without a named curve";
-            goto done;
-        }
-        gnid = OBJ_sn2nid(group);
-        if (gnid == NID_undef) {
-            gnid = EC_curve_nist2nid(group);
-        }
-        c = curve_by_nid(gnid);
-        if (!c) {
-            *err = apr_psprintf(p, "EC curve %s is not supported (P-256, P-384, P-521)",
-                                san(p, group));
-            goto done;
-        }
-        cctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-        if (!cctx || EVP_PKEY_public_check(cctx) != 1) {
-            *err = "EC public key is not a valid point on its curve";
-            goto done;
-        }
-        *bits = c->bits;
-        *nid = c->nid;
-        rv = APR_SUCCESS;
+        rv = classify_ec(p, pkey, bits, nid, err);
     }
     else if (EVP_PKEY_is_a(pkey, "ED25519")) {
         *kty = VJWT_KTY_OKP;
@@ -213,13 +234,9 @@ static apr_status_t pkey_classify(apr_pool_t *p, EVP_PKEY *pkey, vjwt_kty_e *kty
         rv = APR_SUCCESS;
     }
     else {
-        *err = apr_psprintf(
-            p, "unsupported key type %s",
-            san(p, EVP_PKEY_get0_type_name(pkey) ? EVP_PKEY_get0_type_name(pkey) : "?"));
+        type = EVP_PKEY_get0_type_name(pkey);
+        *err = apr_psprintf(p, "unsupported key type %s", san(p, type ? type : "?"));
     }
-done:
-    BN_free(e);
-    EVP_PKEY_CTX_free(cctx);
     ERR_clear_error();
     return rv;
 }
@@ -243,26 +260,53 @@ static apr_status_t key_from_pkey(vjwt_key_t **out, apr_pool_t *p, EVP_PKEY *pke
     return APR_SUCCESS;
 }
 
-/* RSA public key from big-endian n and e (leading zero octets are tolerated). */
-static apr_status_t rsa_pkey(apr_pool_t *p, EVP_PKEY **out, const unsigned char *n, apr_size_t nlen,
-                             const unsigned char *e, apr_size_t elen, const char **err)
+/* The public key of type ("RSA", "EC") that the parameters pushed to bld describe; pushed
+ * is 0 when a push failed. Frees bld (NULL allowed). build_why and reject_why are the
+ * errors when the parameters cannot be built and when OpenSSL refuses them. */
+static apr_status_t pkey_from_params(EVP_PKEY **out, const char *type, OSSL_PARAM_BLD *bld,
+                                     int pushed, const char *build_why, const char *reject_why,
+                                     const char **err)
 {
-    BIGNUM *bn_n = NULL, *bn_e = NULL;
-    OSSL_PARAM_BLD *bld = NULL;
     OSSL_PARAM *params = NULL;
     EVP_PKEY_CTX *ctx = NULL;
     EVP_PKEY *pkey = NULL;
     apr_status_t rv = APR_EINVAL;
 
-    *out = NULL;
-    while (nlen && *n == 0) {
-        n++;
-        nlen--;
+    if (!bld || !pushed || !(params = OSSL_PARAM_BLD_to_param(bld))) {
+        *err = build_why;
+        goto done;
     }
-    while (elen && *e == 0) {
-        e++;
-        elen--;
+    ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+    if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
+        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1 || !pkey) {
+        *err = reject_why;
+        goto done;
     }
+    *out = pkey;
+    pkey = NULL;
+    rv = APR_SUCCESS;
+done:
+    EVP_PKEY_free(pkey);
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    ERR_clear_error();
+    return rv;
+}
+
+/* Drops leading zero octets of a big-endian number. */
+static void strip_zeros(const unsigned char **v, apr_size_t *len)
+{
+    while (*len && **v == 0) {
+        (*v)++;
+        (*len)--;
+    }
+}
+
+/* The octet-level checks of RSA n and e (already without leading zeros). */
+static apr_status_t rsa_ne_check(const unsigned char *n, apr_size_t nlen, const unsigned char *e,
+                                 apr_size_t elen, const char **err)
+{
     if (nlen == 0) {
         return fail(err, "RSA modulus n is zero");
     }
@@ -279,42 +323,44 @@ static apr_status_t rsa_pkey(apr_pool_t *p, EVP_PKEY **out, const unsigned char 
     if (elen > nlen) {
         return fail(err, "RSA public exponent e is larger than n");
     }
+    return APR_SUCCESS;
+}
+
+/* RSA public key from big-endian n and e (leading zero octets are tolerated). */
+static apr_status_t rsa_pkey(apr_pool_t *p, EVP_PKEY **out, const unsigned char *n, apr_size_t nlen,
+                             const unsigned char *e, apr_size_t elen, const char **err)
+{
+    BIGNUM *bn_n = NULL, *bn_e = NULL;
+    OSSL_PARAM_BLD *bld = NULL;
+    apr_status_t rv = APR_EINVAL;
+
+    (void)p;
+    *out = NULL;
+    strip_zeros(&n, &nlen);
+    strip_zeros(&e, &elen);
+    if (rsa_ne_check(n, nlen, e, elen, err) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
     ERR_clear_error();
     bn_n = BN_bin2bn(n, (int)nlen, NULL);
     bn_e = BN_bin2bn(e, (int)elen, NULL);
     if (!bn_n || !bn_e) {
         *err = "out of memory";
-        goto done;
     }
-    if (BN_cmp(bn_e, bn_n) >= 0) {
+    else if (BN_cmp(bn_e, bn_n) >= 0) {
         *err = "RSA public exponent e is not smaller than n";
-        goto done;
     }
-    bld = OSSL_PARAM_BLD_new();
-    if (!bld || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) ||
-        !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e) ||
-        !(params = OSSL_PARAM_BLD_to_param(bld))) {
-        *err = "cannot build RSA key parameters";
-        goto done;
+    else {
+        bld = OSSL_PARAM_BLD_new();
+        rv = pkey_from_params(out, "RSA", bld,
+                              bld && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) &&
+                                  OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e),
+                              "cannot build RSA key parameters", "OpenSSL rejected the RSA key",
+                              err);
     }
-    ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
-    if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
-        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1 || !pkey) {
-        *err = "OpenSSL rejected the RSA key";
-        goto done;
-    }
-    *out = pkey;
-    pkey = NULL;
-    rv = APR_SUCCESS;
-done:
-    EVP_PKEY_free(pkey);
-    EVP_PKEY_CTX_free(ctx);
-    OSSL_PARAM_free(params);
-    OSSL_PARAM_BLD_free(bld);
     BN_free(bn_n);
     BN_free(bn_e);
     ERR_clear_error();
-    (void)p;
     return rv;
 }
 
@@ -325,11 +371,7 @@ static apr_status_t ec_pkey(apr_pool_t *p, EVP_PKEY **out, const vjwt_curve_t *c
                             apr_size_t ylen, const char **err)
 {
     unsigned char pt[1 + 2 * 66];
-    OSSL_PARAM_BLD *bld = NULL;
-    OSSL_PARAM *params = NULL;
-    EVP_PKEY_CTX *ctx = NULL;
-    EVP_PKEY *pkey = NULL;
-    apr_status_t rv = APR_EINVAL;
+    OSSL_PARAM_BLD *bld;
 
     *out = NULL;
     if (xlen != c->len || ylen != c->len) {
@@ -341,28 +383,11 @@ static apr_status_t ec_pkey(apr_pool_t *p, EVP_PKEY **out, const vjwt_curve_t *c
     memcpy(pt + 1 + c->len, y, c->len);
     ERR_clear_error();
     bld = OSSL_PARAM_BLD_new();
-    if (!bld || !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, c->group, 0) ||
-        !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * c->len) ||
-        !(params = OSSL_PARAM_BLD_to_param(bld))) {
-        *err = "cannot build EC key parameters";
-        goto done;
-    }
-    ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-    if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
-        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1 || !pkey) {
-        *err = "EC public key is not a valid point on its curve";
-        goto done;
-    }
-    *out = pkey;
-    pkey = NULL;
-    rv = APR_SUCCESS;
-done:
-    EVP_PKEY_free(pkey);
-    EVP_PKEY_CTX_free(ctx);
-    OSSL_PARAM_free(params);
-    OSSL_PARAM_BLD_free(bld);
-    ERR_clear_error();
-    return rv;
+    return pkey_from_params(
+        out, "EC", bld,
+        bld && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, c->group, 0) &&
+            OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * c->len),
+        "cannot build EC key parameters", "EC public key is not a valid point on its curve", err);
 }
 
 /* Public key of a DER certificate that must fill der[0..len) exactly. */
@@ -515,148 +540,237 @@ static apr_status_t merge_x5c(EVP_PKEY *explicit_key, EVP_PKEY *cert_key, EVP_PK
     return APR_SUCCESS;
 }
 
-static apr_status_t jwk_oct(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const vjwt_alg_t *alg,
-                            const char **err)
-{
-    unsigned char *k;
-    apr_size_t klen;
-    int present;
+/* ---- JWK key types ------------------------------------------------------------------ */
 
-    if (json_object_get(jwk, "x5c")) {
-        return fail(err, "\"x5c\" on a symmetric key");
+typedef struct jwk_kty_s jwk_kty_t;
+
+/* Makes the key of one kty from a JWK; alg is its "alg" (NULL = none). */
+typedef apr_status_t (*jwk_kty_parse_f)(vjwt_key_t **out, apr_pool_t *p, json_t *jwk,
+                                        const jwk_kty_t *t, const vjwt_alg_t *alg,
+                                        const char **err);
+
+/* One supported "kty" (RFC 7518 6.1, RFC 8037 2): jwk_parse and the JWKS set rules both
+ * read this table (jwk_ktys below). */
+struct jwk_kty_s {
+    const char *name; /* the "kty" value */
+    vjwt_kty_e kty;
+    int symmetric;         /* a shared secret, not a public key (JWKS mixing rule) */
+    const char *member[2]; /* base64url key members; a pair must be present together */
+    const char *x5c_type;  /* what an "x5c" certificate must hold (EVP_PKEY_is_a) */
+    const char *x5c_what;  /* that, in the error when it holds something else */
+    jwk_kty_parse_f parse;
+};
+
+/* The decoded key members of a JWK, in the order of jwk_kty_t.member. */
+typedef struct {
+    unsigned char *v[2];
+    apr_size_t len[2];
+    int present; /* 0: absent (an "x5c" carries the key) */
+} jwk_members_t;
+
+/* The key members of t. A pair must be present together; they are required unless the JWK
+ * has an "x5c" (have_x5c). */
+static apr_status_t jwk_members(apr_pool_t *p, json_t *jwk, const jwk_kty_t *t, int have_x5c,
+                                jwk_members_t *m, const char **err)
+{
+    int h[2] = {0, 0};
+    int i, n = t->member[1] ? 2 : 1;
+
+    for (i = 0; i < n; i++) {
+        if (opt_b64(p, jwk, t->member[i], &m->v[i], &m->len[i], &h[i], err) != APR_SUCCESS) {
+            return APR_EINVAL;
+        }
     }
-    if (opt_b64(p, jwk, "k", &k, &klen, &present, err) != APR_SUCCESS) {
+    if (n == 2 && h[0] != h[1]) {
+        *err = apr_psprintf(p, "\"%s\" is missing", t->member[h[0] ? 1 : 0]);
         return APR_EINVAL;
     }
-    if (!present) {
-        return fail(err, "\"k\" is missing");
-    }
-    if (klen == 0) {
-        return fail(err, "\"k\" is empty");
-    }
-    /* RFC 7518 3.2: with an "alg" the key is only ever used with it, so a secret too short
-     * for that alg makes the key useless: refuse it here, where the reason is clear. */
-    if (alg && klen < (apr_size_t)(alg->hash_bits / 8)) {
-        wipe(k, klen);
-        *err = apr_psprintf(p, "%d-byte secret is shorter than %s needs (%d bytes)", (int)klen,
-                            alg->name, alg->hash_bits / 8);
+    if (!h[0] && !have_x5c) {
+        *err = n == 2 ? apr_psprintf(p, "\"%s\" and \"%s\" are missing", t->member[0], t->member[1])
+                      : apr_psprintf(p, "\"%s\" is missing", t->member[0]);
         return APR_EINVAL;
     }
-    *out = key_new(p, VJWT_KTY_OCT, NULL, k, klen, "jwk");
-    (*out)->bits = (int)(klen * 8);
+    m->present = h[0];
     return APR_SUCCESS;
 }
 
-static apr_status_t jwk_rsa(EVP_PKEY **out, apr_pool_t *p, json_t *jwk, const char **err)
+/* The curve of an EC certificate key; NULL when it is not one we support. */
+static const vjwt_curve_t *pkey_curve(EVP_PKEY *pkey)
 {
-    unsigned char *n, *e;
-    apr_size_t nlen, elen;
-    int hn, he;
-    EVP_PKEY *explicit_key = NULL, *cert_key = NULL;
-    json_t *x5c = json_object_get(jwk, "x5c");
+    char group[64];
+    size_t glen = 0;
+    const vjwt_curve_t *c = NULL;
+
+    if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                       &glen)) {
+        c = curve_by_nid(OBJ_sn2nid(group));
+    }
+    ERR_clear_error();
+    return c;
+}
+
+/* The key of the first "x5c" certificate, which must be a t->x5c_type key; for EC (c not
+ * NULL) on a supported curve, equal to *c when *c is set; *c becomes that curve. *out is
+ * NULL when the JWK has no "x5c". */
+static apr_status_t jwk_x5c_key(apr_pool_t *p, json_t *x5c, const jwk_kty_t *t,
+                                const vjwt_curve_t **c, EVP_PKEY **out, const char **err)
+{
+    const vjwt_curve_t *cc = NULL;
 
     *out = NULL;
-    if (opt_b64(p, jwk, "n", &n, &nlen, &hn, err) != APR_SUCCESS ||
-        opt_b64(p, jwk, "e", &e, &elen, &he, err) != APR_SUCCESS) {
+    if (!x5c) {
+        return APR_SUCCESS;
+    }
+    if (x5c_pkey(p, x5c, out, err) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    if (hn != he) {
-        return fail(err, hn ? "\"e\" is missing" : "\"n\" is missing");
-    }
-    if (!hn && !x5c) {
-        return fail(err, "\"n\" and \"e\" are missing");
-    }
-    if (hn && rsa_pkey(p, &explicit_key, n, nlen, e, elen, err) != APR_SUCCESS) {
+    if (!EVP_PKEY_is_a(*out, t->x5c_type) ||
+        (c && (!(cc = pkey_curve(*out)) || (*c && cc != *c)))) {
+        EVP_PKEY_free(*out);
+        *out = NULL;
+        *err = apr_psprintf(p, "the \"x5c\" certificate does not hold %s", t->x5c_what);
         return APR_EINVAL;
     }
-    if (x5c) {
-        if (x5c_pkey(p, x5c, &cert_key, err) != APR_SUCCESS) {
-            EVP_PKEY_free(explicit_key);
-            return APR_EINVAL;
-        }
-        if (!EVP_PKEY_is_a(cert_key, "RSA")) {
-            EVP_PKEY_free(explicit_key);
-            EVP_PKEY_free(cert_key);
-            return fail(err, "the \"x5c\" certificate does not hold an RSA key");
-        }
+    if (c) {
+        *c = cc;
+    }
+    return APR_SUCCESS;
+}
+
+/* The public key of an asymmetric JWK from its explicit key (made from the members; NULL
+ * when absent) and its "x5c" (jwk_x5c_key, merge_x5c). Takes ownership of explicit_key. */
+static apr_status_t jwk_public(apr_pool_t *p, json_t *x5c, const jwk_kty_t *t,
+                               EVP_PKEY *explicit_key, const vjwt_curve_t **c, EVP_PKEY **out,
+                               const char **err)
+{
+    EVP_PKEY *cert_key = NULL;
+
+    *out = NULL;
+    if (jwk_x5c_key(p, x5c, t, c, &cert_key, err) != APR_SUCCESS) {
+        EVP_PKEY_free(explicit_key);
+        return APR_EINVAL;
     }
     return merge_x5c(explicit_key, cert_key, out, err);
 }
 
-static apr_status_t jwk_ec(EVP_PKEY **out, apr_pool_t *p, json_t *jwk, const vjwt_curve_t **cp,
-                           const char **err)
+static apr_status_t jwk_oct(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const jwk_kty_t *t,
+                            const vjwt_alg_t *alg, const char **err)
 {
-    unsigned char *x, *y;
-    apr_size_t xlen, ylen;
-    int hx, hy;
-    const char *crv;
-    const vjwt_curve_t *c = NULL;
-    EVP_PKEY *explicit_key = NULL, *cert_key = NULL;
+    jwk_members_t m;
+
+    if (json_object_get(jwk, "x5c")) {
+        return fail(err, "\"x5c\" on a symmetric key");
+    }
+    if (jwk_members(p, jwk, t, 0, &m, err) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (m.len[0] == 0) {
+        return fail(err, "\"k\" is empty");
+    }
+    /* RFC 7518 3.2: with an "alg" the key is only ever used with it, so a secret too short
+     * for that alg makes the key useless: refuse it here, where the reason is clear. */
+    if (alg && m.len[0] < (apr_size_t)(alg->hash_bits / 8)) {
+        wipe(m.v[0], m.len[0]);
+        *err = apr_psprintf(p, "%d-byte secret is shorter than %s needs (%d bytes)", (int)m.len[0],
+                            alg->name, alg->hash_bits / 8);
+        return APR_EINVAL;
+    }
+    *out = key_new(p, VJWT_KTY_OCT, NULL, m.v[0], m.len[0], "jwk");
+    (*out)->bits = (int)(m.len[0] * 8);
+    return APR_SUCCESS;
+}
+
+static apr_status_t jwk_rsa(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const jwk_kty_t *t,
+                            const vjwt_alg_t *alg, const char **err)
+{
+    jwk_members_t m;
+    EVP_PKEY *explicit_key = NULL, *pkey;
     json_t *x5c = json_object_get(jwk, "x5c");
 
-    *out = NULL;
+    (void)alg;
+    if (jwk_members(p, jwk, t, x5c != NULL, &m, err) != APR_SUCCESS ||
+        (m.present &&
+         rsa_pkey(p, &explicit_key, m.v[0], m.len[0], m.v[1], m.len[1], err) != APR_SUCCESS) ||
+        jwk_public(p, x5c, t, explicit_key, NULL, &pkey, err) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    return key_from_pkey(out, p, pkey, "jwk", err);
+}
+
+/* The JWK's "crv" for EC: *c is NULL when absent; an unknown curve is an error. */
+static apr_status_t jwk_ec_curve(apr_pool_t *p, json_t *jwk, const vjwt_curve_t **c,
+                                 const char **err)
+{
+    const char *crv;
+
+    *c = NULL;
     if (opt_str(p, jwk, "crv", &crv, err) != APR_SUCCESS) {
         return APR_EINVAL;
     }
     if (crv) {
-        c = curve_by_crv(crv);
-        if (!c) {
+        *c = curve_by_crv(crv);
+        if (!*c) {
             *err = apr_psprintf(p, "EC \"crv\" %s is not supported (P-256, P-384, P-521)",
                                 san(p, crv));
             return APR_EINVAL;
         }
     }
-    if (opt_b64(p, jwk, "x", &x, &xlen, &hx, err) != APR_SUCCESS ||
-        opt_b64(p, jwk, "y", &y, &ylen, &hy, err) != APR_SUCCESS) {
-        return APR_EINVAL;
-    }
-    if (hx != hy) {
-        return fail(err, hx ? "\"y\" is missing" : "\"x\" is missing");
-    }
-    if (!hx && !x5c) {
-        return fail(err, "\"x\" and \"y\" are missing");
-    }
-    if (!c && (hx || !x5c)) {
-        return fail(err, "\"crv\" is missing");
-    }
-    if (hx && ec_pkey(p, &explicit_key, c, x, xlen, y, ylen, err) != APR_SUCCESS) {
-        return APR_EINVAL;
-    }
-    if (x5c) {
-        char group[64];
-        size_t glen = 0;
-        const vjwt_curve_t *cc = NULL;
-        if (x5c_pkey(p, x5c, &cert_key, err) != APR_SUCCESS) {
-            EVP_PKEY_free(explicit_key);
-            return APR_EINVAL;
-        }
-        if (EVP_PKEY_is_a(cert_key, "EC") &&
-            EVP_PKEY_get_utf8_string_param(cert_key, OSSL_PKEY_PARAM_GROUP_NAME, group,
-                                           sizeof(group), &glen)) {
-            cc = curve_by_nid(OBJ_sn2nid(group));
-        }
-        ERR_clear_error();
-        if (!cc || (c && cc != c)) {
-            EVP_PKEY_free(explicit_key);
-            EVP_PKEY_free(cert_key);
-            return fail(err, "the \"x5c\" certificate does not hold an EC key on \"crv\"");
-        }
-        c = cc;
-    }
-    *cp = c;
-    return merge_x5c(explicit_key, cert_key, out, err);
+    return APR_SUCCESS;
 }
 
-static apr_status_t jwk_okp(EVP_PKEY **out, apr_pool_t *p, json_t *jwk, const char **err)
+static apr_status_t jwk_ec(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const jwk_kty_t *t,
+                           const vjwt_alg_t *alg, const char **err)
 {
-    unsigned char *x;
-    apr_size_t xlen;
-    int hx;
-    const char *crv;
-    EVP_PKEY *explicit_key = NULL, *cert_key = NULL;
+    jwk_members_t m;
+    const vjwt_curve_t *c = NULL;
+    EVP_PKEY *explicit_key = NULL, *pkey;
     json_t *x5c = json_object_get(jwk, "x5c");
 
-    *out = NULL;
+    if (jwk_ec_curve(p, jwk, &c, err) != APR_SUCCESS ||
+        jwk_members(p, jwk, t, x5c != NULL, &m, err) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (!c && (m.present || !x5c)) {
+        return fail(err, "\"crv\" is missing");
+    }
+    if ((m.present &&
+         ec_pkey(p, &explicit_key, c, m.v[0], m.len[0], m.v[1], m.len[1], err) != APR_SUCCESS) ||
+        jwk_public(p, x5c, t, explicit_key, &c, &pkey, err) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (alg && alg->curve_nid != c->nid) {
+        EVP_PKEY_free(pkey);
+        *err = apr_psprintf(p, "\"alg\" %s does not fit curve %s", alg->name, c->crv);
+        return APR_EINVAL;
+    }
+    return key_from_pkey(out, p, pkey, "jwk", err);
+}
+
+/* Ed25519 public key from the 32-octet "x" (RFC 8037 2). */
+static apr_status_t ed25519_pkey(EVP_PKEY **out, const unsigned char *x, apr_size_t xlen,
+                                 const char **err)
+{
+    if (xlen != 32) {
+        return fail(err, "Ed25519 \"x\" must be 32 octets");
+    }
+    ERR_clear_error();
+    *out = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, x, xlen);
+    ERR_clear_error();
+    if (!*out) {
+        return fail(err, "OpenSSL rejected the Ed25519 key");
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t jwk_okp(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const jwk_kty_t *t,
+                            const vjwt_alg_t *alg, const char **err)
+{
+    jwk_members_t m;
+    const char *crv;
+    EVP_PKEY *explicit_key = NULL, *pkey;
+    json_t *x5c = json_object_get(jwk, "x5c");
+
+    (void)alg;
     if (opt_str(p, jwk, "crv", &crv, err) != APR_SUCCESS) {
         return APR_EINVAL;
     }
@@ -668,67 +782,89 @@ static apr_status_t jwk_okp(EVP_PKEY **out, apr_pool_t *p, json_t *jwk, const ch
         *err = apr_psprintf(p, "OKP \"crv\" %s is not supported (Ed25519 only)", san(p, crv));
         return APR_EINVAL;
     }
-    if (opt_b64(p, jwk, "x", &x, &xlen, &hx, err) != APR_SUCCESS) {
+    if (jwk_members(p, jwk, t, x5c != NULL, &m, err) != APR_SUCCESS ||
+        (m.present && ed25519_pkey(&explicit_key, m.v[0], m.len[0], err) != APR_SUCCESS) ||
+        jwk_public(p, x5c, t, explicit_key, NULL, &pkey, err) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    if (!hx && !x5c) {
-        return fail(err, "\"x\" is missing");
-    }
-    if (hx) {
-        if (xlen != 32) {
-            return fail(err, "Ed25519 \"x\" must be 32 octets");
-        }
-        ERR_clear_error();
-        explicit_key = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, x, xlen);
-        ERR_clear_error();
-        if (!explicit_key) {
-            return fail(err, "OpenSSL rejected the Ed25519 key");
-        }
-    }
-    if (x5c) {
-        if (x5c_pkey(p, x5c, &cert_key, err) != APR_SUCCESS) {
-            EVP_PKEY_free(explicit_key);
-            return APR_EINVAL;
-        }
-        if (!EVP_PKEY_is_a(cert_key, "ED25519")) {
-            EVP_PKEY_free(explicit_key);
-            EVP_PKEY_free(cert_key);
-            return fail(err, "the \"x5c\" certificate does not hold an Ed25519 key");
-        }
-    }
-    return merge_x5c(explicit_key, cert_key, out, err);
+    return key_from_pkey(out, p, pkey, "jwk", err);
 }
 
-/* 1 when a key member that decoded was standard base64 or padded (not base64url). */
+static const jwk_kty_t jwk_ktys[] = {
+    {"RSA", VJWT_KTY_RSA, 0, {"n", "e"}, "RSA", "an RSA key", jwk_rsa},
+    {"EC", VJWT_KTY_EC, 0, {"x", "y"}, "EC", "an EC key on \"crv\"", jwk_ec},
+    {"OKP", VJWT_KTY_OKP, 0, {"x", NULL}, "ED25519", "an Ed25519 key", jwk_okp},
+    {"oct", VJWT_KTY_OCT, 1, {"k", NULL}, NULL, NULL, jwk_oct},
+};
+
+#define JWK_NKTYS (sizeof(jwk_ktys) / sizeof(jwk_ktys[0]))
+
+/* The table entry of a "kty" value; NULL when we do not support it. */
+static const jwk_kty_t *jwk_kty_by_name(const char *name)
+{
+    apr_size_t i;
+    for (i = 0; i < JWK_NKTYS; i++) {
+        if (strcmp(jwk_ktys[i].name, name) == 0) {
+            return &jwk_ktys[i];
+        }
+    }
+    return NULL;
+}
+
+/* ---- JWK ---------------------------------------------------------------------------- */
+
+/* 1 when a key member (of any kty in jwk_ktys) that decoded was standard base64 or padded
+ * (not base64url). */
 static int jwk_lenient(json_t *jwk)
 {
-    static const char *const members[] = {"n", "e", "x", "y", "k", NULL};
-    int i;
-    for (i = 0; members[i]; i++) {
-        json_t *v = json_object_get(jwk, members[i]);
-        if (json_is_string(v) && strpbrk(json_string_value(v), "+/=")) {
-            return 1;
+    apr_size_t i, m;
+    for (i = 0; i < JWK_NKTYS; i++) {
+        for (m = 0; m < 2 && jwk_ktys[i].member[m]; m++) {
+            json_t *v = json_object_get(jwk, jwk_ktys[i].member[m]);
+            if (json_is_string(v) && strpbrk(json_string_value(v), "+/=")) {
+                return 1;
+            }
         }
     }
     return 0;
 }
 
-static apr_status_t jwk_parse(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const char **err)
-{
-    const char *kty_s, *kid, *use, *alg_s;
-    const vjwt_alg_t *alg = NULL;
-    json_t *ops;
-    vjwt_kty_e kty;
-    EVP_PKEY *pkey = NULL;
-    const vjwt_curve_t *curve = NULL;
-    vjwt_key_t *k = NULL;
+/* What the members every JWK shares say. */
+typedef struct {
+    const jwk_kty_t *t;
+    const char *kid;
+    const vjwt_alg_t *alg; /* NULL = none */
+} jwk_head_t;
 
-    *out = NULL;
-    if (!json_is_object(jwk)) {
-        return fail(err, "not a JSON object");
+/* "alg" must be a JWS algorithm we support and fit the key type (the EC curve is checked
+ * by jwk_ec); "none", encryption algorithms and unknown names make the key unusable. */
+static apr_status_t jwk_head_alg(jwk_head_t *h, apr_pool_t *p, const char *alg_s, const char **err)
+{
+    if (!alg_s) {
+        return APR_SUCCESS;
     }
+    h->alg = vjwt_alg_lookup(alg_s);
+    if (!h->alg) {
+        *err = apr_psprintf(p, "\"alg\" %s is not a supported JWS algorithm", san(p, alg_s));
+        return APR_EINVAL;
+    }
+    if (h->alg->kty != h->t->kty) {
+        *err = apr_psprintf(p, "\"alg\" %s does not fit \"kty\" %s", h->alg->name, h->t->name);
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+/* The shared members, in this order: "kty", "kid", "use" and "alg" are strings, "kty" is
+ * supported, "use" is "sig", "key_ops" holds "verify", "alg" fits (jwk_head_alg). */
+static apr_status_t jwk_head(jwk_head_t *h, apr_pool_t *p, json_t *jwk, const char **err)
+{
+    const char *kty_s, *use, *alg_s;
+    json_t *ops = json_object_get(jwk, "key_ops");
+
+    memset(h, 0, sizeof(*h));
     if (opt_str(p, jwk, "kty", &kty_s, err) != APR_SUCCESS ||
-        opt_str(p, jwk, "kid", &kid, err) != APR_SUCCESS ||
+        opt_str(p, jwk, "kid", &h->kid, err) != APR_SUCCESS ||
         opt_str(p, jwk, "use", &use, err) != APR_SUCCESS ||
         opt_str(p, jwk, "alg", &alg_s, err) != APR_SUCCESS) {
         return APR_EINVAL;
@@ -736,19 +872,8 @@ static apr_status_t jwk_parse(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, cons
     if (!kty_s) {
         return fail(err, "\"kty\" is missing");
     }
-    if (strcmp(kty_s, "RSA") == 0) {
-        kty = VJWT_KTY_RSA;
-    }
-    else if (strcmp(kty_s, "EC") == 0) {
-        kty = VJWT_KTY_EC;
-    }
-    else if (strcmp(kty_s, "OKP") == 0) {
-        kty = VJWT_KTY_OKP;
-    }
-    else if (strcmp(kty_s, "oct") == 0) {
-        kty = VJWT_KTY_OCT;
-    }
-    else {
+    h->t = jwk_kty_by_name(kty_s);
+    if (!h->t) {
         *err = apr_psprintf(p, "\"kty\" %s is not supported", san(p, kty_s));
         return APR_EINVAL;
     }
@@ -757,59 +882,31 @@ static apr_status_t jwk_parse(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, cons
         *err = apr_psprintf(p, "\"use\" is %s, not sig", san(p, use));
         return APR_EINVAL;
     }
-    ops = json_object_get(jwk, "key_ops");
     if (ops && check_key_ops(p, ops, err) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    /* "alg" must be a JWS algorithm we support and fit the key type (the curve is checked
-     * below); "none", encryption algorithms and unknown names make the key unusable */
-    if (alg_s) {
-        alg = vjwt_alg_lookup(alg_s);
-        if (!alg) {
-            *err = apr_psprintf(p, "\"alg\" %s is not a supported JWS algorithm", san(p, alg_s));
-            return APR_EINVAL;
-        }
-        if (alg->kty != kty) {
-            *err = apr_psprintf(p, "\"alg\" %s does not fit \"kty\" %s", alg->name, kty_s);
-            return APR_EINVAL;
-        }
+    return jwk_head_alg(h, p, alg_s, err);
+}
+
+static apr_status_t jwk_parse(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const char **err)
+{
+    jwk_head_t h;
+    vjwt_key_t *k = NULL;
+
+    *out = NULL;
+    if (!json_is_object(jwk)) {
+        return fail(err, "not a JSON object");
     }
-    switch (kty) {
-    case VJWT_KTY_OCT:
-        if (jwk_oct(&k, p, jwk, alg, err) != APR_SUCCESS) {
-            return APR_EINVAL;
-        }
-        break;
-    case VJWT_KTY_RSA:
-        if (jwk_rsa(&pkey, p, jwk, err) != APR_SUCCESS) {
-            return APR_EINVAL;
-        }
-        break;
-    case VJWT_KTY_EC:
-        if (jwk_ec(&pkey, p, jwk, &curve, err) != APR_SUCCESS) {
-            return APR_EINVAL;
-        }
-        if (alg && alg->curve_nid != curve->nid) {
-            EVP_PKEY_free(pkey);
-            *err = apr_psprintf(p, "\"alg\" %s does not fit curve %s", alg->name, curve->crv);
-            return APR_EINVAL;
-        }
-        break;
-    case VJWT_KTY_OKP:
-        if (jwk_okp(&pkey, p, jwk, err) != APR_SUCCESS) {
-            return APR_EINVAL;
-        }
-        break;
+    if (jwk_head(&h, p, jwk, err) != APR_SUCCESS ||
+        h.t->parse(&k, p, jwk, h.t, h.alg, err) != APR_SUCCESS) {
+        return APR_EINVAL; /* the parsers free what they made */
     }
-    if (!k && key_from_pkey(&k, p, pkey, "jwk", err) != APR_SUCCESS) {
-        return APR_EINVAL; /* pkey freed by key_from_pkey */
-    }
-    if (k->kty != kty) {
+    if (k->kty != h.t->kty) {
         key_release(p, k);
         return fail(err, "key material does not fit \"kty\"");
     }
-    k->kid = kid ? apr_pstrdup(p, kid) : NULL;
-    k->alg = alg ? alg->name : NULL;
+    k->kid = h.kid ? apr_pstrdup(p, h.kid) : NULL;
+    k->alg = h.alg ? h.alg->name : NULL;
     k->lenient = jwk_lenient(jwk);
     *out = k;
     return APR_SUCCESS;
@@ -906,11 +1003,11 @@ static apr_status_t jwks_check_set(apr_pool_t *p, const jwks_entry_t *e, size_t 
     size_t i, j;
     int sym = 0, asym = 0;
     for (i = 0; i < n; i++) {
-        if (strcmp(e[i].kty, "oct") == 0) {
+        const jwk_kty_t *t = jwk_kty_by_name(e[i].kty);
+        if (t && t->symmetric) {
             sym = 1;
         }
-        else if (strcmp(e[i].kty, "RSA") == 0 || strcmp(e[i].kty, "EC") == 0 ||
-                 strcmp(e[i].kty, "OKP") == 0) {
+        else if (t) {
             asym = 1;
         }
         if (!e[i].kid) {
@@ -1059,14 +1156,70 @@ static int has_pem_begin(const char *buf, apr_size_t len)
     return 0;
 }
 
-apr_status_t vjwt_key_from_pem(vjwt_key_t **out, apr_pool_t *p, const char *buf, apr_size_t len,
-                               const char **err)
+/* What a PEM block name holds, as a der_pkey kind; 0 when it is not a public key or
+ * certificate (private keys included: the module is configured with public keys only). */
+static int pem_kind(const char *name)
 {
-    BIO *bio = NULL;
+    if (strcmp(name, "PUBLIC KEY") == 0) {
+        return 1;
+    }
+    if (strcmp(name, "CERTIFICATE") == 0 || strcmp(name, "X509 CERTIFICATE") == 0) {
+        return 2;
+    }
+    if (strcmp(name, "RSA PUBLIC KEY") == 0) {
+        return 3;
+    }
+    return 0;
+}
+
+/* The key of the one PEM block in buf; *why on failure. */
+static EVP_PKEY *pem_pkey(apr_pool_t *p, const char *buf, apr_size_t len, const char **why)
+{
+    BIO *bio = BIO_new_mem_buf(buf, (int)len);
     char *name = NULL, *header = NULL;
     unsigned char *data = NULL;
     long dlen = 0;
     EVP_PKEY *pkey = NULL;
+
+    if (!bio) {
+        *why = "out of memory";
+    }
+    else if (!PEM_read_bio(bio, &name, &header, &data, &dlen) || dlen <= 0) {
+        *why = "malformed PEM";
+    }
+    else if (!pem_kind(name)) {
+        *why = apr_psprintf(p, "PEM block \"%s\" is not a public key or certificate", san(p, name));
+    }
+    else if (header && *header) {
+        *why = "PEM headers (encryption) are not supported";
+    }
+    else if (!(pkey = der_pkey(data, (apr_size_t)dlen, pem_kind(name)))) {
+        *why = apr_psprintf(p, "PEM block \"%s\" does not hold a valid key", name);
+    }
+    else {
+        /* exactly one key: a second PEM block is an error (PEM_read_bio skips text) */
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        OPENSSL_free(data);
+        name = header = NULL;
+        data = NULL;
+        if (PEM_read_bio(bio, &name, &header, &data, &dlen)) {
+            *why = "more than one PEM block";
+            EVP_PKEY_free(pkey);
+            pkey = NULL;
+        }
+    }
+    BIO_free(bio);
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+    return pkey;
+}
+
+apr_status_t vjwt_key_from_pem(vjwt_key_t **out, apr_pool_t *p, const char *buf, apr_size_t len,
+                               const char **err)
+{
+    EVP_PKEY *pkey;
     apr_status_t rv = APR_EINVAL;
     const char *why = NULL;
 
@@ -1081,68 +1234,19 @@ apr_status_t vjwt_key_from_pem(vjwt_key_t **out, apr_pool_t *p, const char *buf,
         return fail(err, "key data larger than 1 MiB");
     }
     ERR_clear_error();
-    if (!has_pem_begin(buf, len)) {
+    if (has_pem_begin(buf, len)) {
+        pkey = pem_pkey(p, buf, len, &why);
+    }
+    else {
         /* DER: SubjectPublicKeyInfo, certificate or PKCS#1 RSAPublicKey */
         pkey = der_pkey((const unsigned char *)buf, len, 0);
         if (!pkey) {
             why = "neither PEM nor a DER public key or certificate";
-            goto done;
         }
     }
-    else {
-        int kind;
-        bio = BIO_new_mem_buf(buf, (int)len);
-        if (!bio) {
-            why = "out of memory";
-            goto done;
-        }
-        if (!PEM_read_bio(bio, &name, &header, &data, &dlen) || dlen <= 0) {
-            why = "malformed PEM";
-            goto done;
-        }
-        if (strcmp(name, "PUBLIC KEY") == 0) {
-            kind = 1;
-        }
-        else if (strcmp(name, "CERTIFICATE") == 0 || strcmp(name, "X509 CERTIFICATE") == 0) {
-            kind = 2;
-        }
-        else if (strcmp(name, "RSA PUBLIC KEY") == 0) {
-            kind = 3;
-        }
-        else {
-            /* private keys included: the module is configured with public keys only */
-            why = apr_psprintf(p, "PEM block \"%s\" is not a public key or certificate",
-                               san(p, name));
-            goto done;
-        }
-        if (header && *header) {
-            why = "PEM headers (encryption) are not supported";
-            goto done;
-        }
-        pkey = der_pkey(data, (apr_size_t)dlen, kind);
-        if (!pkey) {
-            why = apr_psprintf(p, "PEM block \"%s\" does not hold a valid key", name);
-            goto done;
-        }
-        /* exactly one key: a second PEM block is an error (PEM_read_bio skips text) */
-        OPENSSL_free(name);
-        OPENSSL_free(header);
-        OPENSSL_free(data);
-        name = header = NULL;
-        data = NULL;
-        if (PEM_read_bio(bio, &name, &header, &data, &dlen)) {
-            why = "more than one PEM block";
-            goto done;
-        }
+    if (pkey) {
+        rv = key_from_pkey(out, p, pkey, "pem", &why); /* owns pkey from here */
     }
-    rv = key_from_pkey(out, p, pkey, "pem", &why);
-    pkey = NULL; /* owned by the key, or freed */
-done:
-    EVP_PKEY_free(pkey);
-    BIO_free(bio);
-    OPENSSL_free(name);
-    OPENSSL_free(header);
-    OPENSSL_free(data);
     ERR_clear_error();
     if (rv != APR_SUCCESS) {
         *out = NULL;
@@ -1151,20 +1255,16 @@ done:
     return APR_SUCCESS;
 }
 
-apr_status_t vjwt_keys_from_file(apr_array_header_t *keys, apr_pool_t *p, const char *path,
-                                 apr_array_header_t *skipped, const char **err)
+/* The whole of a key file (at most 1 MiB, a regular file) into *buf, NUL-terminated. */
+static apr_status_t read_key_file(apr_pool_t *p, const char *path, char **buf, apr_size_t *got,
+                                  const char **err)
 {
     apr_file_t *f = NULL;
     apr_finfo_t fi;
-    apr_size_t got = 0, i;
-    char *buf;
     apr_status_t rv;
-    const char *why = NULL, *source;
     char ebuf[120];
 
-    if (!keys || !path) {
-        return fail(err, "no key file");
-    }
+    *got = 0;
     rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, APR_OS_DEFAULT, p);
     if (rv != APR_SUCCESS) {
         return fail(
@@ -1179,39 +1279,65 @@ apr_status_t vjwt_keys_from_file(apr_array_header_t *keys, apr_pool_t *p, const 
         apr_file_close(f);
         return fail(err, apr_psprintf(p, "%s is larger than 1 MiB", path));
     }
-    buf = apr_palloc(p, (apr_size_t)fi.size + 1);
-    rv = apr_file_read_full(f, buf, (apr_size_t)fi.size, &got);
+    *buf = apr_palloc(p, (apr_size_t)fi.size + 1);
+    rv = apr_file_read_full(f, *buf, (apr_size_t)fi.size, got);
     apr_file_close(f);
-    if (rv != APR_SUCCESS && !(APR_STATUS_IS_EOF(rv) && got == 0 && fi.size == 0)) {
-        wipe((unsigned char *)buf, (apr_size_t)fi.size);
+    if (rv != APR_SUCCESS && !(APR_STATUS_IS_EOF(rv) && *got == 0 && fi.size == 0)) {
+        wipe((unsigned char *)*buf, (apr_size_t)fi.size);
         return fail(
             err, apr_psprintf(p, "cannot read %s: %s", path, apr_strerror(rv, ebuf, sizeof(ebuf))));
     }
-    buf[got] = 0;
-    source = apr_pstrcat(p, "file:", path, NULL);
-    for (i = 0; i < got && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n');
+    (*buf)[*got] = 0;
+    return APR_SUCCESS;
+}
+
+/* The keys of a key file's text: a JWK or JWKS when it starts with '{', else PEM/DER. */
+static apr_status_t keys_from_text(apr_array_header_t *keys, apr_pool_t *p, const char *buf,
+                                   apr_size_t len, const char *source, apr_array_header_t *skipped,
+                                   const char **why)
+{
+    apr_size_t i;
+    apr_status_t rv;
+    int m;
+
+    for (i = 0; i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n');
          i++) {
     }
-    if (i < got && buf[i] == '{') {
+    if (i < len && buf[i] == '{') {
         apr_array_header_t *set = NULL;
-        rv = vjwt_jwks_parse(&set, p, buf, got, skipped, &why);
-        if (rv == APR_SUCCESS) {
-            int m;
-            for (m = 0; m < set->nelts; m++) {
-                vjwt_key_t *k = APR_ARRAY_IDX(set, m, vjwt_key_t *);
-                k->source = source;
-                APR_ARRAY_PUSH(keys, vjwt_key_t *) = k;
-            }
+        rv = vjwt_jwks_parse(&set, p, buf, len, skipped, why);
+        for (m = 0; rv == APR_SUCCESS && m < set->nelts; m++) {
+            vjwt_key_t *k = APR_ARRAY_IDX(set, m, vjwt_key_t *);
+            k->source = source;
+            APR_ARRAY_PUSH(keys, vjwt_key_t *) = k;
         }
     }
     else {
         vjwt_key_t *k = NULL;
-        rv = vjwt_key_from_pem(&k, p, buf, got, &why);
+        rv = vjwt_key_from_pem(&k, p, buf, len, why);
         if (rv == APR_SUCCESS) {
             k->source = source;
             APR_ARRAY_PUSH(keys, vjwt_key_t *) = k;
         }
     }
+    return rv;
+}
+
+apr_status_t vjwt_keys_from_file(apr_array_header_t *keys, apr_pool_t *p, const char *path,
+                                 apr_array_header_t *skipped, const char **err)
+{
+    apr_size_t got = 0;
+    char *buf = NULL;
+    apr_status_t rv;
+    const char *why = NULL;
+
+    if (!keys || !path) {
+        return fail(err, "no key file");
+    }
+    if (read_key_file(p, path, &buf, &got, err) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    rv = keys_from_text(keys, p, buf, got, apr_pstrcat(p, "file:", path, NULL), skipped, &why);
     /* a JWKS file may hold HMAC secrets */
     wipe((unsigned char *)buf, got);
     if (rv != APR_SUCCESS) {

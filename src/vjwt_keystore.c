@@ -776,6 +776,43 @@ static int read_discovery(vjwt_ks_source_t *src, apr_pool_t *tp, const vjwt_fetc
     return 1;
 }
 
+/* How long fetched keys are fresh: the configured refresh, shortened by the documents'
+ * max-age (max_age < 0: none), at most half of the stale limit, at least the refetch
+ * floor. */
+static apr_interval_time_t refresh_interval(const vjwt_store_t *st, long max_age)
+{
+    apr_interval_time_t interval = st->o.refresh;
+
+    if (max_age >= 0 && apr_time_from_sec(max_age) < interval) {
+        interval = apr_time_from_sec(max_age);
+    }
+    /* Refresh well before the keys would go stale while the provider is up. */
+    if (st->o.max_stale > 0 && interval > st->o.max_stale / 2) {
+        interval = st->o.max_stale / 2;
+    }
+    if (interval < st->o.refetch) {
+        interval = st->o.refetch;
+    }
+    return interval;
+}
+
+/* One warning per skipped key, at most MAX_SKIP_NOTES of them: a hostile set of 100,000
+ * broken keys must not flood the error log. */
+static void log_skipped(vjwt_store_t *st, apr_pool_t *tp, const char *jwks_url,
+                        const apr_array_header_t *skipped)
+{
+    int i;
+
+    for (i = 0; i < skipped->nelts && i < MAX_SKIP_NOTES; i++) {
+        vjwt_log(&st->o.log, VJWT_LOG_WARN, VJWT_TAG(00202), tp, "%s: key skipped: %s", jwks_url,
+                 APR_ARRAY_IDX(skipped, i, const char *));
+    }
+    if (skipped->nelts > MAX_SKIP_NOTES) {
+        vjwt_log(&st->o.log, VJWT_LOG_WARN, VJWT_TAG(00211), tp, "%s: %d more key(s) skipped",
+                 jwks_url, skipped->nelts - MAX_SKIP_NOTES);
+    }
+}
+
 /* Fetch the source; on success a new snapshot (not yet installed). */
 static snapshot_t *source_fetch(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t now,
                                 const char **err)
@@ -784,11 +821,9 @@ static snapshot_t *source_fetch(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_
     vjwt_fetch_result_t res;
     const char *jwks_url = src->url, *issuer = NULL;
     long max_age = -1;
-    apr_interval_time_t interval = st->o.refresh;
     apr_array_header_t *skipped = apr_array_make(tp, 2, sizeof(const char *));
     snapshot_t *s;
     vjwt_fetch_opts_t fo = st->o.fetch;
-    int i;
 
     if (!fo.stopping) {
         fo.stopping = st->o.stopping;
@@ -806,26 +841,9 @@ static snapshot_t *source_fetch(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_
         *err = res.error ? res.error : "fetch failed";
         return NULL;
     }
-    if (max_age >= 0 && apr_time_from_sec(max_age) < interval) {
-        interval = apr_time_from_sec(max_age);
-    }
-    /* Refresh well before the keys would go stale while the provider is up. */
-    if (st->o.max_stale > 0 && interval > st->o.max_stale / 2) {
-        interval = st->o.max_stale / 2;
-    }
-    if (interval < st->o.refetch) {
-        interval = st->o.refetch;
-    }
-    s = snapshot_build(src, issuer, res.body, res.len, now, now + interval, skipped, tp, err);
-    /* a hostile set of 100,000 broken keys must not flood the error log */
-    for (i = 0; i < skipped->nelts && i < MAX_SKIP_NOTES; i++) {
-        vjwt_log(&st->o.log, VJWT_LOG_WARN, VJWT_TAG(00202), tp, "%s: key skipped: %s", jwks_url,
-                 APR_ARRAY_IDX(skipped, i, const char *));
-    }
-    if (skipped->nelts > MAX_SKIP_NOTES) {
-        vjwt_log(&st->o.log, VJWT_LOG_WARN, VJWT_TAG(00211), tp, "%s: %d more key(s) skipped",
-                 jwks_url, skipped->nelts - MAX_SKIP_NOTES);
-    }
+    s = snapshot_build(src, issuer, res.body, res.len, now, now + refresh_interval(st, max_age),
+                       skipped, tp, err);
+    log_skipped(st, tp, jwks_url, skipped);
     if (!s && *err) {
         *err = apr_psprintf(tp, "%s: %s", jwks_url, *err);
     }
@@ -956,6 +974,57 @@ static int lost_record(vjwt_ks_source_t *src, update_mode_e mode, apr_time_t now
     return 1;
 }
 
+/* Takes the fetch mutex for an update; 0 when it was not taken. */
+static int update_lock(vjwt_ks_source_t *src, update_mode_e mode, apr_time_t now,
+                       apr_time_t wait_end, int *waited)
+{
+    vjwt_store_t *st = src->store;
+    apr_time_t have = current_fetched(src);
+
+    if (mode == UPDATE_REFRESH ||
+        (mode == UPDATE_KID && have && (st->o.max_stale <= 0 || now - have <= st->o.max_stale))) {
+        /* The background refresh, and an unknown kid while this process has usable keys,
+         * never wait for a fetch another thread runs: the token is judged against the keys
+         * we have (the other fetch installs its keys for the next request). */
+        return fetch_lock(src, 0, waited);
+    }
+    /* 0: no keys yet, and another thread's fetch outlasted the time limit */
+    return fetch_lock(src, wait_end, waited);
+}
+
+/* Step 1 of an update: another process or host may have fetched already, and another
+ * thread of this process may have loaded keys while we waited. Installs a newer shared
+ * record (*changed). Returns 1 when that settles the update; *have is then the fetch time
+ * of the keys this process has. */
+static int settled_by_record(vjwt_ks_source_t *src, apr_pool_t *tp, update_mode_e mode,
+                             apr_time_t now, const char *kid, apr_time_t *have, int *changed)
+{
+    snapshot_t *s;
+    apr_time_t due;
+
+    *have = current_fetched(src);
+    s = record_load(src, tp, *have);
+    if (s) {
+        int fresh = s->refresh_at > now, found = kid && has_kid(s, kid);
+        snapshot_install(src, s);
+        *changed = 1;
+        *have = s->fetched;
+        /* UPDATE_KID: when the shared keys lack the kid too, fetch if the floor allows. */
+        return mode == UPDATE_COLD || (mode == UPDATE_REFRESH && fresh) ||
+               (mode == UPDATE_KID && found);
+    }
+    if (mode == UPDATE_COLD && *have) {
+        return 1; /* another thread of this process loaded keys while we waited */
+    }
+    if (mode == UPDATE_REFRESH && *have) {
+        apr_thread_mutex_lock(src->mutex);
+        due = src->cur ? src->cur->refresh_at : 0;
+        apr_thread_mutex_unlock(src->mutex);
+        return due > now;
+    }
+    return 0;
+}
+
 /* Bring the source up to date (kid: the unknown kid of UPDATE_KID). Returns 1 when a
  * different snapshot was installed. */
 static int source_update(vjwt_ks_source_t *src, apr_pool_t *tp, update_mode_e mode, const char *kid)
@@ -963,48 +1032,14 @@ static int source_update(vjwt_ks_source_t *src, apr_pool_t *tp, update_mode_e mo
     vjwt_store_t *st = src->store;
     apr_time_t now = now_of(st), have, claimed_at;
     apr_time_t wait_end = apr_time_now() + apr_time_from_msec(st->o.fetch.timeout_ms);
-    snapshot_t *s;
     int changed = 0, failed = 0, waited = 0;
 
-    have = current_fetched(src);
-    if (mode == UPDATE_REFRESH ||
-        (mode == UPDATE_KID && have && (st->o.max_stale <= 0 || now - have <= st->o.max_stale))) {
-        /* The background refresh, and an unknown kid while this process has usable keys,
-         * never wait for a fetch another thread runs: the token is judged against the keys
-         * we have (the other fetch installs its keys for the next request). */
-        if (!fetch_lock(src, 0, &waited)) {
-            return 0;
-        }
+    if (!update_lock(src, mode, now, wait_end, &waited)) {
+        return 0;
     }
-    else if (!fetch_lock(src, wait_end, &waited)) {
-        return 0; /* no keys yet, and another thread's fetch outlasted the time limit */
-    }
-
     /* 1. Another process or host may have fetched already. */
-    have = current_fetched(src);
-    s = record_load(src, tp, have);
-    if (s) {
-        int fresh = s->refresh_at > now, found = kid && has_kid(s, kid);
-        snapshot_install(src, s);
-        changed = 1;
-        have = s->fetched;
-        if (mode == UPDATE_COLD || (mode == UPDATE_REFRESH && fresh) ||
-            (mode == UPDATE_KID && found)) {
-            goto done;
-        }
-        /* UPDATE_KID: the shared keys lack the kid too; fetch if the floor allows. */
-    }
-    else if (mode == UPDATE_COLD && have) {
-        goto done; /* another thread of this process loaded keys while we waited */
-    }
-    else if (mode == UPDATE_REFRESH && have) {
-        apr_time_t due;
-        apr_thread_mutex_lock(src->mutex);
-        due = src->cur ? src->cur->refresh_at : 0;
-        apr_thread_mutex_unlock(src->mutex);
-        if (due > now) {
-            goto done;
-        }
+    if (settled_by_record(src, tp, mode, now, kid, &have, &changed)) {
+        goto done;
     }
 
     /* 2. At most one fetch per refetch interval in the whole server. A request that has

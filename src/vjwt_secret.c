@@ -12,47 +12,41 @@
     "use certificate-id=ID (with ValidateJWTCertificate), n=... e=... or file:PATH for public "    \
     "keys and certificates"
 
-/* 1 when d2i consumed exactly len bytes and produced an object. */
+/* 1 when d2i of form which (the index in vjwt_secret_check's msg) consumed exactly len
+ * bytes and produced an object. */
 static int parses_as(const unsigned char *der, apr_size_t len, int which)
 {
     const unsigned char *q = der;
     long n = (long)len;
-    int ok = 0;
+    EVP_PKEY *k = NULL;
+    X509 *x = NULL;
+    X509_SIG *s = NULL;
+    int ok;
+
     switch (which) {
-    case 0: {
-        EVP_PKEY *k = d2i_PUBKEY(NULL, &q, n);
-        ok = k != NULL;
-        EVP_PKEY_free(k);
+    case 0:
+        k = d2i_PUBKEY(NULL, &q, n);
         break;
-    }
-    case 1: {
-        EVP_PKEY *k = d2i_PublicKey(EVP_PKEY_RSA, NULL, &q, n);
-        ok = k != NULL;
-        EVP_PKEY_free(k);
+    case 1:
+        k = d2i_PublicKey(EVP_PKEY_RSA, NULL, &q, n);
         break;
-    }
-    case 2: {
-        X509 *x = d2i_X509(NULL, &q, n);
-        ok = x != NULL;
-        X509_free(x);
+    case 2:
+        x = d2i_X509(NULL, &q, n);
         break;
-    }
-    case 3: {
-        EVP_PKEY *k = d2i_AutoPrivateKey(NULL, &q, n);
-        ok = k != NULL;
-        EVP_PKEY_free(k);
+    case 3:
+        k = d2i_AutoPrivateKey(NULL, &q, n);
         break;
-    }
-    case 4: {
-        X509_SIG *s = d2i_X509_SIG(NULL, &q, n); /* encrypted PKCS#8 */
-        ok = s != NULL;
-        X509_SIG_free(s);
+    case 4:
+        s = d2i_X509_SIG(NULL, &q, n); /* encrypted PKCS#8 */
         break;
-    }
     default:
         break;
     }
-    return ok && q == der + len;
+    ok = (k || x || s) && q == der + len;
+    EVP_PKEY_free(k);
+    X509_free(x);
+    X509_SIG_free(s);
+    return ok;
 }
 
 #define NOT_A_SECRET(what) what ", not an HMAC secret; " USE_INSTEAD

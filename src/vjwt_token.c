@@ -64,6 +64,7 @@ static apr_status_t check_crit(apr_pool_t *p, json_t *header, vjwt_verdict_t *v)
                      vjwt_sanitize(p, json_string_value(e), 64));
 }
 
+/* One base64url segment that must hold a JSON object; what names it in the detail. */
 static apr_status_t decode_json_segment(json_t **out, apr_pool_t *p, const char *what,
                                         const char *s, apr_size_t len, vjwt_verdict_t *v)
 {
@@ -83,19 +84,14 @@ static apr_status_t decode_json_segment(json_t **out, apr_pool_t *p, const char 
     return APR_SUCCESS;
 }
 
-apr_status_t vjwt_token_parse(vjwt_token_t **out, apr_pool_t *p, const char *s, apr_size_t len,
-                              apr_size_t max_len, vjwt_verdict_t *v)
+/* The length limit and the two dots of a compact JWS: dot[0] ends the header, dot[1] the
+ * payload. Five segments are a JWE, which is named as such. */
+static apr_status_t split_segments(apr_pool_t *p, const char *s, apr_size_t len, apr_size_t max_len,
+                                   const char *dot[4], vjwt_verdict_t *v)
 {
-    vjwt_token_t *t;
-    const char *dot[4];
     int ndots = 0;
     apr_size_t i;
-    json_t *alg, *kid, *typ;
-    apr_status_t rv;
 
-    if (max_len == 0) {
-        max_len = VJWT_DEFAULT_MAX_TOKEN_LEN;
-    }
     if (len > max_len) {
         return vjwt_fail(v, p, VJWT_R_JWT_INVALID,
                          "The JWT is %" APR_SIZE_T_FMT
@@ -120,18 +116,17 @@ apr_status_t vjwt_token_parse(vjwt_token_t **out, apr_pool_t *p, const char *s, 
                          "The JWT must have 3 dot-separated segments, it has %s.",
                          ndots > 4 ? "more than 5" : apr_itoa(p, ndots + 1));
     }
+    return APR_SUCCESS;
+}
 
-    t = apr_pcalloc(p, sizeof(*t));
-    t->raw = apr_pstrmemdup(p, s, len);
-    t->raw_len = len;
-    t->signing_input = t->raw;
-    t->signing_input_len = (apr_size_t)(dot[1] - s);
+/* The decoded header's members: "alg" (a string, required), "kid" (a string when present),
+ * "typ" (kept when a string) and "crit" (check_crit). */
+static apr_status_t read_header(apr_pool_t *p, vjwt_token_t *t, vjwt_verdict_t *v)
+{
+    json_t *alg = json_object_get(t->header, "alg");
+    json_t *kid = json_object_get(t->header, "kid");
+    json_t *typ = json_object_get(t->header, "typ");
 
-    rv = decode_json_segment(&t->header, p, "header", s, (apr_size_t)(dot[0] - s), v);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    alg = json_object_get(t->header, "alg");
     if (!alg) {
         return vjwt_fail(v, p, VJWT_R_JWT_INVALID, "The JWT header has no 'alg'.");
     }
@@ -139,23 +134,43 @@ apr_status_t vjwt_token_parse(vjwt_token_t **out, apr_pool_t *p, const char *s, 
         return vjwt_fail(v, p, VJWT_R_JWT_INVALID, "The JWT header 'alg' is not a string.");
     }
     t->alg = json_string_value(alg);
-    kid = json_object_get(t->header, "kid");
     if (kid) {
         if (!json_is_string(kid)) {
             return vjwt_fail(v, p, VJWT_R_JWT_INVALID, "The JWT header 'kid' is not a string.");
         }
         t->kid = json_string_value(kid);
     }
-    typ = json_object_get(t->header, "typ");
     if (typ && json_is_string(typ)) {
         t->typ = json_string_value(typ);
     }
-    rv = check_crit(p, t->header, v);
+    return check_crit(p, t->header, v);
+}
+
+apr_status_t vjwt_token_parse(vjwt_token_t **out, apr_pool_t *p, const char *s, apr_size_t len,
+                              apr_size_t max_len, vjwt_verdict_t *v)
+{
+    vjwt_token_t *t;
+    const char *dot[4];
+    apr_status_t rv;
+
+    rv = split_segments(p, s, len, max_len ? max_len : VJWT_DEFAULT_MAX_TOKEN_LEN, dot, v);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    rv = decode_json_segment(&t->payload, p, "payload", dot[0] + 1,
-                             (apr_size_t)(dot[1] - dot[0] - 1), v);
+    t = apr_pcalloc(p, sizeof(*t));
+    t->raw = apr_pstrmemdup(p, s, len);
+    t->raw_len = len;
+    t->signing_input = t->raw;
+    t->signing_input_len = (apr_size_t)(dot[1] - s);
+
+    rv = decode_json_segment(&t->header, p, "header", s, (apr_size_t)(dot[0] - s), v);
+    if (rv == APR_SUCCESS) {
+        rv = read_header(p, t, v);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = decode_json_segment(&t->payload, p, "payload", dot[0] + 1,
+                                 (apr_size_t)(dot[1] - dot[0] - 1), v);
+    }
     if (rv != APR_SUCCESS) {
         return rv;
     }

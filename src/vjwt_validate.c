@@ -6,6 +6,7 @@
 #include "vjwt_jose.h"
 #include "vjwt_claims.h"
 
+/* 1 when one of cands verifies t's signature; *used (when not NULL) gets that key. */
 static int try_keys(const vjwt_token_t *t, const vjwt_alg_t *alg, const apr_array_header_t *cands,
                     const vjwt_key_t **used)
 {
@@ -23,29 +24,114 @@ static int try_keys(const vjwt_token_t *t, const vjwt_alg_t *alg, const apr_arra
     return 0;
 }
 
+/* An unsigned token (alg "none"): refused when signed tokens are required, and it must not
+ * carry a signature. */
+static apr_status_t check_unsigned(apr_pool_t *p, const vjwt_token_t *t, int require_signed,
+                                   vjwt_verdict_t *v)
+{
+    if (require_signed) {
+        return vjwt_fail(v, p, VJWT_R_TOKEN_SIGNATURE_INVALID,
+                         "Signature validation failed. The token is unsigned (alg 'none') "
+                         "and signed tokens are required. Access denied.");
+    }
+    if (t->sig_len > 0 || t->raw_len > t->signing_input_len + 1) {
+        return vjwt_fail(v, p, VJWT_R_JWT_INVALID,
+                         "An unsigned token (alg 'none') must have an empty signature.");
+    }
+    return APR_SUCCESS;
+}
+
+/* The keys that may verify a token. */
+typedef struct {
+    apr_array_header_t *cands;   /* K: the keys bound to the algorithm (RFC 8725 3.1) */
+    apr_array_header_t *matched; /* M: those of K whose id is the token's kid */
+    int named;                   /* some key of any type or algorithm has the id kid */
+} key_choice_t;
+
+static void choose_keys(apr_pool_t *p, const vjwt_token_t *t, const apr_array_header_t *keys,
+                        const vjwt_alg_t *alg, int min_rsa_bits, key_choice_t *c)
+{
+    int i;
+
+    c->cands = apr_array_make(p, keys ? keys->nelts : 1, sizeof(const vjwt_key_t *));
+    c->matched = apr_array_make(p, 2, sizeof(const vjwt_key_t *));
+    c->named = 0;
+    for (i = 0; keys && i < keys->nelts; i++) {
+        const vjwt_key_t *k = APR_ARRAY_IDX(keys, i, const vjwt_key_t *);
+        int same_kid = t->kid && k && k->kid && strcmp(t->kid, k->kid) == 0;
+        c->named |= same_kid;
+        if (!vjwt_key_fits_alg(k, alg, min_rsa_bits, NULL)) {
+            continue;
+        }
+        APR_ARRAY_PUSH(c->cands, const vjwt_key_t *) = k;
+        if (same_kid) {
+            APR_ARRAY_PUSH(c->matched, const vjwt_key_t *) = k;
+        }
+    }
+}
+
+/* A token with a kid. A kid that names a key binds the token to the keys with that id,
+ * whatever their type (RFC 7515 4.1.4): it never falls back to keys with other ids. */
+static apr_status_t verify_with_kid(apr_pool_t *p, const vjwt_token_t *t, const vjwt_alg_t *alg,
+                                    const key_choice_t *c, const vjwt_key_t **used,
+                                    vjwt_verdict_t *v)
+{
+    if (c->named && c->matched->nelts == 0) {
+        return vjwt_fail(v, p, VJWT_R_TOKEN_SIGNATURE_INVALID,
+                         "Signature validation failed. No key with kid '%s' can verify a %s "
+                         "signature. Access denied.",
+                         vjwt_sanitize(p, t->kid, 128), alg->name);
+    }
+    if (c->matched->nelts > 0) {
+        if (try_keys(t, alg, c->matched, used)) {
+            return APR_SUCCESS;
+        }
+        return vjwt_fail(v, p, VJWT_R_TOKEN_SIGNATURE_INVALID,
+                         "Signature validation failed. The key with kid '%s' did not verify "
+                         "the %s signature. Access denied.",
+                         vjwt_sanitize(p, t->kid, 128), alg->name);
+    }
+    if (c->cands->nelts > 0 && try_keys(t, alg, c->cands, used)) {
+        return APR_SUCCESS;
+    }
+    return vjwt_fail(v, p, VJWT_R_TOKEN_SIGNATURE_KEY_NOT_FOUND,
+                     "Signature validation failed. Unable to match key: kid: '%s' (%d %s "
+                     "key(s) tried). Access denied.",
+                     vjwt_sanitize(p, t->kid, 128), c->cands->nelts, alg->name);
+}
+
+/* A token without a kid: any key bound to the algorithm may verify it. */
+static apr_status_t verify_without_kid(apr_pool_t *p, const vjwt_token_t *t, const vjwt_alg_t *alg,
+                                       const key_choice_t *c, const vjwt_key_t **used,
+                                       vjwt_verdict_t *v)
+{
+    if (c->cands->nelts == 0) {
+        return vjwt_fail(v, p, VJWT_R_TOKEN_SIGNATURE_KEY_NOT_FOUND,
+                         "Signature validation failed. No usable signing key for %s. Access "
+                         "denied.",
+                         alg->name);
+    }
+    if (try_keys(t, alg, c->cands, used)) {
+        return APR_SUCCESS;
+    }
+    return vjwt_fail(v, p, VJWT_R_TOKEN_SIGNATURE_INVALID,
+                     "Signature validation failed. %d %s key(s) tried. Access denied.",
+                     c->cands->nelts, alg->name);
+}
+
 apr_status_t vjwt_validate_signature(apr_pool_t *p, const vjwt_token_t *t,
                                      const apr_array_header_t *keys, unsigned alg_mask,
                                      int min_rsa_bits, int require_signed, const vjwt_key_t **used,
                                      vjwt_verdict_t *v)
 {
     const vjwt_alg_t *alg;
-    apr_array_header_t *cands, *matched;
-    int i, named = 0;
+    key_choice_t c;
 
     if (used) {
         *used = NULL;
     }
     if (strcmp(t->alg, "none") == 0) {
-        if (require_signed) {
-            return vjwt_fail(v, p, VJWT_R_TOKEN_SIGNATURE_INVALID,
-                             "Signature validation failed. The token is unsigned (alg 'none') "
-                             "and signed tokens are required. Access denied.");
-        }
-        if (t->sig_len > 0 || t->raw_len > t->signing_input_len + 1) {
-            return vjwt_fail(v, p, VJWT_R_JWT_INVALID,
-                             "An unsigned token (alg 'none') must have an empty signature.");
-        }
-        return APR_SUCCESS;
+        return check_unsigned(p, t, require_signed, v);
     }
     alg = vjwt_alg_lookup(t->alg);
     if (!alg || !(alg_mask & alg->bit)) {
@@ -54,62 +140,11 @@ apr_status_t vjwt_validate_signature(apr_pool_t *p, const vjwt_token_t *t,
                          "Access denied.",
                          vjwt_sanitize(p, t->alg, 32));
     }
-
-    /* K: the keys bound to this algorithm (RFC 8725 3.1); M: those of K whose id is kid.
-     * named: some key of any type or algorithm has the id kid. */
-    cands = apr_array_make(p, keys ? keys->nelts : 1, sizeof(const vjwt_key_t *));
-    matched = apr_array_make(p, 2, sizeof(const vjwt_key_t *));
-    for (i = 0; keys && i < keys->nelts; i++) {
-        const vjwt_key_t *k = APR_ARRAY_IDX(keys, i, const vjwt_key_t *);
-        int same_kid = t->kid && k && k->kid && strcmp(t->kid, k->kid) == 0;
-        named |= same_kid;
-        if (!vjwt_key_fits_alg(k, alg, min_rsa_bits, NULL)) {
-            continue;
-        }
-        APR_ARRAY_PUSH(cands, const vjwt_key_t *) = k;
-        if (same_kid) {
-            APR_ARRAY_PUSH(matched, const vjwt_key_t *) = k;
-        }
-    }
-
+    choose_keys(p, t, keys, alg, min_rsa_bits, &c);
     if (t->kid) {
-        /* A kid that names a key binds the token to the keys with that id, whatever their
-         * type (RFC 7515 4.1.4): it never falls back to keys with other ids. */
-        if (named && matched->nelts == 0) {
-            return vjwt_fail(v, p, VJWT_R_TOKEN_SIGNATURE_INVALID,
-                             "Signature validation failed. No key with kid '%s' can verify a %s "
-                             "signature. Access denied.",
-                             vjwt_sanitize(p, t->kid, 128), alg->name);
-        }
-        if (matched->nelts > 0) {
-            if (try_keys(t, alg, matched, used)) {
-                return APR_SUCCESS;
-            }
-            return vjwt_fail(v, p, VJWT_R_TOKEN_SIGNATURE_INVALID,
-                             "Signature validation failed. The key with kid '%s' did not verify "
-                             "the %s signature. Access denied.",
-                             vjwt_sanitize(p, t->kid, 128), alg->name);
-        }
-        if (cands->nelts > 0 && try_keys(t, alg, cands, used)) {
-            return APR_SUCCESS;
-        }
-        return vjwt_fail(v, p, VJWT_R_TOKEN_SIGNATURE_KEY_NOT_FOUND,
-                         "Signature validation failed. Unable to match key: kid: '%s' (%d %s "
-                         "key(s) tried). Access denied.",
-                         vjwt_sanitize(p, t->kid, 128), cands->nelts, alg->name);
+        return verify_with_kid(p, t, alg, &c, used, v);
     }
-    if (cands->nelts == 0) {
-        return vjwt_fail(v, p, VJWT_R_TOKEN_SIGNATURE_KEY_NOT_FOUND,
-                         "Signature validation failed. No usable signing key for %s. Access "
-                         "denied.",
-                         alg->name);
-    }
-    if (try_keys(t, alg, cands, used)) {
-        return APR_SUCCESS;
-    }
-    return vjwt_fail(v, p, VJWT_R_TOKEN_SIGNATURE_INVALID,
-                     "Signature validation failed. %d %s key(s) tried. Access denied.",
-                     cands->nelts, alg->name);
+    return verify_without_kid(p, t, alg, &c, used, v);
 }
 
 apr_status_t vjwt_validate(apr_pool_t *p, const vjwt_policy_t *pol, const apr_array_header_t *keys,
