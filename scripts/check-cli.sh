@@ -70,6 +70,12 @@ expect 2 "id= needs a key id" "--key with an empty id=" -- \
   "$cli" --key "id= $secret" "$token"
 expect 2 "expected \[id=KID\] and one key" "--key with two values" -- \
   "$cli" --key "$secret $secret" "$token"
+# policy options go through the core's setter: the directive's checks and notes
+expect 2 "--min-rsa-bits: must be a number of bits from 1024" "--min-rsa-bits below 1024" -- \
+    "$cli" --key "$key" --min-rsa-bits 12 "$token"
+expect 2 "--alg: cannot allow unsigned tokens" "--alg none" -- "$cli" --key "$key" --alg none "$token"
+expect 0 "VJWT00001: --skew 700" "a large --skew: a warning" -- \
+    "$cli" --key "$key" --skew 700 --now 1300819300 "$token"
 expect 1 "VJWT00002: .*the HMAC secret has 6 bytes" "a short secret: a warning" -- \
   "$cli" --key "c2VjcmV0" --now 1300819000 "$token"
 

@@ -193,6 +193,24 @@ static const apr_getopt_option_t options[] = {
     {NULL, 0, 0, NULL},
 };
 
+/* A policy field from an option, through the core's setter: the same values and checks as
+ * the directive; notes (e.g. a large clock skew) go to stderr with their tags. */
+static void set_field(apr_pool_t *p, vjwt_policy_t *pol, vjwt_field_e f, const char *opt,
+                      const char *val)
+{
+    apr_array_header_t *notes = apr_array_make(p, 1, sizeof(vjwt_note_t));
+    const char *err = vjwt_policy_set(p, pol, f, val, notes);
+    int i;
+    if (err) {
+        fprintf(stderr, "validate-jwt: %s: %s, got '%s'\n", opt, err, val);
+        exit(2);
+    }
+    for (i = 0; i < notes->nelts; i++) {
+        const vjwt_note_t *n = &APR_ARRAY_IDX(notes, i, vjwt_note_t);
+        fprintf(stderr, "VJWT%05d: %s %s: %s\n", n->tag, opt, val, n->text);
+    }
+}
+
 /* One option into cli. */
 static void apply_option(cli_t *cli, apr_pool_t *p, int opt, const char *val)
 {
@@ -217,27 +235,22 @@ static void apply_option(cli_t *cli, apr_pool_t *p, int opt, const char *val)
         add_claim(p, pol, val);
         break;
     case OPT_ALG:
-        if (vjwt_parse_alg_list(val, &pol->alg_mask)) {
-            fprintf(stderr, "validate-jwt: unknown algorithm %s\n", val);
-            exit(2);
-        }
+        set_field(p, pol, VJWT_F_ALGORITHM, "--alg", val);
         break;
     case OPT_SKEW:
-        if (vjwt_parse_seconds(val, 86400, &pol->clock_skew)) {
-            usage();
-        }
+        set_field(p, pol, VJWT_F_CLOCK_SKEW, "--skew", val);
         break;
     case OPT_NO_EXP:
-        pol->require_exp = 0;
+        set_field(p, pol, VJWT_F_REQUIRE_EXP, "--no-exp", "false");
         break;
     case OPT_UNSIGNED_OK:
-        pol->require_signed = 0;
+        set_field(p, pol, VJWT_F_REQUIRE_SIGNED, "--unsigned-ok", "false");
         break;
     case OPT_NOW:
         cli->now = atof(val);
         break;
     case OPT_MIN_RSA_BITS:
-        pol->min_rsa_bits = atoi(val);
+        set_field(p, pol, VJWT_F_MIN_RSA_BITS, "--min-rsa-bits", val);
         break;
     case OPT_REPEAT:
         cli->repeat = atol(val);
