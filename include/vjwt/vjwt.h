@@ -21,5 +21,6 @@
 #include "vjwt_policy_xml.h"
 #include "vjwt_export.h"
 #include "vjwt_secret.h"
+#include "vjwt_jwe.h"
 
 #endif
