@@ -3,16 +3,26 @@
 algorithm x content encryption pair the module supports, with the (test-only) private keys
 as JWKs. tests/unit/test_jwe.c decrypts every token with those keys.
 
-    /usr/bin/python3 tests/data/jwe/make_interop.py > tests/data/jwe/interop.json
+    /usr/bin/python3 tests/data/jwe/make_interop.py [OLD.json] > tests/data/jwe/interop.json
 
-Keys are fresh on every run; the committed interop.json is one such run. Each token's
-plaintext is an HS256 JWS (cty "JWT"), as a nested JWT would carry.
+Keys are fresh on every run unless OLD.json (a previous output) is given: then its keys are
+used again (tests/fuzz/fuzz_jwe.c embeds some of them). Each token's plaintext is an HS256
+JWS (cty "JWT"), as a nested JWT would carry.
+
+Two tokens are put together by hand with the "cryptography" primitives jwcrypto uses, since
+no JOSE library makes a wrong one: dir + A128CBC-HS256 with a valid tag over a plaintext
+whose PKCS#7 padding is wrong (refused), and the same construction with correct padding
+(accepted, which shows that the construction and its tag are right).
 """
+import hashlib
+import hmac
 import json
+import os
 import sys
 
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from jwcrypto import jwe, jwk, jws
-from jwcrypto.common import json_encode
+from jwcrypto.common import base64url_decode, base64url_encode, json_encode
 
 ENCS = ["A128CBC-HS256", "A192CBC-HS384", "A256CBC-HS512", "A128GCM", "A192GCM", "A256GCM"]
 CEK_BITS = {"A128CBC-HS256": 256, "A192CBC-HS384": 384, "A256CBC-HS512": 512,
@@ -22,8 +32,26 @@ ALGS = ["dir", "A128KW", "A192KW", "A256KW", "RSA-OAEP", "RSA-OAEP-256",
 CURVES = ["P-256", "P-384", "P-521"]
 
 
+def cbc_hs256_by_hand(key, hdr, padded):
+    """Compact dir + A128CBC-HS256 token over an already padded plaintext (RFC 7518 5.2.2)."""
+    mac_key, enc_key = key[:16], key[16:]
+    protected = base64url_encode(json_encode(hdr))
+    iv = os.urandom(16)
+    enc = Cipher(algorithms.AES(enc_key), modes.CBC(iv)).encryptor()
+    ct = enc.update(padded) + enc.finalize()
+    aad = protected.encode()
+    al = (len(aad) * 8).to_bytes(8, "big")
+    tag = hmac.new(mac_key, aad + iv + ct + al, hashlib.sha256).digest()[:16]
+    return ".".join([protected, "", base64url_encode(iv), base64url_encode(ct),
+                     base64url_encode(tag)])
+
+
 def main():
     keys = {}
+    if len(sys.argv) > 1:
+        with open(sys.argv[1]) as f:
+            for k in json.load(f)["keys"]:
+                keys[k["kid"]] = jwk.JWK(**k)
 
     def key(kid, **gen):
         if kid not in keys:
@@ -79,6 +107,16 @@ def main():
          {"alg": "RSA1_5", "enc": "A128GCM"}, "rsa-2048")
     mint("cty other than JWT", "cty", b'{"sub":"x"}',
          {"alg": "dir", "enc": "A256GCM", "cty": "json"}, "dir-256")
+    dir256 = base64url_decode(json.loads(keys["dir-256"].export())["k"])
+    body = b'{"sub":"padding"}'
+    good = body + bytes([16 - len(body) % 16]) * (16 - len(body) % 16)
+    bad = body + bytes([0]) * (16 - len(body) % 16)
+    hdr = {"alg": "dir", "enc": "A128CBC-HS256", "kid": "dir-256"}
+    tokens.append({"alg": "dir", "enc": "A128CBC-HS256", "kid": "dir-256",
+                   "jwe": cbc_hs256_by_hand(dir256, dict(hdr, cty="JWT"), good),
+                   "plaintext": body.decode(), "by_hand": True})
+    refused.append({"name": "CBC padding wrong, tag right", "detail": "decryption failed",
+                    "jwe": cbc_hs256_by_hand(dir256, hdr, bad)})
     out = {
         "generator": "python3-jwcrypto (tests/data/jwe/make_interop.py)",
         "keys": [json.loads(k.export(private_key=True)) for k in keys.values()],
