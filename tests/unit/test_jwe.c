@@ -12,12 +12,12 @@
 #include "vjwt_json.h"
 #include "vjwt_jwe.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_file_io.h>
-#include <apr_thread_proc.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -1042,7 +1042,7 @@ typedef struct {
     int failures;
 } thread_job_t;
 
-static void *APR_THREAD_FUNC worker(apr_thread_t *th, void *data)
+static void *worker(void *data)
 {
     thread_job_t *job = data;
     apr_pool_t *p;
@@ -1065,7 +1065,6 @@ static void *APR_THREAD_FUNC worker(apr_thread_t *th, void *data)
         apr_pool_clear(p);
     }
     apr_pool_destroy(p);
-    apr_thread_exit(th, APR_SUCCESS);
     return NULL;
 }
 
@@ -1077,18 +1076,17 @@ static void t_threads(void **state)
     vjwt_jwe_ctx_t *c = ctx_of(p);
     apr_array_header_t *ks = interop_keys(p, io);
     thread_job_t jobs[4];
-    apr_thread_t *th[4];
+    pthread_t th[4];
     int i;
     for (i = 0; i < 4; i++) {
         jobs[i].ctx = c;
         jobs[i].ks = ks;
         jobs[i].tokens = json_object_get(io, "tokens");
         jobs[i].failures = 0;
-        assert_int_equal(apr_thread_create(&th[i], NULL, worker, &jobs[i], p), APR_SUCCESS);
+        assert_int_equal(pthread_create(&th[i], NULL, worker, &jobs[i]), 0);
     }
     for (i = 0; i < 4; i++) {
-        apr_status_t rv;
-        apr_thread_join(&rv, th[i]);
+        pthread_join(th[i], NULL);
         assert_int_equal(jobs[i].failures, 0);
     }
 }
