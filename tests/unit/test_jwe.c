@@ -20,6 +20,7 @@
 #include <apr_file_io.h>
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <openssl/obj_mac.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -1016,6 +1017,18 @@ static void t_key_refusals(void **state)
         assert_int_equal(vjwt_jwe_key_from_pkey(&k, p, NULL, pk, &err), APR_EINVAL);
         EVP_PKEY_free(pk);
     }
+    /* curves named either way */
+    pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+    assert_int_equal(vjwt_jwe_key_from_pkey(&k, p, "n", pk, &err), APR_SUCCESS);
+    assert_int_equal(k->curve_nid, NID_secp384r1);
+    EVP_PKEY_free(pk);
+    pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "secp521r1");
+    assert_int_equal(vjwt_jwe_key_from_pkey(&k, p, "n", pk, &err), APR_SUCCESS);
+    assert_int_equal(k->curve_nid, NID_secp521r1);
+    EVP_PKEY_free(pk);
+    pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "secp256k1");
+    assert_int_equal(vjwt_jwe_key_from_pkey(&k, p, "n", pk, &err), APR_EINVAL);
+    EVP_PKEY_free(pk);
     pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)512);
     assert_int_equal(vjwt_jwe_key_from_pkey(&k, p, NULL, pk, &err), APR_EINVAL);
     EVP_PKEY_free(pk);
