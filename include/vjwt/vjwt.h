@@ -22,5 +22,6 @@
 #include "vjwt_export.h"
 #include "vjwt_secret.h"
 #include "vjwt_keyspec.h"
+#include "vjwt_jwe.h"
 
 #endif
