@@ -51,6 +51,7 @@ vjwt_policy_t *vjwt_policy_merge(apr_pool_t *p, const vjwt_policy_t *base, const
     MERGE_PTR(output_var);
     MERGE_PTR(id);
     MERGE_PTR(keys);
+    MERGE_PTR(decryption_keys);
     MERGE_PTR(audiences);
     MERGE_PTR(issuers);
     MERGE_PTR(claims);

@@ -342,6 +342,7 @@ void vjwt_policy_overlay(apr_pool_t *p, vjwt_policy_t *dst, const vjwt_policy_t 
     dst->output_var = src->output_var ? src->output_var : "";
     dst->id = src->id ? src->id : "";
     dst->keys = or_empty(p, src->keys, sizeof(void *));
+    dst->decryption_keys = or_empty(p, src->decryption_keys, sizeof(void *));
     dst->audiences = or_empty(p, src->audiences, sizeof(const char *));
     dst->issuers = or_empty(p, src->issuers, sizeof(const char *));
     dst->claims = or_empty(p, src->claims, sizeof(vjwt_claim_req_t *));

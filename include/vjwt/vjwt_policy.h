@@ -42,19 +42,20 @@ typedef struct {
     vjwt_source_e source;
     const char *source_name;
     const char *require_scheme;
-    int status;                    /* failed-validation-httpcode, 400..599 */
-    const char *error_message;     /* failed-validation-error-message */
-    int require_exp;               /* 0/1 */
-    int require_signed;            /* 0/1 */
-    int clock_skew;                /* seconds >= 0 */
-    const char *output_var;        /* output-token-variable-name */
-    const char *id;                /* policy id */
-    apr_array_header_t *keys;      /* vjwt_key_t *; NULL = unset */
-    apr_array_header_t *audiences; /* const char * */
-    apr_array_header_t *issuers;   /* const char * */
-    apr_array_header_t *claims;    /* vjwt_claim_req_t * */
-    apr_array_header_t *sources;   /* vjwt_ks_source_t *: discovery documents, JWKS URLs */
-    unsigned alg_mask;             /* 0 = unset */
+    int status;                          /* failed-validation-httpcode, 400..599 */
+    const char *error_message;           /* failed-validation-error-message */
+    int require_exp;                     /* 0/1 */
+    int require_signed;                  /* 0/1 */
+    int clock_skew;                      /* seconds >= 0 */
+    const char *output_var;              /* output-token-variable-name */
+    const char *id;                      /* policy id */
+    apr_array_header_t *keys;            /* vjwt_key_t *; NULL = unset */
+    apr_array_header_t *audiences;       /* const char * */
+    apr_array_header_t *issuers;         /* const char * */
+    apr_array_header_t *claims;          /* vjwt_claim_req_t * */
+    apr_array_header_t *sources;         /* vjwt_ks_source_t *: discovery documents, JWKS URLs */
+    apr_array_header_t *decryption_keys; /* const vjwt_jwe_key_t *; NULL = unset */
+    unsigned alg_mask;                   /* 0 = unset */
     int min_rsa_bits;
     int aud_ignore_trailing_slash;
     int max_token_len;
