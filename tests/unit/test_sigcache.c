@@ -42,7 +42,7 @@ static void t_hit_and_miss(void **state)
 {
     apr_pool_t *p = *state;
     vjwt_sigcache_t *c;
-    vjwt_sigcache_scope_t a = {(void *)1, NULL, 7, 3, 2048, 1}, b = a;
+    vjwt_sigcache_scope_t a = {(void *)1, NULL, 7, 3, 2048, 1, NULL}, b = a;
     apr_time_t now = apr_time_from_sec(1000);
     int n;
     apr_uint64_t hits, misses;
@@ -76,7 +76,7 @@ static void t_bounded(void **state)
 {
     apr_pool_t *p = *state;
     vjwt_sigcache_t *c;
-    vjwt_sigcache_scope_t a = {NULL, NULL, 0, 1, 2048, 1};
+    vjwt_sigcache_scope_t a = {NULL, NULL, 0, 1, 2048, 1, NULL};
     apr_time_t now = apr_time_from_sec(1000);
     int i, n;
     apr_uint64_t hits, misses;
