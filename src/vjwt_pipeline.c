@@ -17,6 +17,17 @@ apr_status_t vjwt_validate_stored(apr_pool_t *p, vjwt_store_t *store, const vjwt
                                   double now, vjwt_token_t **out, vjwt_verdict_t *v)
 {
     vjwt_validate_opts_t o;
+    memset(&o, 0, sizeof(o));
+    o.sigcache = sigcache;
+    return vjwt_validate_stored_ex(p, store, pol, &o, token, len, now, out, v);
+}
+
+apr_status_t vjwt_validate_stored_ex(apr_pool_t *p, vjwt_store_t *store, const vjwt_policy_t *pol,
+                                     const vjwt_validate_opts_t *base, const char *token,
+                                     apr_size_t len, double now, vjwt_token_t **out,
+                                     vjwt_verdict_t *v)
+{
+    vjwt_validate_opts_t o;
     vjwt_keys_view_t view;
     vjwt_token_t *t = NULL;
     vjwt_verdict_t mine;
@@ -26,7 +37,11 @@ apr_status_t vjwt_validate_stored(apr_pool_t *p, vjwt_store_t *store, const vjwt
         v = &mine;
     }
     memset(&o, 0, sizeof(o));
-    o.sigcache = sigcache;
+    if (base) {
+        o.sigcache = base->sigcache;
+        o.decryption_keys = base->decryption_keys;
+        o.jwe_ctx = base->jwe_ctx;
+    }
     if (!pol->sources || pol->sources->nelts == 0 || !store) {
         return vjwt_validate_with(p, pol, &o, token, len, now, out, v);
     }

@@ -5,6 +5,8 @@
 #include "vjwt_validate.h"
 #include "vjwt_jose.h"
 #include "vjwt_claims.h"
+#include "vjwt_b64.h"
+#include "vjwt_json.h"
 
 /* 1 when one of cands verifies t's signature; *used (when not NULL) gets that key. */
 static int try_keys(const vjwt_token_t *t, const vjwt_alg_t *alg, const apr_array_header_t *cands,
@@ -217,40 +219,216 @@ static const apr_array_header_t *keys_for_issuer(apr_pool_t *p, const apr_array_
     return out;
 }
 
+/* The memo scope of a token verified under pol and o (decryption keys only for a JWE). */
+static void memo_scope(vjwt_sigcache_scope_t *scope, const vjwt_policy_t *pol,
+                       const vjwt_validate_opts_t *o, const void *decryption_keys)
+{
+    memset(scope, 0, sizeof(*scope));
+    scope->keys = pol->keys; /* config-time identities; fetched keys are the generation */
+    scope->sources = pol->sources;
+    scope->generation = o->key_generation;
+    scope->alg_mask = vjwt_policy_alg_mask(pol);
+    scope->min_rsa_bits = vjwt_policy_min_rsa_bits(pol);
+    scope->require_signed = vjwt_policy_require_signed(pol);
+    scope->decryption_keys = decryption_keys;
+}
+
+/* How long a verified token may stay in the memo: until its exp at the latest (the memo
+ * clamps to its own maximum). */
+static apr_time_t memo_until(const vjwt_token_t *t)
+{
+    const json_t *exp = json_object_get(t->payload, "exp");
+    return json_is_number(exp) && json_number_value(exp) > 0 &&
+                   json_number_value(exp) < 253402300799.0
+               ? (apr_time_t)(json_number_value(exp) * APR_USEC_PER_SEC)
+               : APR_INT64_MAX;
+}
+
+/* The signature stage alone, on the keys o and t's issuer allow; *used as for
+ * vjwt_validate_signature. */
+static apr_status_t verify_token(apr_pool_t *p, const vjwt_policy_t *pol,
+                                 const vjwt_validate_opts_t *o, const vjwt_token_t *t,
+                                 const vjwt_key_t **used, vjwt_verdict_t *v)
+{
+    const apr_array_header_t *keys =
+        o->keys ? keys_for_issuer(p, o->keys, o->key_issuers, t) : pol->keys;
+    return vjwt_validate_signature(p, t, keys, vjwt_policy_alg_mask(pol),
+                                   vjwt_policy_min_rsa_bits(pol), vjwt_policy_require_signed(pol),
+                                   used, v);
+}
+
 /* The signature stage, through the memo of verified signatures when there is one. */
 static apr_status_t check_signature(apr_pool_t *p, const vjwt_policy_t *pol,
                                     const vjwt_validate_opts_t *o, const vjwt_token_t *t,
                                     double now, vjwt_verdict_t *v)
 {
-    const apr_array_header_t *keys =
-        o->keys ? keys_for_issuer(p, o->keys, o->key_issuers, t) : pol->keys;
     const vjwt_key_t *used = NULL;
     vjwt_sigcache_scope_t scope;
     apr_time_t tnow = (apr_time_t)(now * APR_USEC_PER_SEC);
     apr_status_t rv;
 
-    memset(&scope, 0, sizeof(scope));
-    scope.keys = pol->keys; /* config-time identities; fetched keys are the generation */
-    scope.sources = pol->sources;
-    scope.generation = o->key_generation;
-    scope.alg_mask = vjwt_policy_alg_mask(pol);
-    scope.min_rsa_bits = vjwt_policy_min_rsa_bits(pol);
-    scope.require_signed = vjwt_policy_require_signed(pol);
+    memo_scope(&scope, pol, o, NULL);
     if (o->sigcache && vjwt_sigcache_hit(o->sigcache, t->raw, t->raw_len, &scope, tnow)) {
         return APR_SUCCESS;
     }
-    rv = vjwt_validate_signature(p, t, keys, scope.alg_mask, scope.min_rsa_bits,
-                                 scope.require_signed, &used, v);
+    rv = verify_token(p, pol, o, t, &used, v);
     if (rv == APR_SUCCESS && used && o->sigcache) {
-        /* remembered until exp at the latest (the cache clamps to its own maximum) */
-        const json_t *exp = json_object_get(t->payload, "exp");
-        apr_time_t until = json_is_number(exp) && json_number_value(exp) > 0 &&
-                                   json_number_value(exp) < 253402300799.0
-                               ? (apr_time_t)(json_number_value(exp) * APR_USEC_PER_SEC)
-                               : APR_INT64_MAX;
-        vjwt_sigcache_put(o->sigcache, t->raw, t->raw_len, &scope, tnow, until);
+        vjwt_sigcache_put(o->sigcache, t->raw, t->raw_len, &scope, tnow, memo_until(t));
     }
     return rv;
+}
+
+/* ---- encrypted tokens (JWE) ----------------------------------------------------------- */
+
+/* 1 when the token has five segments (four dots): a compact JWE (RFC 7516 section 7.1). */
+static int is_jwe(const char *token, apr_size_t len)
+{
+    apr_size_t i;
+    int dots = 0;
+    for (i = 0; i < len && dots <= 4; i++) {
+        dots += token[i] == '.';
+    }
+    return dots == 4;
+}
+
+/* The token model of a decrypted plaintext: a compact JWS, or a bare claims set (a JSON
+ * object, RFC 7519 section 7.2 step 10 not taken), which becomes an unsigned token with an
+ * empty header. */
+static apr_status_t parse_inner(apr_pool_t *p, const vjwt_policy_t *pol, const char *pt,
+                                apr_size_t len, vjwt_token_t **out, vjwt_verdict_t *v)
+{
+    apr_size_t i = 0;
+    vjwt_token_t *t;
+    const char *err = NULL;
+
+    while (i < len && (pt[i] == ' ' || pt[i] == '\t' || pt[i] == '\r' || pt[i] == '\n')) {
+        i++;
+    }
+    if (i == len || pt[i] != '{') {
+        return vjwt_token_parse(out, p, pt, len, vjwt_policy_max_token_len(pol), v);
+    }
+    t = apr_pcalloc(p, sizeof(*t));
+    if (vjwt_json_parse(&t->payload, p, pt, len, 1, &err) != APR_SUCCESS) {
+        return vjwt_fail(v, p, VJWT_R_JWT_INVALID,
+                         "The decrypted JWT claims set is not a valid JSON object: %s.",
+                         err ? err : "parse error");
+    }
+    t->header = vjwt_json_own(p, json_object());
+    t->raw = apr_pstrmemdup(p, pt, len);
+    t->raw_len = len;
+    t->signing_input = t->raw;
+    t->signing_input_len = len;
+    t->alg = "none";
+    *out = t;
+    return APR_SUCCESS;
+}
+
+/* The outer protected header of a JWE, for a token model from the memo. */
+static json_t *jwe_header_of(apr_pool_t *p, const char *token, apr_size_t len)
+{
+    const char *dot = memchr(token, '.', len);
+    unsigned char *buf;
+    apr_size_t n;
+    json_t *h = NULL;
+    const char *err = NULL;
+    if (!dot || vjwt_b64url_decode(p, token, (apr_size_t)(dot - token), &buf, &n) != APR_SUCCESS ||
+        vjwt_json_parse(&h, p, (const char *)buf, n, 1, &err) != APR_SUCCESS) {
+        return NULL;
+    }
+    return h;
+}
+
+/* The signature stage of a decrypted inner token; a bare claims set is an unsigned token. */
+static apr_status_t check_inner_signature(apr_pool_t *p, const vjwt_policy_t *pol,
+                                          const vjwt_validate_opts_t *o, const vjwt_token_t *t,
+                                          vjwt_verdict_t *v)
+{
+    if (json_object_size(t->header) > 0) {
+        return verify_token(p, pol, o, t, NULL, v);
+    }
+    if (vjwt_policy_require_signed(pol)) {
+        return vjwt_fail(v, p, VJWT_R_TOKEN_SIGNATURE_INVALID,
+                         "Signature validation failed. The encrypted token holds a bare claims "
+                         "set, not a signed JWT, and signed tokens are required. Access denied.");
+    }
+    return APR_SUCCESS;
+}
+
+/* Decrypts a JWE and judges its inner token's signature (*out: the inner token, once it
+ * parsed). A JWE in the memo is neither decrypted nor verified again. */
+static apr_status_t open_jwe(apr_pool_t *p, const vjwt_policy_t *pol, const vjwt_validate_opts_t *o,
+                             const char *token, apr_size_t len, double now, vjwt_token_t **out,
+                             vjwt_verdict_t *v)
+{
+    const apr_array_header_t *dkeys =
+        o->decryption_keys ? o->decryption_keys : pol->decryption_keys;
+    apr_time_t tnow = (apr_time_t)(now * APR_USEC_PER_SEC);
+    vjwt_sigcache_scope_t scope;
+    vjwt_jwe_limits_t lim;
+    vjwt_jwe_result_t r;
+    const char *pt;
+    apr_size_t pt_len = 0;
+    apr_status_t rv;
+
+    if (!dkeys || dkeys->nelts == 0) {
+        return vjwt_fail(v, p, VJWT_R_JWT_INVALID,
+                         "The JWT has 5 segments (JWE): encrypted token but no decryption keys.");
+    }
+    memo_scope(&scope, pol, o, dkeys);
+    pt = o->sigcache ? vjwt_sigcache_get_data(o->sigcache, p, token, len, &scope, tnow, &pt_len)
+                     : NULL;
+    if (pt) {
+        rv = parse_inner(p, pol, pt, pt_len, out, v);
+        if (rv == APR_SUCCESS) {
+            (*out)->jwe_header = jwe_header_of(p, token, len);
+        }
+        return rv;
+    }
+    if (!o->jwe_ctx) {
+        return vjwt_fail(v, p, VJWT_R_JWT_INVALID,
+                         "The JWT is encrypted (JWE) and no JWE context is available here.");
+    }
+    lim.max_token_len = vjwt_policy_max_token_len(pol);
+    lim.max_plaintext = lim.max_token_len;
+    lim.min_rsa_bits = vjwt_policy_min_rsa_bits(pol);
+    if (vjwt_jwe_decrypt(&r, p, o->jwe_ctx, dkeys, token, len, &lim, v) != APR_SUCCESS) {
+        return vjwt_fail(v, p, VJWT_R_JWT_INVALID, "The encrypted JWT (JWE) was refused: %s.",
+                         v && v->detail ? v->detail : "decryption failed");
+    }
+    rv = parse_inner(p, pol, (const char *)r.plaintext, r.plaintext_len, out, v);
+    if (rv == APR_SUCCESS) {
+        (*out)->jwe_header = r.header;
+        rv = check_inner_signature(p, pol, o, *out, v);
+    }
+    if (rv == APR_SUCCESS && o->sigcache) {
+        vjwt_sigcache_put_data(o->sigcache, token, len, &scope, tnow, memo_until(*out), r.plaintext,
+                               r.plaintext_len);
+    }
+    return rv;
+}
+
+/* Steps 2-8: the token (for a JWE, its inner token) parsed into *t and its signature. */
+static apr_status_t parse_and_verify(apr_pool_t *p, const vjwt_policy_t *pol,
+                                     const vjwt_validate_opts_t *o, const char *token,
+                                     apr_size_t len, double now, vjwt_token_t **t,
+                                     vjwt_verdict_t *v)
+{
+    apr_size_t max = vjwt_policy_max_token_len(pol);
+    apr_status_t rv;
+
+    *t = NULL;
+    if (!is_jwe(token, len)) {
+        rv = vjwt_token_parse(t, p, token, len, max, v);
+        return rv == APR_SUCCESS ? check_signature(p, pol, o, *t, now, v) : rv;
+    }
+    /* the limit applies to the whole JWE, before anything is decoded */
+    if (len > max) {
+        return vjwt_fail(v, p, VJWT_R_JWT_INVALID,
+                         "The JWT is %" APR_SIZE_T_FMT
+                         " bytes, more than the limit of %" APR_SIZE_T_FMT ".",
+                         len, max);
+    }
+    return open_jwe(p, pol, o, token, len, now, t, v);
 }
 
 apr_status_t vjwt_validate_with(apr_pool_t *p, const vjwt_policy_t *pol,
@@ -260,15 +438,9 @@ apr_status_t vjwt_validate_with(apr_pool_t *p, const vjwt_policy_t *pol,
     vjwt_token_t *t = NULL;
     apr_status_t rv;
 
+    rv = parse_and_verify(p, pol, o, token, len, now, &t, v);
     if (out) {
-        *out = NULL;
-    }
-    rv = vjwt_token_parse(&t, p, token, len, vjwt_policy_max_token_len(pol), v);
-    if (rv == APR_SUCCESS && out) {
         *out = t;
-    }
-    if (rv == APR_SUCCESS) {
-        rv = check_signature(p, pol, o, t, now, v);
     }
     if (rv == APR_SUCCESS) {
         rv = vjwt_claims_check_types(p, t->payload, v);

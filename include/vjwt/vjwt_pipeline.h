@@ -35,4 +35,13 @@ apr_status_t vjwt_validate_stored(apr_pool_t *p, vjwt_store_t *store, const vjwt
                                   vjwt_sigcache_t *sigcache, const char *token, apr_size_t len,
                                   double now, vjwt_token_t **out, vjwt_verdict_t *v);
 
+/* The same with base's sigcache, decryption_keys and jwe_ctx (base may be NULL; its keys,
+ * issuers and generation are replaced by the store's). An encrypted token is decrypted and
+ * its inner token judged as above: the refetch for an unknown kid and KeysUnavailable look
+ * at the inner token. This is the entry point that accepts encrypted tokens. */
+apr_status_t vjwt_validate_stored_ex(apr_pool_t *p, vjwt_store_t *store, const vjwt_policy_t *pol,
+                                     const vjwt_validate_opts_t *base, const char *token,
+                                     apr_size_t len, double now, vjwt_token_t **out,
+                                     vjwt_verdict_t *v);
+
 #endif

@@ -25,6 +25,11 @@ typedef struct {
     const char *typ;    /* header typ or NULL */
     unsigned char *sig; /* decoded signature, may be empty */
     apr_size_t sig_len;
+    /* An encrypted token (JWE, RFC 7516): the fields above describe the inner token (the
+     * decrypted compact JWS, or a bare claims set: then header is {} and alg "none"), and
+     * jwe_header is the outer protected header ("alg" = key management, "enc"). NULL for a
+     * token that was not encrypted. */
+    json_t *jwe_header;
 } vjwt_token_t;
 
 /* Parse a compact JWS. Failures are JwtInvalid with a detail saying what is wrong:

@@ -14,6 +14,7 @@
 #include "vjwt_policy.h"
 #include "vjwt_token.h"
 #include "vjwt_jwk.h"
+#include "vjwt_jwe.h"
 #include "vjwt_sigcache.h"
 
 /* Steps 7-8: the signature stage alone (docs/conformance.md#key-choice for key selection and
@@ -24,7 +25,12 @@ apr_status_t vjwt_validate_signature(apr_pool_t *p, const vjwt_token_t *t,
                                      int min_rsa_bits, int require_signed, const vjwt_key_t **used,
                                      vjwt_verdict_t *v);
 
-/* Steps 2-13 on a token already extracted (step 1 is the caller's). keys may be NULL
+/* Steps 2-13 on a token already extracted (step 1 is the caller's). A token of five
+ * segments is an encrypted token (JWE, RFC 7516): it is decrypted with the decryption keys
+ * (docs/conformance.md#encrypted-tokens) and its plaintext, a compact JWS or a bare claims
+ * set, goes through the same steps; *out then describes the inner token, with the outer
+ * protected header in jwe_header. vjwt_validate and vjwt_validate_ex have no JWE context:
+ * they refuse encrypted tokens (JwtInvalid); use vjwt_validate_with. keys may be NULL
  * (then the policy's keys are used). now is seconds since the epoch. *out (may be NULL)
  * gets the parsed token whenever parsing succeeded, even if a later step failed (so the
  * caller can log alg and kid); it is NULL when the token could not be parsed. */
@@ -52,6 +58,11 @@ typedef struct {
      * equals the issuer of one or more discovery documents, only their keys and the
      * configured ones may verify it; any other iss may be verified by every key. */
     const apr_array_header_t *key_issuers;
+    /* Encrypted tokens: the decryption keys (const vjwt_jwe_key_t *; NULL: the policy's
+     * decryption_keys) and the JWE context made at configuration time (NULL: a JWE fails
+     * unless the memo holds it). */
+    const apr_array_header_t *decryption_keys;
+    const vjwt_jwe_ctx_t *jwe_ctx;
 } vjwt_validate_opts_t;
 
 apr_status_t vjwt_validate_with(apr_pool_t *p, const vjwt_policy_t *pol,
