@@ -33,6 +33,11 @@
 
 APLOG_USE_MODULE(validate_jwt);
 
+/* The JWE context (the OpenSSL algorithms decryption needs), made once per configuration
+ * load in post_config, before the children fork; read-only afterwards, shared by threads.
+ * NULL when OpenSSL lacks an algorithm: encrypted tokens then fail with JwtInvalid. */
+static const vjwt_jwe_ctx_t *the_jwe_ctx;
+
 /* The APIM failure body, `{ "statusCode": N, "message": "..." }` byte for byte
  * (docs/conformance.md#failure-response); jansson encodes the message as a JSON string. */
 static const char *failure_body(apr_pool_t *p, int status, const char *message)
@@ -96,6 +101,30 @@ static void set_error_headers(request_rec *r, const vjwt_policy_t *pol, const vj
     }
 }
 
+/* The outer header member name of an encrypted token's header, sanitized; NULL when
+ * absent or not a string. */
+static const char *jwe_member(apr_pool_t *p, const vjwt_token_t *t, const char *name)
+{
+    const json_t *j = t && t->jwe_header ? json_object_get(t->jwe_header, name) : NULL;
+    return json_is_string(j) ? vjwt_sanitize(p, json_string_value(j), 32) : NULL;
+}
+
+/* What the log lines add for an encrypted token: ` enc="A256GCM" key_alg="RSA-OAEP"` (the
+ * outer header), or ` enc="?"` for a five-segment token that was not opened; "" for a
+ * JWS. */
+static const char *jwe_log_fields(apr_pool_t *p, const vjwt_token_t *t, const char *token)
+{
+    const char *enc = jwe_member(p, t, "enc"), *alg = jwe_member(p, t, "alg");
+    int dots = 0;
+    if (t && t->jwe_header) {
+        return apr_psprintf(p, " enc=\"%s\" key_alg=\"%s\"", enc ? enc : "-", alg ? alg : "-");
+    }
+    for (; token && *token && dots < 5; token++) {
+        dots += *token == '.';
+    }
+    return dots == 4 ? " enc=\"?\"" : "";
+}
+
 /* Writes the APIM JSON body as the response; DONE tells httpd it was sent. */
 static int send_failure_body(request_rec *r, int status, const char *message)
 {
@@ -125,11 +154,12 @@ static int fail_request(request_rec *r, const vjwt_policy_t *pol, const vjwt_ver
     /* every client-controlled value is quoted and escaped: it can't add a field */
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   VJWT_LOGNO(00100) "JWT rejected: reason=%s status=%d detail=\"%s\" "
-                                    "alg=\"%s\" kid=\"%s\" token=%s",
+                                    "alg=\"%s\" kid=\"%s\" token=%s%s",
                   reason, status, vjwt_sanitize(r->pool, detail, 1024),
                   t ? vjwt_sanitize(r->pool, t->alg, 32) : "-",
                   (t && t->kid) ? vjwt_sanitize(r->pool, t->kid, 64) : "-",
-                  token ? vjwt_token_fingerprint(r->pool, token, strlen(token)) : "-");
+                  token ? vjwt_token_fingerprint(r->pool, token, strlen(token)) : "-",
+                  jwe_log_fields(r->pool, t, token));
     set_error_headers(r, pol, v, status);
 
     /* A subrequest never writes a response of its own; an ErrorDocument for this status
@@ -193,6 +223,17 @@ static void export_output_var(request_rec *r, const char *x, const vjwt_token_t 
         const vjwt_export_item_t *it = &APR_ARRAY_IDX(items, i, vjwt_export_item_t);
         apr_table_setn(r->subprocess_env, apr_pstrcat(r->pool, x, "_CLAIM_", it->name, NULL),
                        it->value);
+    }
+    if (t->jwe_header) {
+        /* an encrypted token: the outer header's content encryption and key management */
+        const char *enc = claim_text(r->pool, json_object_get(t->jwe_header, "enc"));
+        const char *alg = claim_text(r->pool, json_object_get(t->jwe_header, "alg"));
+        if (enc) {
+            apr_table_setn(r->subprocess_env, apr_pstrcat(r->pool, x, "_ENC", NULL), enc);
+        }
+        if (alg) {
+            apr_table_setn(r->subprocess_env, apr_pstrcat(r->pool, x, "_ALG_KEY", NULL), alg);
+        }
     }
 }
 
@@ -306,8 +347,12 @@ static const char *extract_token(request_rec *r, const vjwt_dir_conf_t *dc)
 static apr_status_t validate(request_rec *r, const vjwt_policy_t *pol, const char *token,
                              vjwt_token_t **t, vjwt_verdict_t *v)
 {
-    return vjwt_validate_stored(r->pool, vjwt_mod_store(), pol, vjwt_mod_sigcache(), token,
-                                strlen(token), (double)apr_time_now() / APR_USEC_PER_SEC, t, v);
+    vjwt_validate_opts_t o;
+    memset(&o, 0, sizeof(o));
+    o.sigcache = vjwt_mod_sigcache();
+    o.jwe_ctx = the_jwe_ctx;
+    return vjwt_validate_stored_ex(r->pool, vjwt_mod_store(), pol, &o, token, strlen(token),
+                                   (double)apr_time_now() / APR_USEC_PER_SEC, t, v);
 }
 
 static int vjwt_check_authn(request_rec *r)
@@ -349,10 +394,11 @@ static int vjwt_check_authn(request_rec *r)
     export_claims(r, pol, t);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                   VJWT_LOGNO(00102) "JWT accepted: user=\"%s\" alg=\"%s\" kid=\"%s\" "
-                                    "token=%s",
+                                    "token=%s%s",
                   vjwt_sanitize(r->pool, user, 128), vjwt_sanitize(r->pool, t->alg, 32),
                   t->kid ? vjwt_sanitize(r->pool, t->kid, 64) : "-",
-                  vjwt_token_fingerprint(r->pool, token, strlen(token)));
+                  vjwt_token_fingerprint(r->pool, token, strlen(token)),
+                  jwe_log_fields(r->pool, t, token));
     return OK;
 }
 
@@ -367,9 +413,34 @@ static int vjwt_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     return OK;
 }
 
+static apr_status_t reset_jwe_ctx(void *data)
+{
+    the_jwe_ctx = NULL;
+    return APR_SUCCESS;
+}
+
+/* The JWE context of this configuration, in pconf (freed with it, on restart too). */
+static int vjwt_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    vjwt_jwe_ctx_t *ctx = NULL;
+    const char *err = NULL;
+    /* registered before the context's own cleanup, so it runs after it */
+    apr_pool_cleanup_register(pconf, NULL, reset_jwe_ctx, apr_pool_cleanup_null);
+    if (vjwt_jwe_ctx_make(&ctx, pconf, &err) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     VJWT_LOGNO(00310) "encrypted tokens (JWE) can't be decrypted: %s; every "
+                                       "JWE will be refused with JwtInvalid",
+                     err ? err : "no JWE context");
+        ctx = NULL;
+    }
+    the_jwe_ctx = ctx;
+    return OK;
+}
+
 static void register_hooks(apr_pool_t *p)
 {
     ap_hook_pre_config(vjwt_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(vjwt_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_access_checker(vjwt_strip_spoofed, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_check_authn(vjwt_check_authn, NULL, NULL, APR_HOOK_MIDDLE, AP_AUTH_INTERNAL_PER_CONF);
     vjwt_mod_config_register_hooks(p);

@@ -321,6 +321,9 @@ static vjwt_store_t *build_store(apr_pool_t *p, apr_array_header_t *registry)
 static int print_result(apr_pool_t *p, apr_status_t rc, const vjwt_token_t *t,
                         const vjwt_verdict_t *v)
 {
+    if (t && t->jwe_header) {
+        printf("jwe:     %s\n", vjwt_json_text(p, t->jwe_header));
+    }
     if (t) {
         printf("header:  %s\npayload: %s\n", vjwt_json_text(p, t->header),
                vjwt_json_text(p, t->payload));
@@ -342,6 +345,9 @@ int main(int argc, char **argv)
     apr_status_t rc = APR_EGENERAL;
     vjwt_verdict_t v;
     vjwt_token_t *t = NULL;
+    vjwt_validate_opts_t vo;
+    vjwt_jwe_ctx_t *jwe_ctx = NULL;
+    const char *err = NULL;
     long i;
 
     apr_app_initialize(&argc, (const char *const **)&argv, NULL);
@@ -358,11 +364,19 @@ int main(int argc, char **argv)
     token = read_token(p, cli.token);
     store = build_store(p, cli.registry);
 
+    /* the JWE context, once for the run (encrypted tokens) */
+    memset(&vo, 0, sizeof(vo));
+    if (vjwt_jwe_ctx_make(&jwe_ctx, p, &err) != APR_SUCCESS) {
+        fprintf(stderr, "validate-jwt: encrypted tokens can't be decrypted: %s\n", err);
+    }
+    vo.jwe_ctx = jwe_ctx;
+
     /* validate (--repeat times, for benchmarks) */
     apr_pool_create(&rp, p);
     for (i = 0; i < cli.repeat; i++) {
         apr_pool_clear(rp);
-        rc = vjwt_validate_stored(rp, store, cli.pol, NULL, token, strlen(token), cli.now, &t, &v);
+        rc =
+            vjwt_validate_stored_ex(rp, store, cli.pol, &vo, token, strlen(token), cli.now, &t, &v);
     }
     return print_result(rp, rc, t, &v);
 }
