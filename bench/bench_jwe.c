@@ -1,0 +1,127 @@
+/*
+ * bench_jwe.c - cost per validation of encrypted tokens (JWE) next to the signed token they
+ * carry, through vjwt_validate_with (the module's pipeline, no process start): RS256 alone,
+ * dir + A256GCM and RSA-OAEP + A256GCM around that RS256 token, each without and with the
+ * memo of verified tokens (one token presented again and again). Tokens and keys are
+ * tests/data/jwe/pipeline.json (python3-jwcrypto, tests/data/jwe/make_pipeline.py).
+ *
+ *     bench/bench_jwe tests/data/jwe/pipeline.json [N]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <apr_general.h>
+#include <apr_strings.h>
+#include <apr_time.h>
+#include <jansson.h>
+
+#include "vjwt.h"
+
+static json_t *key_of(json_t *d, const char *kid)
+{
+    size_t i;
+    json_t *k;
+    json_array_foreach(json_object_get(d, "keys"), i, k)
+    {
+        if (strcmp(json_string_value(json_object_get(k, "kid")), kid) == 0) {
+            return k;
+        }
+    }
+    fprintf(stderr, "bench_jwe: no key %s\n", kid);
+    exit(2);
+}
+
+static vjwt_policy_t *policy(apr_pool_t *p, json_t *d)
+{
+    vjwt_policy_t *pol = vjwt_policy_make(p);
+    vjwt_key_t *k = NULL;
+    vjwt_jwe_key_t *dk = NULL, *rk = NULL;
+    const char *err = NULL;
+    if (vjwt_jwk_parse(&k, p, key_of(d, "signer-rs256"), &err) != APR_SUCCESS ||
+        vjwt_jwe_key_from_jwk(&dk, p, key_of(d, "dir-256"), &err) != APR_SUCCESS ||
+        vjwt_jwe_key_from_jwk(&rk, p, key_of(d, "rsa-enc"), &err) != APR_SUCCESS) {
+        fprintf(stderr, "bench_jwe: %s\n", err);
+        exit(2);
+    }
+    pol->keys = apr_array_make(p, 1, sizeof(vjwt_key_t *));
+    APR_ARRAY_PUSH(pol->keys, vjwt_key_t *) = k;
+    pol->decryption_keys = apr_array_make(p, 2, sizeof(const vjwt_jwe_key_t *));
+    APR_ARRAY_PUSH(pol->decryption_keys, const vjwt_jwe_key_t *) = dk;
+    APR_ARRAY_PUSH(pol->decryption_keys, const vjwt_jwe_key_t *) = rk;
+    pol->audiences = apr_array_make(p, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(pol->audiences, const char *) = json_string_value(json_object_get(d, "aud"));
+    pol->issuers = apr_array_make(p, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(pol->issuers, const char *) = json_string_value(json_object_get(d, "iss"));
+    return pol;
+}
+
+/* Microseconds per validation of token, n times (a fresh request pool each time). */
+static double per_validation(apr_pool_t *p, const vjwt_policy_t *pol, const vjwt_validate_opts_t *o,
+                             const char *token, int n)
+{
+    apr_pool_t *rp;
+    apr_time_t t0;
+    double now = (double)apr_time_now() / APR_USEC_PER_SEC;
+    int i;
+    apr_pool_create(&rp, p);
+    t0 = apr_time_now();
+    for (i = 0; i < n; i++) {
+        vjwt_verdict_t v;
+        apr_pool_clear(rp);
+        if (vjwt_validate_with(rp, pol, o, token, strlen(token), now, NULL, &v) != APR_SUCCESS) {
+            fprintf(stderr, "bench_jwe: refused: %s\n", v.detail);
+            exit(1);
+        }
+    }
+    apr_pool_destroy(rp);
+    return (double)(apr_time_now() - t0) / n;
+}
+
+int main(int argc, char **argv)
+{
+    static const char *const names[] = {"rs256", "dir_a256gcm_rs256", "oaep_a256gcm_rs256"};
+    static const char *const labels[] = {"RS256 alone", "dir+A256GCM(RS256)",
+                                         "RSA-OAEP+A256GCM(RS256)"};
+    apr_pool_t *p;
+    json_error_t e;
+    json_t *d;
+    vjwt_policy_t *pol;
+    vjwt_validate_opts_t o;
+    vjwt_jwe_ctx_t *ctx = NULL;
+    vjwt_sigcache_t *memo = NULL;
+    const char *err = NULL;
+    int n = argc > 2 ? atoi(argv[2]) : 5000, i;
+    double base = 0;
+
+    if (argc < 2 || n < 1 || !(d = json_load_file(argv[1], 0, &e))) {
+        fprintf(stderr, "usage: bench_jwe tests/data/jwe/pipeline.json [N]\n");
+        return 2;
+    }
+    apr_initialize();
+    apr_pool_create(&p, NULL);
+    pol = policy(p, d);
+    if (vjwt_jwe_ctx_make(&ctx, p, &err) != APR_SUCCESS ||
+        vjwt_sigcache_make(&memo, p, 100, apr_time_from_sec(3600)) != APR_SUCCESS) {
+        fprintf(stderr, "bench_jwe: %s\n", err ? err : "memo");
+        return 2;
+    }
+    memset(&o, 0, sizeof(o));
+    o.jwe_ctx = ctx;
+    printf("%-26s %8s %14s %10s %14s\n", "token", "n", "us/validation", "vs RS256",
+           "memo us/valid.");
+    for (i = 0; i < 3; i++) {
+        const char *t = json_string_value(json_object_get(json_object_get(d, "tokens"), names[i]));
+        double cold, warm;
+        o.sigcache = NULL;
+        cold = per_validation(p, pol, &o, t, n);
+        o.sigcache = memo;
+        warm = per_validation(p, pol, &o, t, n);
+        base = i == 0 ? cold : base;
+        printf("%-26s %8d %14.1f %9.0f%% %14.1f\n", labels[i], n, cold,
+               100.0 * (cold - base) / base, warm);
+    }
+    apr_pool_destroy(p);
+    json_decref(d);
+    apr_terminate();
+    return 0;
+}
