@@ -20,23 +20,16 @@
 #include <string.h>
 #include <strings.h>
 #include <apr_strings.h>
-#include <apr_file_io.h>
-#include <apr_file_info.h>
-#include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
-#include <openssl/obj_mac.h>
-#include <openssl/objects.h>
 #include <openssl/param_build.h>
 #include <openssl/params.h>
-#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
-#include <openssl/x509.h>
 
 #define JWE_RSA_MIN_LOAD_BITS 1024
 #define JWE_RSA_MAX_BITS      16384
