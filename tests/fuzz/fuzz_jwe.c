@@ -64,27 +64,14 @@ typedef struct {
     apr_array_header_t *keys;
 } fuzz_jwe_t;
 
-static apr_pool_t *fixture_pool;
-
-/* At exit, before LeakSanitizer looks: the fixture's pool cleanups free its keys, fetched
- * algorithms and JSON (the root pool is never destroyed, and what only it refers to is
- * reported as leaked). */
-static void fixture_free(void)
-{
-    apr_pool_destroy(fixture_pool);
-    fixture_pool = NULL;
-}
-
-static fuzz_jwe_t *fixture(apr_pool_t *root)
+/* The fixed key set, made once in the root pool; fuzz_root() terminates APR at exit, so
+ * the pool's cleanups free the keys and fetched algorithms before the leak check. */
+static fuzz_jwe_t *fixture(apr_pool_t *p)
 {
     static fuzz_jwe_t *f;
     if (!f) {
         size_t i;
         const char *err = NULL;
-        apr_pool_t *p;
-        apr_pool_create(&fixture_pool, root);
-        p = fixture_pool;
-        atexit(fixture_free);
         f = apr_pcalloc(p, sizeof(*f));
         if (vjwt_jwe_ctx_make(&f->ctx, p, &err) != APR_SUCCESS) {
             abort();
