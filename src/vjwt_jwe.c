@@ -15,29 +15,22 @@
 #include "vjwt_jwe.h"
 #include "vjwt_b64.h"
 #include "vjwt_json.h"
+#include "vjwt_jwk.h"
 
 #include <string.h>
 #include <strings.h>
 #include <apr_strings.h>
-#include <apr_file_io.h>
-#include <apr_file_info.h>
-#include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
-#include <openssl/obj_mac.h>
-#include <openssl/objects.h>
 #include <openssl/param_build.h>
 #include <openssl/params.h>
-#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
-#include <openssl/x509.h>
 
-#define JWE_KEY_FILE_MAX      (1024 * 1024)
 #define JWE_RSA_MIN_LOAD_BITS 1024
 #define JWE_RSA_MAX_BITS      16384
 #define JWE_DEFAULT_MAX_PT    (64 * 1024)
@@ -105,44 +98,6 @@ static const enc_alg_t *enc_lookup(const char *name)
     for (i = 0; i < N_ENC; i++) {
         if (strcmp(enc_algs[i].name, name) == 0) {
             return &enc_algs[i];
-        }
-    }
-    return NULL;
-}
-
-typedef struct {
-    const char *crv;   /* JWK name */
-    const char *group; /* OpenSSL group name */
-    int nid;
-    apr_size_t len; /* field size in octets */
-    int bits;
-} jwe_curve_t;
-
-static const jwe_curve_t jwe_curves[] = {
-    {"P-256", "prime256v1", NID_X9_62_prime256v1, 32, 256},
-    {"P-384", "secp384r1", NID_secp384r1, 48, 384},
-    {"P-521", "secp521r1", NID_secp521r1, 66, 521},
-};
-
-#define N_CURVES (sizeof(jwe_curves) / sizeof(jwe_curves[0]))
-
-static const jwe_curve_t *curve_by_crv(const char *crv)
-{
-    apr_size_t i;
-    for (i = 0; i < N_CURVES; i++) {
-        if (strcmp(jwe_curves[i].crv, crv) == 0) {
-            return &jwe_curves[i];
-        }
-    }
-    return NULL;
-}
-
-static const jwe_curve_t *curve_by_nid(int nid)
-{
-    apr_size_t i;
-    for (i = 0; i < N_CURVES; i++) {
-        if (jwe_curves[i].nid == nid) {
-            return &jwe_curves[i];
         }
     }
     return NULL;
@@ -224,11 +179,7 @@ apr_status_t vjwt_jwe_ctx_make(vjwt_jwe_ctx_t **out, apr_pool_t *p, const char *
 static apr_status_t key_cleanup(void *data)
 {
     vjwt_jwe_key_t *k = data;
-    EVP_PKEY_free(k->pkey);
-    k->pkey = NULL;
-    if (k->secret && k->secret_len) {
-        OPENSSL_cleanse(k->secret, k->secret_len);
-    }
+    vjwt_key_material_free(&k->pkey, k->secret, k->secret_len);
     return APR_SUCCESS;
 }
 
@@ -277,13 +228,45 @@ static int has_private(EVP_PKEY *pkey, const char *param)
     return ok;
 }
 
+/* What a private EVP_PKEY is: RSA of 1024..16384 bits or EC on P-256/384/521, with its
+ * private half. */
+static apr_status_t pkey_kind(EVP_PKEY *pkey, vjwt_jwe_kind_e *kind, int *bits, int *nid,
+                              const char **err)
+{
+    const vjwt_curve_t *c;
+
+    if (EVP_PKEY_is_a(pkey, "RSA")) {
+        *kind = VJWT_JWE_KEY_RSA;
+        *bits = EVP_PKEY_get_bits(pkey);
+        if (*bits < JWE_RSA_MIN_LOAD_BITS || *bits > JWE_RSA_MAX_BITS) {
+            return fail(err, "RSA decryption key must have 1024 to 16384 bits");
+        }
+        if (!has_private(pkey, OSSL_PKEY_PARAM_RSA_D)) {
+            return fail(err, "not a private key (a decryption key needs the private half)");
+        }
+        return APR_SUCCESS;
+    }
+    if (!EVP_PKEY_is_a(pkey, "EC")) {
+        return fail(err, "decryption key must be RSA or EC (P-256/384/521)");
+    }
+    *kind = VJWT_JWE_KEY_EC;
+    if (!(c = vjwt_pkey_curve(pkey))) {
+        return fail(err, "EC decryption key must be on P-256, P-384 or P-521");
+    }
+    *nid = c->nid;
+    *bits = c->bits;
+    if (!has_private(pkey, OSSL_PKEY_PARAM_PRIV_KEY)) {
+        return fail(err, "not a private key (a decryption key needs the private half)");
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t vjwt_jwe_key_from_pkey(vjwt_jwe_key_t **out, apr_pool_t *p, const char *kid,
                                     EVP_PKEY *pkey, const char **err)
 {
     vjwt_jwe_key_t *k;
-    vjwt_jwe_kind_e kind;
-    EVP_PKEY_CTX *cctx = NULL;
-    int bits, nid = 0, ok;
+    vjwt_jwe_kind_e kind = VJWT_JWE_KEY_RSA;
+    int bits = 0, nid = 0;
 
     if (!out) {
         return fail(err, "no output");
@@ -293,40 +276,10 @@ apr_status_t vjwt_jwe_key_from_pkey(vjwt_jwe_key_t **out, apr_pool_t *p, const c
         return fail(err, "no key");
     }
     ERR_clear_error();
-    if (EVP_PKEY_is_a(pkey, "RSA")) {
-        kind = VJWT_JWE_KEY_RSA;
-        bits = EVP_PKEY_get_bits(pkey);
-        if (bits < JWE_RSA_MIN_LOAD_BITS || bits > JWE_RSA_MAX_BITS) {
-            return fail(err, "RSA decryption key must have 1024 to 16384 bits");
-        }
-        if (!has_private(pkey, OSSL_PKEY_PARAM_RSA_D)) {
-            return fail(err, "not a private key (a decryption key needs the private half)");
-        }
+    if (pkey_kind(pkey, &kind, &bits, &nid, err) != APR_SUCCESS) {
+        return APR_EINVAL;
     }
-    else if (EVP_PKEY_is_a(pkey, "EC")) {
-        char group[64];
-        const jwe_curve_t *c;
-        kind = VJWT_JWE_KEY_EC;
-        if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
-                                           NULL) != 1 ||
-            !(c = curve_by_nid(OBJ_sn2nid(group)))) {
-            ERR_clear_error();
-            return fail(err, "EC decryption key must be on P-256, P-384 or P-521");
-        }
-        nid = c->nid;
-        bits = c->bits;
-        if (!has_private(pkey, OSSL_PKEY_PARAM_PRIV_KEY)) {
-            return fail(err, "not a private key (a decryption key needs the private half)");
-        }
-    }
-    else {
-        return fail(err, "decryption key must be RSA or EC (P-256/384/521)");
-    }
-    cctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-    ok = cctx && EVP_PKEY_pairwise_check(cctx) == 1;
-    EVP_PKEY_CTX_free(cctx);
-    ERR_clear_error();
-    if (!ok) {
+    if (!vjwt_pkey_check(pkey, EVP_PKEY_KEYPAIR)) {
         return fail(err, "private key fails the key-pair consistency check");
     }
     if (EVP_PKEY_up_ref(pkey) != 1) {
@@ -340,28 +293,6 @@ apr_status_t vjwt_jwe_key_from_pkey(vjwt_jwe_key_t **out, apr_pool_t *p, const c
     return APR_SUCCESS;
 }
 
-static int has_pem_begin(const char *buf, apr_size_t len)
-{
-    static const char marker[] = "-----BEGIN ";
-    apr_size_t m = sizeof(marker) - 1, i;
-    for (i = 0; i + m <= len; i++) {
-        if (memcmp(buf + i, marker, m) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* Encrypted keys: no password, never a prompt. */
-static int no_password(char *buf, int size, int rwflag, void *u)
-{
-    (void)buf;
-    (void)size;
-    (void)rwflag;
-    (void)u;
-    return -1;
-}
-
 apr_status_t vjwt_jwe_key_from_pem(vjwt_jwe_key_t **out, apr_pool_t *p, const char *kid,
                                    const char *buf, apr_size_t len, const char **err)
 {
@@ -372,35 +303,8 @@ apr_status_t vjwt_jwe_key_from_pem(vjwt_jwe_key_t **out, apr_pool_t *p, const ch
         return fail(err, "no output");
     }
     *out = NULL;
-    if (!buf || len == 0) {
-        return fail(err, "no key data");
-    }
-    if (len > JWE_KEY_FILE_MAX) {
-        return fail(err, "key data larger than 1 MiB");
-    }
-    ERR_clear_error();
-    if (has_pem_begin(buf, len)) {
-        BIO *bio = BIO_new_mem_buf(buf, (int)len);
-        if (bio) {
-            pkey = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
-            BIO_free(bio);
-        }
-        if (!pkey) {
-            ERR_clear_error();
-            return fail(err, "no unencrypted PEM private key found");
-        }
-    }
-    else {
-        const unsigned char *q = (const unsigned char *)buf;
-        pkey = d2i_AutoPrivateKey(NULL, &q, (long)len);
-        if (pkey && q != (const unsigned char *)buf + len) {
-            EVP_PKEY_free(pkey);
-            pkey = NULL;
-        }
-        if (!pkey) {
-            ERR_clear_error();
-            return fail(err, "neither PEM nor a DER private key (PKCS#8 or traditional)");
-        }
+    if (vjwt_pkey_from_pem(&pkey, p, buf, len, EVP_PKEY_KEYPAIR, err) != APR_SUCCESS) {
+        return APR_EINVAL;
     }
     rv = vjwt_jwe_key_from_pkey(out, p, kid, pkey, err);
     EVP_PKEY_free(pkey);
@@ -413,10 +317,8 @@ apr_status_t vjwt_jwe_key_from_pem(vjwt_jwe_key_t **out, apr_pool_t *p, const ch
 apr_status_t vjwt_jwe_key_from_file(vjwt_jwe_key_t **out, apr_pool_t *p, const char *kid,
                                     const char *path, const char **err)
 {
-    apr_file_t *f = NULL;
-    apr_finfo_t fi;
     apr_size_t n = 0;
-    char *buf;
+    char *buf = NULL;
     apr_status_t rv;
 
     if (!out) {
@@ -426,25 +328,11 @@ apr_status_t vjwt_jwe_key_from_file(vjwt_jwe_key_t **out, apr_pool_t *p, const c
     if (!path) {
         return fail(err, "no file");
     }
-    if (apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, APR_FPROT_OS_DEFAULT, p) !=
-        APR_SUCCESS) {
-        return fail(err, apr_psprintf(p, "cannot open %s", path));
+    if (vjwt_key_file_read(p, path, &buf, &n, err) != APR_SUCCESS) {
+        return APR_EINVAL;
     }
-    if (apr_file_info_get(&fi, APR_FINFO_SIZE, f) != APR_SUCCESS || fi.size <= 0 ||
-        fi.size > JWE_KEY_FILE_MAX) {
-        apr_file_close(f);
-        return fail(err, apr_psprintf(p, "%s is empty, unreadable or larger than 1 MiB", path));
-    }
-    buf = apr_palloc(p, (apr_size_t)fi.size + 1);
-    rv = apr_file_read_full(f, buf, (apr_size_t)fi.size, &n);
-    apr_file_close(f);
-    if (rv != APR_SUCCESS || n != (apr_size_t)fi.size) {
-        OPENSSL_cleanse(buf, (apr_size_t)fi.size);
-        return fail(err, apr_psprintf(p, "cannot read %s", path));
-    }
-    buf[n] = 0;
     rv = vjwt_jwe_key_from_pem(out, p, kid, buf, n, err);
-    OPENSSL_cleanse(buf, n);
+    vjwt_wipe((unsigned char *)buf, n);
     if (rv == APR_SUCCESS) {
         (*out)->source = apr_pstrcat(p, "file:", path, NULL);
     }
@@ -472,28 +360,6 @@ static apr_status_t jwk_b64(apr_pool_t *p, json_t *jwk, const char *name, int op
     return APR_SUCCESS;
 }
 
-static void wipe(unsigned char *b, apr_size_t n)
-{
-    if (b && n) {
-        OPENSSL_cleanse(b, n);
-    }
-}
-
-static EVP_PKEY *pkey_fromdata(const char *type, OSSL_PARAM_BLD *bld)
-{
-    OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
-    EVP_PKEY_CTX *ctx = params ? EVP_PKEY_CTX_new_from_name(NULL, type, NULL) : NULL;
-    EVP_PKEY *pkey = NULL;
-    if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
-        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_KEYPAIR, params) != 1) {
-        EVP_PKEY_free(pkey);
-        pkey = NULL;
-    }
-    EVP_PKEY_CTX_free(ctx);
-    OSSL_PARAM_free(params);
-    return pkey;
-}
-
 static apr_status_t jwk_rsa(EVP_PKEY **out, apr_pool_t *p, json_t *jwk, const char **err)
 {
     static const char *const names[8] = {"n", "e", "d", "p", "q", "dp", "dq", "qi"};
@@ -507,7 +373,7 @@ static apr_status_t jwk_rsa(EVP_PKEY **out, apr_pool_t *p, json_t *jwk, const ch
     BIGNUM *bn[8] = {0};
     OSSL_PARAM_BLD *bld = NULL;
     apr_status_t rv = APR_EINVAL;
-    int i;
+    int i, pushed = 1;
 
     *out = NULL;
     if (json_object_get(jwk, "oth")) {
@@ -523,26 +389,19 @@ static apr_status_t jwk_rsa(EVP_PKEY **out, apr_pool_t *p, json_t *jwk, const ch
         fail(err, "out of memory");
         goto done;
     }
-    for (i = 0; i < 8; i++) {
-        bn[i] = i >= 2 ? BN_secure_new() : BN_new();
-        if (!bn[i] || !BN_bin2bn(b[i], (int)l[i], bn[i]) ||
-            !OSSL_PARAM_BLD_push_BN(bld, params[i], bn[i])) {
-            fail(err, "cannot build RSA key parameters");
-            goto done;
-        }
+    for (i = 0; pushed && i < 8; i++) {
+        bn[i] = i >= 2 ? BN_secure_new() : BN_new(); /* d and the CRT values: secure heap */
+        pushed = bn[i] && BN_bin2bn(b[i], (int)l[i], bn[i]) &&
+                 OSSL_PARAM_BLD_push_BN(bld, params[i], bn[i]);
     }
-    *out = pkey_fromdata("RSA", bld);
-    if (!*out) {
-        fail(err, "RSA JWK is not a valid private key");
-        goto done;
-    }
-    rv = APR_SUCCESS;
+    rv = vjwt_pkey_from_params(out, "RSA", EVP_PKEY_KEYPAIR, bld, pushed,
+                               "cannot build RSA key parameters",
+                               "RSA JWK is not a valid private key", err); /* frees bld */
 done:
     for (i = 0; i < 8; i++) {
         BN_clear_free(bn[i]);
-        wipe(b[i], l[i]);
+        vjwt_wipe(b[i], l[i]);
     }
-    OSSL_PARAM_BLD_free(bld);
     ERR_clear_error();
     return rv;
 }
@@ -550,15 +409,13 @@ done:
 static apr_status_t jwk_ec(EVP_PKEY **out, apr_pool_t *p, json_t *jwk, const char **err)
 {
     json_t *crv = json_object_get(jwk, "crv");
-    const jwe_curve_t *c;
-    unsigned char *x = NULL, *y = NULL, *d = NULL, pt[1 + 2 * JWE_MAX_FIELD];
+    const vjwt_curve_t *c;
+    unsigned char *x = NULL, *y = NULL, *d = NULL;
     apr_size_t xl, yl, dl = 0;
-    BIGNUM *bn = NULL;
-    OSSL_PARAM_BLD *bld = NULL;
     apr_status_t rv = APR_EINVAL;
 
     *out = NULL;
-    if (!json_is_string(crv) || !(c = curve_by_crv(json_string_value(crv)))) {
+    if (!json_is_string(crv) || !(c = vjwt_curve_by_crv(json_string_value(crv)))) {
         return fail(err, "EC JWK \"crv\" must be P-256, P-384 or P-521");
     }
     if (jwk_b64(p, jwk, "x", 0, &x, &xl, err) != APR_SUCCESS ||
@@ -571,28 +428,10 @@ static apr_status_t jwk_ec(EVP_PKEY **out, apr_pool_t *p, json_t *jwk, const cha
                                c->crv));
         goto done;
     }
-    pt[0] = 0x04;
-    memcpy(pt + 1, x, c->len);
-    memcpy(pt + 1 + c->len, y, c->len);
-    bld = OSSL_PARAM_BLD_new();
-    bn = BN_secure_new();
-    if (!bld || !bn || !BN_bin2bn(d, (int)dl, bn) ||
-        !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, c->group, 0) ||
-        !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * c->len) ||
-        !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, bn)) {
-        fail(err, "cannot build EC key parameters");
-        goto done;
-    }
-    *out = pkey_fromdata("EC", bld);
-    if (!*out) {
-        fail(err, "EC JWK is not a valid private key on its curve");
-        goto done;
-    }
-    rv = APR_SUCCESS;
+    rv = vjwt_ec_pkey_from_xy(out, c, x, y, d, "cannot build EC key parameters",
+                              "EC JWK is not a valid private key on its curve", err);
 done:
-    BN_clear_free(bn);
-    wipe(d, dl);
-    OSSL_PARAM_BLD_free(bld);
+    vjwt_wipe(d, dl);
     ERR_clear_error();
     return rv;
 }
@@ -616,22 +455,43 @@ static int key_ops_ok(json_t *ops)
     return 0;
 }
 
-apr_status_t vjwt_jwe_key_from_jwk(vjwt_jwe_key_t **out, apr_pool_t *p, json_t *jwk,
-                                   const char **err)
+/* "alg" of a private JWK of kty t: a supported key-management algorithm of that kind (for
+ * an oct key also an enc: a dir key). */
+static apr_status_t jwk_alg_check(const char *t, const char *alg_s, const char **err)
+{
+    const km_alg_t *km = km_lookup(alg_s);
+
+    if (strcmp(t, "oct") == 0) {
+        if (!(km && (km->km == KM_DIR || km->km == KM_AESKW)) && !enc_lookup(alg_s)) {
+            return fail(err, "JWK \"alg\" is no supported algorithm for a symmetric "
+                             "decryption key (dir, A128KW/A192KW/A256KW or an enc)");
+        }
+    }
+    else if (strcmp(t, "RSA") == 0) {
+        if (!km || km->km != KM_RSA_OAEP) {
+            return fail(err, "JWK \"alg\" is no supported algorithm for an RSA "
+                             "decryption key (RSA-OAEP, RSA-OAEP-256)");
+        }
+    }
+    else if (!km || (km->km != KM_ECDH_ES && km->km != KM_ECDH_ES_KW)) {
+        return fail(err, "JWK \"alg\" is no supported algorithm for an EC decryption key "
+                         "(ECDH-ES, ECDH-ES+A128KW/A192KW/A256KW)");
+    }
+    return APR_SUCCESS;
+}
+
+/* The members every private JWK shares, in this order: "kty" (*t), "use", "key_ops", "kid"
+ * (*kid_s, NULL when absent), "alg" (*alg_s, NULL when absent). */
+static apr_status_t jwk_head(json_t *jwk, const char **t, const char **kid_s, const char **alg_s,
+                             const char **err)
 {
     json_t *kty = json_object_get(jwk, "kty"), *use, *ops, *kid, *alg;
-    const char *kid_s = NULL, *alg_s = NULL, *t;
-    EVP_PKEY *pkey = NULL;
-    apr_status_t rv;
 
-    if (!out) {
-        return fail(err, "no output");
-    }
-    *out = NULL;
+    *kid_s = *alg_s = NULL;
     if (!json_is_object(jwk) || !json_is_string(kty)) {
         return fail(err, "JWK must be an object with a string \"kty\"");
     }
-    t = json_string_value(kty);
+    *t = json_string_value(kty);
     use = json_object_get(jwk, "use");
     if (use && (!json_is_string(use) || strcmp(json_string_value(use), "enc") != 0)) {
         return fail(err, "JWK \"use\" is not \"enc\"");
@@ -645,32 +505,32 @@ apr_status_t vjwt_jwe_key_from_jwk(vjwt_jwe_key_t **out, apr_pool_t *p, json_t *
         if (!json_is_string(kid)) {
             return fail(err, "JWK \"kid\" is not a string");
         }
-        kid_s = json_string_value(kid);
+        *kid_s = json_string_value(kid);
     }
     alg = json_object_get(jwk, "alg");
     if (alg) {
-        const km_alg_t *km;
         if (!json_is_string(alg)) {
             return fail(err, "JWK \"alg\" is not a string");
         }
-        alg_s = json_string_value(alg);
-        km = km_lookup(alg_s);
-        if (strcmp(t, "oct") == 0) {
-            if (!(km && (km->km == KM_DIR || km->km == KM_AESKW)) && !enc_lookup(alg_s)) {
-                return fail(err, "JWK \"alg\" is no supported algorithm for a symmetric "
-                                 "decryption key (dir, A128KW/A192KW/A256KW or an enc)");
-            }
-        }
-        else if (strcmp(t, "RSA") == 0) {
-            if (!km || km->km != KM_RSA_OAEP) {
-                return fail(err, "JWK \"alg\" is no supported algorithm for an RSA "
-                                 "decryption key (RSA-OAEP, RSA-OAEP-256)");
-            }
-        }
-        else if (!km || (km->km != KM_ECDH_ES && km->km != KM_ECDH_ES_KW)) {
-            return fail(err, "JWK \"alg\" is no supported algorithm for an EC decryption key "
-                             "(ECDH-ES, ECDH-ES+A128KW/A192KW/A256KW)");
-        }
+        *alg_s = json_string_value(alg);
+        return jwk_alg_check(*t, *alg_s, err);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t vjwt_jwe_key_from_jwk(vjwt_jwe_key_t **out, apr_pool_t *p, json_t *jwk,
+                                   const char **err)
+{
+    const char *kid_s = NULL, *alg_s = NULL, *t = NULL;
+    EVP_PKEY *pkey = NULL;
+    apr_status_t rv;
+
+    if (!out) {
+        return fail(err, "no output");
+    }
+    *out = NULL;
+    if (jwk_head(jwk, &t, &kid_s, &alg_s, err) != APR_SUCCESS) {
+        return APR_EINVAL;
     }
     if (strcmp(t, "oct") == 0) {
         unsigned char *k;
@@ -679,7 +539,7 @@ apr_status_t vjwt_jwe_key_from_jwk(vjwt_jwe_key_t **out, apr_pool_t *p, json_t *
             return APR_EINVAL;
         }
         rv = vjwt_jwe_key_from_secret(out, p, kid_s, k, kl, err);
-        wipe(k, kl);
+        vjwt_wipe(k, kl);
     }
     else {
         if (strcmp(t, "RSA") == 0) {
@@ -706,20 +566,21 @@ apr_status_t vjwt_jwe_key_from_jwk(vjwt_jwe_key_t **out, apr_pool_t *p, json_t *
 
 const char *vjwt_jwe_key_describe(apr_pool_t *p, const vjwt_jwe_key_t *k)
 {
-    const jwe_curve_t *c;
+    static const vjwt_kty_e kty[] = {VJWT_KTY_OCT, VJWT_KTY_RSA, VJWT_KTY_EC};
+    vjwt_key_t d; /* described as the verification key of its type would be */
+
     if (!k) {
         return "(none)";
     }
-    switch (k->kind) {
-    case VJWT_JWE_KEY_OCT:
-        return apr_psprintf(p, "oct %d bits", k->bits);
-    case VJWT_JWE_KEY_RSA:
-        return apr_psprintf(p, "RSA %d", k->bits);
-    case VJWT_JWE_KEY_EC:
-        c = curve_by_nid(k->curve_nid);
-        return apr_psprintf(p, "EC %s", c ? c->crv : "?");
+    if (k->kind < VJWT_JWE_KEY_OCT || k->kind > VJWT_JWE_KEY_EC) {
+        return "?";
     }
-    return "?";
+    memset(&d, 0, sizeof(d));
+    d.kty = kty[k->kind - VJWT_JWE_KEY_OCT];
+    d.bits = k->bits;
+    d.curve_nid = k->curve_nid;
+    d.secret_len = k->secret_len;
+    return vjwt_key_describe(p, &d);
 }
 
 /* ---- decryption ------------------------------------------------------------------------ */
@@ -760,30 +621,22 @@ static apr_status_t epk_parse(jwe_parts_t *w, apr_pool_t *p, json_t *epk, const 
 {
     json_t *kty = json_object_get(epk, "kty"), *crv = json_object_get(epk, "crv");
     json_t *xj = json_object_get(epk, "x"), *yj = json_object_get(epk, "y");
-    const jwe_curve_t *c;
-    unsigned char *x, *y, pt[1 + 2 * JWE_MAX_FIELD];
+    const vjwt_curve_t *c;
+    unsigned char *x, *y;
     apr_size_t xl, yl;
-    OSSL_PARAM_BLD *bld = NULL;
-    OSSL_PARAM *params = NULL;
-    EVP_PKEY_CTX *ctx = NULL;
     EVP_PKEY *pk = NULL;
-    apr_status_t rv = APR_EINVAL;
 
     if (!json_is_object(epk)) {
-        *why = "\"epk\" missing or not an object";
-        return APR_EINVAL;
+        return fail(why, "\"epk\" missing or not an object");
     }
     if (!json_is_string(kty) || strcmp(json_string_value(kty), "EC") != 0) {
-        *why = "\"epk\" is not an EC key";
-        return APR_EINVAL;
+        return fail(why, "\"epk\" is not an EC key");
     }
     if (json_object_get(epk, "d")) {
-        *why = "\"epk\" holds a private key";
-        return APR_EINVAL;
+        return fail(why, "\"epk\" holds a private key");
     }
-    if (!json_is_string(crv) || !(c = curve_by_crv(json_string_value(crv)))) {
-        *why = "\"epk\" crv is not P-256, P-384 or P-521";
-        return APR_EINVAL;
+    if (!json_is_string(crv) || !(c = vjwt_curve_by_crv(json_string_value(crv)))) {
+        return fail(why, "\"epk\" crv is not P-256, P-384 or P-521");
     }
     if (!json_is_string(xj) || !json_is_string(yj) ||
         vjwt_b64url_decode(p, json_string_value(xj), json_string_length(xj), &x, &xl) !=
@@ -791,42 +644,19 @@ static apr_status_t epk_parse(jwe_parts_t *w, apr_pool_t *p, json_t *epk, const 
         vjwt_b64url_decode(p, json_string_value(yj), json_string_length(yj), &y, &yl) !=
             APR_SUCCESS ||
         xl != c->len || yl != c->len) {
-        *why = "\"epk\" x/y missing, not base64url or not of the field size";
+        return fail(why, "\"epk\" x/y missing, not base64url or not of the field size");
+    }
+    if (vjwt_ec_pkey_from_xy(&pk, c, x, y, NULL, "cannot build the epk",
+                             "\"epk\" is not a point on its curve", why) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    pt[0] = 0x04;
-    memcpy(pt + 1, x, c->len);
-    memcpy(pt + 1 + c->len, y, c->len);
-    bld = OSSL_PARAM_BLD_new();
-    if (!bld || !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, c->group, 0) ||
-        !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * c->len) ||
-        !(params = OSSL_PARAM_BLD_to_param(bld))) {
-        *why = "cannot build the epk";
-        goto done;
-    }
-    ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-    if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
-        EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params) != 1 || !pk) {
-        *why = "\"epk\" is not a point on its curve";
-        goto done;
-    }
-    EVP_PKEY_CTX_free(ctx);
-    ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
-    if (!ctx || EVP_PKEY_public_check(ctx) != 1) {
-        *why = "\"epk\" is not a valid public key on its curve";
-        goto done;
+    if (!vjwt_pkey_check(pk, EVP_PKEY_PUBLIC_KEY)) {
+        EVP_PKEY_free(pk);
+        return fail(why, "\"epk\" is not a valid public key on its curve");
     }
     w->epk = pk;
     w->epk_nid = c->nid;
-    pk = NULL;
-    rv = APR_SUCCESS;
-done:
-    EVP_PKEY_free(pk);
-    EVP_PKEY_CTX_free(ctx);
-    OSSL_PARAM_free(params);
-    OSSL_PARAM_BLD_free(bld);
-    ERR_clear_error();
-    return rv;
+    return APR_SUCCESS;
 }
 
 static int key_fits(const vjwt_jwe_key_t *k, const km_alg_t *km, const enc_alg_t *ce,
@@ -1066,6 +896,15 @@ static int cbc_hs_decrypt(const vjwt_jwe_ctx_t *ctx, const enc_alg_t *ce, const 
     return ok;
 }
 
+/* A compact JWE taken apart: its protected header's members and its decoded segments. */
+typedef struct {
+    json_t *hdr;
+    const char *alg, *enc, *kid, *cty; /* kid, cty NULL when absent */
+    const km_alg_t *km;
+    const enc_alg_t *ce;
+    jwe_parts_t w;
+} jwe_token_t;
+
 static apr_status_t bad(vjwt_verdict_t *v, apr_pool_t *p, const char *detail)
 {
     return vjwt_fail(v, p, VJWT_R_JWT_INVALID, "JWE: %s", detail);
@@ -1126,22 +965,230 @@ static apr_status_t done(jwe_parts_t *w, apr_status_t rv)
     return rv;
 }
 
+/* The five segments of token[0..len); 0 when there are not exactly five. */
+static int split_segments(const char *token, apr_size_t len, const char **seg, apr_size_t *segl)
+{
+    apr_size_t i, start = 0;
+    int nseg = 0;
+
+    for (i = 0; i <= len; i++) {
+        if (i == len || token[i] == '.') {
+            if (nseg == 5) {
+                return 0;
+            }
+            seg[nseg] = token + start;
+            segl[nseg++] = i - start;
+            start = i + 1;
+        }
+    }
+    return nseg == 5;
+}
+
+/* The header's "alg" and "enc" as table entries; a detail for logs when refused. */
+static const char *header_algs(jwe_token_t *t, apr_pool_t *p)
+{
+    t->km = km_lookup(t->alg);
+    if (!t->km) {
+        if (strcmp(t->alg, "RSA1_5") == 0) {
+            return "alg RSA1_5 is refused (RFC 8725 section 3.2)";
+        }
+        if (strncmp(t->alg, "PBES2", 5) == 0) {
+            return "PBES2 algorithms are refused";
+        }
+        return apr_psprintf(p, "unsupported alg \"%s\"", vjwt_sanitize(p, t->alg, 40));
+    }
+    t->ce = enc_lookup(t->enc);
+    if (!t->ce) {
+        return apr_psprintf(p, "unsupported enc \"%s\"", vjwt_sanitize(p, t->enc, 40));
+    }
+    return NULL;
+}
+
+/* The protected header (segment 0): NULL when usable, else a detail for logs. */
+static const char *parse_header(jwe_token_t *t, apr_pool_t *p, const char *seg, apr_size_t segl)
+{
+    unsigned char *hbuf;
+    apr_size_t hlen;
+    const char *err = NULL, *why;
+    json_t *j;
+
+    if (segl == 0 || vjwt_b64url_decode(p, seg, segl, &hbuf, &hlen) != APR_SUCCESS) {
+        return "protected header is not base64url";
+    }
+    if (vjwt_json_parse(&t->hdr, p, (const char *)hbuf, hlen, 1, &err) != APR_SUCCESS) {
+        return apr_psprintf(p, "protected header: %s", err ? err : "invalid JSON");
+    }
+    if (!json_is_string(j = json_object_get(t->hdr, "alg"))) {
+        return "\"alg\" missing or not a string";
+    }
+    t->alg = json_string_value(j);
+    if (!json_is_string(j = json_object_get(t->hdr, "enc"))) {
+        return "\"enc\" missing or not a string";
+    }
+    t->enc = json_string_value(j);
+    if (json_object_get(t->hdr, "zip")) {
+        return "compressed plaintext (\"zip\") is refused (RFC 8725 section 3.6)";
+    }
+    if ((j = json_object_get(t->hdr, "crit")) != NULL) {
+        return crit_detail(p, t->hdr, j);
+    }
+    if ((why = header_algs(t, p)) != NULL) {
+        return why;
+    }
+    if ((j = json_object_get(t->hdr, "kid")) != NULL) {
+        if (!json_is_string(j)) {
+            return "\"kid\" is not a string";
+        }
+        t->kid = json_string_value(j);
+    }
+    if ((j = json_object_get(t->hdr, "cty")) != NULL) {
+        if (!json_is_string(j) || !cty_ok(json_string_value(j))) {
+            return "\"cty\" is not JWT (nested JWE and other contents are refused)";
+        }
+        t->cty = json_string_value(j);
+    }
+    return NULL;
+}
+
+/* The other four segments, their sizes for alg/enc, and for ECDH-ES the epk, apu and apv:
+ * NULL when usable, else a detail for logs (t->w.epk may be set: see done). */
+static const char *parse_parts(jwe_token_t *t, apr_pool_t *p, const char **seg,
+                               const apr_size_t *segl, apr_size_t max_pt)
+{
+    jwe_parts_t *w = &t->w;
+    unsigned char *ek = NULL, *iv = NULL, *ct = NULL, *tag = NULL;
+    const char *err = NULL;
+    int no_ek = t->km->km == KM_DIR || t->km->km == KM_ECDH_ES;
+
+    if ((segl[1] && vjwt_b64url_decode(p, seg[1], segl[1], &ek, &w->ek_len) != APR_SUCCESS) ||
+        vjwt_b64url_decode(p, seg[2], segl[2], &iv, &w->iv_len) != APR_SUCCESS ||
+        vjwt_b64url_decode(p, seg[3], segl[3], &ct, &w->ct_len) != APR_SUCCESS ||
+        vjwt_b64url_decode(p, seg[4], segl[4], &tag, &w->tag_len) != APR_SUCCESS) {
+        return "a segment is not base64url";
+    }
+    w->ek = ek;
+    w->iv = iv;
+    w->ct = ct;
+    w->tag = tag;
+    w->aad = seg[0];
+    w->aad_len = segl[0];
+    if (w->iv_len != t->ce->iv_len) {
+        return apr_psprintf(p, "IV of %lu bytes, %s needs %lu", (unsigned long)w->iv_len,
+                            t->ce->name, (unsigned long)t->ce->iv_len);
+    }
+    if (w->tag_len != t->ce->tag_len) {
+        return apr_psprintf(p, "authentication tag of %lu bytes, %s needs %lu",
+                            (unsigned long)w->tag_len, t->ce->name, (unsigned long)t->ce->tag_len);
+    }
+    if (w->ct_len == 0 || (t->ce->ce == CE_CBC_HS && w->ct_len % 16 != 0)) {
+        return "ciphertext empty or not whole blocks";
+    }
+    if (w->ct_len > max_pt + 16) {
+        return apr_psprintf(p, "ciphertext exceeds the plaintext limit of %lu bytes",
+                            (unsigned long)max_pt);
+    }
+    if (no_ek != (w->ek_len == 0)) {
+        return no_ek ? "encrypted key must be empty for direct encryption or key agreement"
+                     : "encrypted key missing";
+    }
+    if (t->km->km == KM_ECDH_ES || t->km->km == KM_ECDH_ES_KW) {
+        if (epk_parse(w, p, json_object_get(t->hdr, "epk"), &err) != APR_SUCCESS) {
+            return err;
+        }
+        if (hdr_b64(p, t->hdr, "apu", &w->apu, &w->apu_len) != APR_SUCCESS ||
+            hdr_b64(p, t->hdr, "apv", &w->apv, &w->apv_len) != APR_SUCCESS) {
+            return "\"apu\"/\"apv\" is not base64url";
+        }
+    }
+    return NULL;
+}
+
+/* 1 when the token's kid names one of the keys: then only keys of that kid are tried. */
+static int kid_bound(const apr_array_header_t *keys, const char *kid)
+{
+    int i;
+    for (i = 0; kid && keys && i < keys->nelts; i++) {
+        const vjwt_jwe_key_t *k = APR_ARRAY_IDX(keys, i, const vjwt_jwe_key_t *);
+        if (k && k->kid && strcmp(k->kid, kid) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Decrypt with key k into pt: 1 on success. *tried counts the keys that gave a CEK. */
+static int decrypt_with(apr_pool_t *p, const vjwt_jwe_ctx_t *ctx, const vjwt_jwe_key_t *k,
+                        const jwe_token_t *t, unsigned char *pt, apr_size_t *pt_len, int *tried)
+{
+    unsigned char cek[JWE_MAX_CEK];
+    int ok = get_cek(p, ctx, k, t->km, t->ce, &t->w, cek);
+    if (ok) {
+        (*tried)++;
+        ok = t->ce->ce == CE_GCM ? gcm_decrypt(ctx, t->ce, cek, &t->w, pt, pt_len)
+                                 : cbc_hs_decrypt(ctx, t->ce, cek, &t->w, pt, pt_len);
+    }
+    OPENSSL_cleanse(cek, sizeof(cek));
+    if (!ok) {
+        OPENSSL_cleanse(pt, t->w.ct_len + 16);
+    }
+    return ok;
+}
+
+/* Every key that fits, in order, until one decrypts: NULL with out's plaintext and key set,
+ * else a detail for logs. */
+static const char *try_keys(vjwt_jwe_result_t *out, apr_pool_t *p, const vjwt_jwe_ctx_t *ctx,
+                            const apr_array_header_t *keys, const jwe_token_t *t, int min_rsa,
+                            apr_size_t max_pt)
+{
+    int i, bound = kid_bound(keys, t->kid), tried = 0, fitting = 0;
+    unsigned char *pt = apr_palloc(p, t->w.ct_len + 16 + 1);
+    apr_size_t pt_len = 0;
+
+    for (i = 0; keys && i < keys->nelts; i++) {
+        const vjwt_jwe_key_t *k = APR_ARRAY_IDX(keys, i, const vjwt_jwe_key_t *);
+        if (!k || (bound && (!k->kid || strcmp(k->kid, t->kid) != 0)) ||
+            !key_fits(k, t->km, t->ce, &t->w, min_rsa)) {
+            continue;
+        }
+        fitting++;
+        if (!decrypt_with(p, ctx, k, t, pt, &pt_len, &tried)) {
+            continue;
+        }
+        if (pt_len > max_pt) {
+            OPENSSL_cleanse(pt, t->w.ct_len + 16);
+            return "plaintext exceeds the limit";
+        }
+        pt[pt_len] = 0;
+        if (vjwt_jwe_is_compact((const char *)pt, pt_len)) {
+            OPENSSL_cleanse(pt, pt_len);
+            return "the plaintext is itself a JWE (nested JWE is refused)";
+        }
+        out->plaintext = pt;
+        out->plaintext_len = pt_len;
+        out->key = k;
+        return NULL;
+    }
+    if (!fitting) {
+        return bound ? apr_psprintf(p, "no key of kid \"%s\" fits %s/%s",
+                                    vjwt_sanitize(p, t->kid, 40), t->alg, t->enc)
+                     : apr_psprintf(p, "no decryption key fits %s/%s", t->alg, t->enc);
+    }
+    if (!tried) {
+        return "key agreement failed";
+    }
+    return apr_psprintf(p, "decryption failed with %d key(s) (%s/%s)", tried, t->alg, t->enc);
+}
+
 apr_status_t vjwt_jwe_decrypt(vjwt_jwe_result_t *out, apr_pool_t *p, const vjwt_jwe_ctx_t *ctx,
                               const apr_array_header_t *keys, const char *token, apr_size_t len,
                               const vjwt_jwe_limits_t *lim, vjwt_verdict_t *v)
 {
-    const char *seg[5];
-    apr_size_t segl[5], i, start = 0, max_pt, pt_len = 0;
-    int nseg = 0, bound = 0, tried = 0, fitting = 0, min_rsa;
-    unsigned char *hbuf, *ek = NULL, *iv = NULL, *ct = NULL, *tag = NULL, *pt;
-    apr_size_t hlen;
-    json_t *hdr, *j;
-    const char *err = NULL, *alg, *enc, *kid = NULL, *cty = NULL;
-    const km_alg_t *km;
-    const enc_alg_t *ce;
-    jwe_parts_t w;
+    const char *seg[5], *detail;
+    apr_size_t segl[5], max_pt;
+    int min_rsa;
+    jwe_token_t t;
 
-    memset(&w, 0, sizeof(w));
+    memset(&t, 0, sizeof(t));
     if (!out || !ctx || !token) {
         return bad(v, p, "internal: no output, context or token");
     }
@@ -1153,177 +1200,20 @@ apr_status_t vjwt_jwe_decrypt(vjwt_jwe_result_t *out, apr_pool_t *p, const vjwt_
                    apr_psprintf(p, "token of %lu bytes exceeds the limit of %lu",
                                 (unsigned long)len, (unsigned long)lim->max_token_len));
     }
-    for (i = 0; i <= len; i++) {
-        if (i == len || token[i] == '.') {
-            if (nseg == 5) {
-                return bad(v, p, "not 5 segments");
-            }
-            seg[nseg] = token + start;
-            segl[nseg++] = i - start;
-            start = i + 1;
-        }
-    }
-    if (nseg != 5) {
+    if (!split_segments(token, len, seg, segl)) {
         return bad(v, p, "not 5 segments");
     }
-
-    /* protected header */
-    if (segl[0] == 0 || vjwt_b64url_decode(p, seg[0], segl[0], &hbuf, &hlen) != APR_SUCCESS) {
-        return bad(v, p, "protected header is not base64url");
+    if ((detail = parse_header(&t, p, seg[0], segl[0])) != NULL) {
+        return bad(v, p, detail);
     }
-    if (vjwt_json_parse(&hdr, p, (const char *)hbuf, hlen, 1, &err) != APR_SUCCESS) {
-        return bad(v, p, apr_psprintf(p, "protected header: %s", err ? err : "invalid JSON"));
+    if ((detail = parse_parts(&t, p, seg, segl, max_pt)) != NULL ||
+        (detail = try_keys(out, p, ctx, keys, &t, min_rsa, max_pt)) != NULL) {
+        return done(&t.w, bad(v, p, detail));
     }
-    j = json_object_get(hdr, "alg");
-    if (!json_is_string(j)) {
-        return bad(v, p, "\"alg\" missing or not a string");
-    }
-    alg = json_string_value(j);
-    j = json_object_get(hdr, "enc");
-    if (!json_is_string(j)) {
-        return bad(v, p, "\"enc\" missing or not a string");
-    }
-    enc = json_string_value(j);
-    if (json_object_get(hdr, "zip")) {
-        return bad(v, p, "compressed plaintext (\"zip\") is refused (RFC 8725 section 3.6)");
-    }
-    if ((j = json_object_get(hdr, "crit")) != NULL) {
-        return bad(v, p, crit_detail(p, hdr, j));
-    }
-    km = km_lookup(alg);
-    if (!km) {
-        if (strcmp(alg, "RSA1_5") == 0) {
-            return bad(v, p, "alg RSA1_5 is refused (RFC 8725 section 3.2)");
-        }
-        if (strncmp(alg, "PBES2", 5) == 0) {
-            return bad(v, p, "PBES2 algorithms are refused");
-        }
-        return bad(v, p, apr_psprintf(p, "unsupported alg \"%s\"", vjwt_sanitize(p, alg, 40)));
-    }
-    ce = enc_lookup(enc);
-    if (!ce) {
-        return bad(v, p, apr_psprintf(p, "unsupported enc \"%s\"", vjwt_sanitize(p, enc, 40)));
-    }
-    if ((j = json_object_get(hdr, "kid")) != NULL) {
-        if (!json_is_string(j)) {
-            return bad(v, p, "\"kid\" is not a string");
-        }
-        kid = json_string_value(j);
-    }
-    if ((j = json_object_get(hdr, "cty")) != NULL) {
-        if (!json_is_string(j) || !cty_ok(json_string_value(j))) {
-            return bad(v, p, "\"cty\" is not JWT (nested JWE and other contents are refused)");
-        }
-        cty = json_string_value(j);
-    }
-
-    /* the other four segments */
-    if ((segl[1] && vjwt_b64url_decode(p, seg[1], segl[1], &ek, &w.ek_len) != APR_SUCCESS) ||
-        vjwt_b64url_decode(p, seg[2], segl[2], &iv, &w.iv_len) != APR_SUCCESS ||
-        vjwt_b64url_decode(p, seg[3], segl[3], &ct, &w.ct_len) != APR_SUCCESS ||
-        vjwt_b64url_decode(p, seg[4], segl[4], &tag, &w.tag_len) != APR_SUCCESS) {
-        return bad(v, p, "a segment is not base64url");
-    }
-    w.ek = ek;
-    w.iv = iv;
-    w.ct = ct;
-    w.tag = tag;
-    w.aad = seg[0];
-    w.aad_len = segl[0];
-    if (w.iv_len != ce->iv_len) {
-        return bad(v, p,
-                   apr_psprintf(p, "IV of %lu bytes, %s needs %lu", (unsigned long)w.iv_len,
-                                ce->name, (unsigned long)ce->iv_len));
-    }
-    if (w.tag_len != ce->tag_len) {
-        return bad(v, p,
-                   apr_psprintf(p, "authentication tag of %lu bytes, %s needs %lu",
-                                (unsigned long)w.tag_len, ce->name, (unsigned long)ce->tag_len));
-    }
-    if (w.ct_len == 0 || (ce->ce == CE_CBC_HS && w.ct_len % 16 != 0)) {
-        return bad(v, p, "ciphertext empty or not whole blocks");
-    }
-    if (w.ct_len > max_pt + 16) {
-        return bad(v, p,
-                   apr_psprintf(p, "ciphertext exceeds the plaintext limit of %lu bytes",
-                                (unsigned long)max_pt));
-    }
-    if ((km->km == KM_DIR || km->km == KM_ECDH_ES) != (w.ek_len == 0)) {
-        return bad(v, p,
-                   km->km == KM_DIR || km->km == KM_ECDH_ES
-                       ? "encrypted key must be empty for direct encryption or key agreement"
-                       : "encrypted key missing");
-    }
-    if (km->km == KM_ECDH_ES || km->km == KM_ECDH_ES_KW) {
-        if (epk_parse(&w, p, json_object_get(hdr, "epk"), &err) != APR_SUCCESS) {
-            return bad(v, p, err);
-        }
-        if (hdr_b64(p, hdr, "apu", &w.apu, &w.apu_len) != APR_SUCCESS ||
-            hdr_b64(p, hdr, "apv", &w.apv, &w.apv_len) != APR_SUCCESS) {
-            return done(&w, bad(v, p, "\"apu\"/\"apv\" is not base64url"));
-        }
-    }
-
-    /* key choice: a kid that names a key binds the token to the keys of that kid */
-    if (kid && keys) {
-        for (i = 0; i < (apr_size_t)keys->nelts; i++) {
-            const vjwt_jwe_key_t *k = APR_ARRAY_IDX(keys, i, const vjwt_jwe_key_t *);
-            if (k && k->kid && strcmp(k->kid, kid) == 0) {
-                bound = 1;
-                break;
-            }
-        }
-    }
-    pt = apr_palloc(p, w.ct_len + 16 + 1);
-    for (i = 0; keys && i < (apr_size_t)keys->nelts; i++) {
-        const vjwt_jwe_key_t *k = APR_ARRAY_IDX(keys, i, const vjwt_jwe_key_t *);
-        unsigned char cek[JWE_MAX_CEK];
-        int ok;
-        if (!k || (bound && (!k->kid || strcmp(k->kid, kid) != 0)) ||
-            !key_fits(k, km, ce, &w, min_rsa)) {
-            continue;
-        }
-        fitting++;
-        ok = get_cek(p, ctx, k, km, ce, &w, cek);
-        if (ok) {
-            tried++;
-            ok = ce->ce == CE_GCM ? gcm_decrypt(ctx, ce, cek, &w, pt, &pt_len)
-                                  : cbc_hs_decrypt(ctx, ce, cek, &w, pt, &pt_len);
-        }
-        OPENSSL_cleanse(cek, sizeof(cek));
-        if (!ok) {
-            OPENSSL_cleanse(pt, w.ct_len + 16);
-            continue;
-        }
-        if (pt_len > max_pt) {
-            OPENSSL_cleanse(pt, w.ct_len + 16);
-            return done(&w, bad(v, p, "plaintext exceeds the limit"));
-        }
-        pt[pt_len] = 0;
-        if (vjwt_jwe_is_compact((const char *)pt, pt_len)) {
-            OPENSSL_cleanse(pt, pt_len);
-            return done(&w, bad(v, p, "the plaintext is itself a JWE (nested JWE is refused)"));
-        }
-        out->header = hdr;
-        out->alg = alg;
-        out->enc = enc;
-        out->kid = kid;
-        out->cty = cty;
-        out->plaintext = pt;
-        out->plaintext_len = pt_len;
-        out->key = k;
-        return done(&w, APR_SUCCESS);
-    }
-    if (!fitting) {
-        return done(&w, bad(v, p,
-                            bound ? apr_psprintf(p, "no key of kid \"%s\" fits %s/%s",
-                                                 vjwt_sanitize(p, kid, 40), alg, enc)
-                                  : apr_psprintf(p, "no decryption key fits %s/%s", alg, enc)));
-    }
-    if (!tried) {
-        return done(&w, bad(v, p, "key agreement failed"));
-    }
-    return done(
-        &w,
-        bad(v, p, apr_psprintf(p, "decryption failed with %d key(s) (%s/%s)", tried, alg, enc)));
+    out->header = t.hdr;
+    out->alg = t.alg;
+    out->enc = t.enc;
+    out->kid = t.kid;
+    out->cty = t.cty;
+    return done(&t.w, APR_SUCCESS);
 }

@@ -32,14 +32,6 @@
 #define VJWT_RSA_MIN_PARSE_BITS 512           /* smaller moduli are not RSA keys worth loading */
 #define VJWT_RSA_MAX_BITS       16384         /* OpenSSL's own limit for RSA operations */
 
-typedef struct {
-    const char *crv;   /* JWK name */
-    const char *group; /* OpenSSL group name */
-    int nid;
-    apr_size_t len; /* field size in octets: length of x, y and of r, s */
-    int bits;
-} vjwt_curve_t;
-
 static const vjwt_curve_t vjwt_curves[] = {
     {"P-256", "prime256v1", NID_X9_62_prime256v1, 32, 256},
     {"P-384", "secp384r1", NID_secp384r1, 48, 384},
@@ -48,7 +40,7 @@ static const vjwt_curve_t vjwt_curves[] = {
 
 #define VJWT_NCURVES (sizeof(vjwt_curves) / sizeof(vjwt_curves[0]))
 
-static const vjwt_curve_t *curve_by_crv(const char *crv)
+const vjwt_curve_t *vjwt_curve_by_crv(const char *crv)
 {
     apr_size_t i;
     for (i = 0; i < VJWT_NCURVES; i++) {
@@ -59,7 +51,7 @@ static const vjwt_curve_t *curve_by_crv(const char *crv)
     return NULL;
 }
 
-static const vjwt_curve_t *curve_by_nid(int nid)
+const vjwt_curve_t *vjwt_curve_by_nid(int nid)
 {
     apr_size_t i;
     for (i = 0; i < VJWT_NCURVES; i++) {
@@ -106,13 +98,7 @@ static apr_status_t fail(const char **err, const char *why)
 static apr_status_t key_cleanup(void *data)
 {
     vjwt_key_t *k = data;
-    if (k->pkey) {
-        EVP_PKEY_free(k->pkey);
-        k->pkey = NULL;
-    }
-    if (k->secret && k->secret_len) {
-        OPENSSL_cleanse(k->secret, k->secret_len);
-    }
+    vjwt_key_material_free(&k->pkey, k->secret, k->secret_len);
     return APR_SUCCESS;
 }
 
@@ -136,11 +122,18 @@ static void key_release(apr_pool_t *p, vjwt_key_t *k)
     apr_pool_cleanup_run(p, k, key_cleanup);
 }
 
-static void wipe(unsigned char *b, apr_size_t n)
+void vjwt_wipe(unsigned char *b, apr_size_t n)
 {
     if (b && n) {
         OPENSSL_cleanse(b, n);
     }
+}
+
+void vjwt_key_material_free(EVP_PKEY **pkey, unsigned char *secret, apr_size_t len)
+{
+    EVP_PKEY_free(*pkey);
+    *pkey = NULL;
+    vjwt_wipe(secret, len);
 }
 
 /* RSA keys: a modulus of 512..16384 bits and an odd public exponent >= 3. */
@@ -177,8 +170,6 @@ static apr_status_t classify_ec(apr_pool_t *p, EVP_PKEY *pkey, int *bits, int *n
     size_t glen = 0;
     const vjwt_curve_t *c;
     int gnid;
-    EVP_PKEY_CTX *cctx = NULL;
-    apr_status_t rv = APR_EINVAL;
 
     if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
                                         &glen)) {
@@ -188,22 +179,27 @@ static apr_status_t classify_ec(apr_pool_t *p, EVP_PKEY *pkey, int *bits, int *n
     if (gnid == NID_undef) {
         gnid = EC_curve_nist2nid(group);
     }
-    c = curve_by_nid(gnid);
+    c = vjwt_curve_by_nid(gnid);
     if (!c) {
         *err = apr_psprintf(p, "EC curve %s is not supported (P-256, P-384, P-521)", san(p, group));
         return APR_EINVAL;
     }
-    cctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-    if (!cctx || EVP_PKEY_public_check(cctx) != 1) {
-        *err = "EC public key is not a valid point on its curve";
+    if (!vjwt_pkey_check(pkey, EVP_PKEY_PUBLIC_KEY)) {
+        return fail(err, "EC public key is not a valid point on its curve");
     }
-    else {
-        *bits = c->bits;
-        *nid = c->nid;
-        rv = APR_SUCCESS;
-    }
+    *bits = c->bits;
+    *nid = c->nid;
+    return APR_SUCCESS;
+}
+
+int vjwt_pkey_check(EVP_PKEY *pkey, int selection)
+{
+    EVP_PKEY_CTX *cctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+    int ok = cctx && (selection == EVP_PKEY_KEYPAIR ? EVP_PKEY_pairwise_check(cctx)
+                                                    : EVP_PKEY_public_check(cctx)) == 1;
     EVP_PKEY_CTX_free(cctx);
-    return rv;
+    ERR_clear_error();
+    return ok;
 }
 
 /*
@@ -260,12 +256,9 @@ static apr_status_t key_from_pkey(vjwt_key_t **out, apr_pool_t *p, EVP_PKEY *pke
     return APR_SUCCESS;
 }
 
-/* The public key of type ("RSA", "EC") that the parameters pushed to bld describe; pushed
- * is 0 when a push failed. Frees bld (NULL allowed). build_why and reject_why are the
- * errors when the parameters cannot be built and when OpenSSL refuses them. */
-static apr_status_t pkey_from_params(EVP_PKEY **out, const char *type, OSSL_PARAM_BLD *bld,
-                                     int pushed, const char *build_why, const char *reject_why,
-                                     const char **err)
+apr_status_t vjwt_pkey_from_params(EVP_PKEY **out, const char *type, int selection,
+                                   OSSL_PARAM_BLD *bld, int pushed, const char *build_why,
+                                   const char *reject_why, const char **err)
 {
     OSSL_PARAM *params = NULL;
     EVP_PKEY_CTX *ctx = NULL;
@@ -278,7 +271,7 @@ static apr_status_t pkey_from_params(EVP_PKEY **out, const char *type, OSSL_PARA
     }
     ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
     if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
-        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1 || !pkey) {
+        EVP_PKEY_fromdata(ctx, &pkey, selection, params) != 1 || !pkey) {
         *err = reject_why;
         goto done;
     }
@@ -352,11 +345,11 @@ static apr_status_t rsa_pkey(apr_pool_t *p, EVP_PKEY **out, const unsigned char 
     }
     else {
         bld = OSSL_PARAM_BLD_new();
-        rv = pkey_from_params(out, "RSA", bld,
-                              bld && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) &&
-                                  OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e),
-                              "cannot build RSA key parameters", "OpenSSL rejected the RSA key",
-                              err);
+        rv = vjwt_pkey_from_params(
+            out, "RSA", EVP_PKEY_PUBLIC_KEY, bld,
+            bld && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) &&
+                OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e),
+            "cannot build RSA key parameters", "OpenSSL rejected the RSA key", err);
     }
     BN_free(bn_n);
     BN_free(bn_e);
@@ -370,24 +363,45 @@ static apr_status_t ec_pkey(apr_pool_t *p, EVP_PKEY **out, const vjwt_curve_t *c
                             const unsigned char *x, apr_size_t xlen, const unsigned char *y,
                             apr_size_t ylen, const char **err)
 {
-    unsigned char pt[1 + 2 * 66];
-    OSSL_PARAM_BLD *bld;
-
     *out = NULL;
     if (xlen != c->len || ylen != c->len) {
         *err = apr_psprintf(p, "EC x and y must be %d octets each for %s", (int)c->len, c->crv);
         return APR_EINVAL;
+    }
+    return vjwt_ec_pkey_from_xy(out, c, x, y, NULL, "cannot build EC key parameters",
+                                "EC public key is not a valid point on its curve", err);
+}
+
+apr_status_t vjwt_ec_pkey_from_xy(EVP_PKEY **out, const vjwt_curve_t *c, const unsigned char *x,
+                                  const unsigned char *y, const unsigned char *d,
+                                  const char *build_why, const char *reject_why, const char **err)
+{
+    unsigned char pt[1 + 2 * 66];
+    OSSL_PARAM_BLD *bld;
+    BIGNUM *bn = NULL;
+    apr_status_t rv;
+    int pushed;
+
+    *out = NULL;
+    if (c->len > 66) {
+        return fail(err, build_why);
     }
     pt[0] = 0x04; /* uncompressed point */
     memcpy(pt + 1, x, c->len);
     memcpy(pt + 1 + c->len, y, c->len);
     ERR_clear_error();
     bld = OSSL_PARAM_BLD_new();
-    return pkey_from_params(
-        out, "EC", bld,
-        bld && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, c->group, 0) &&
-            OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * c->len),
-        "cannot build EC key parameters", "EC public key is not a valid point on its curve", err);
+    pushed = bld && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, c->group, 0) &&
+             OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * c->len);
+    if (pushed && d) {
+        /* the private scalar: secure heap, cleared on free */
+        pushed = (bn = BN_secure_new()) != NULL && BN_bin2bn(d, (int)c->len, bn) &&
+                 OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, bn);
+    }
+    rv = vjwt_pkey_from_params(out, "EC", d ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, bld, pushed,
+                               build_why, reject_why, err);
+    BN_clear_free(bn);
+    return rv;
 }
 
 /* Public key of a DER certificate that must fill der[0..len) exactly. */
@@ -594,8 +608,7 @@ static apr_status_t jwk_members(apr_pool_t *p, json_t *jwk, const jwk_kty_t *t, 
     return APR_SUCCESS;
 }
 
-/* The curve of an EC certificate key; NULL when it is not one we support. */
-static const vjwt_curve_t *pkey_curve(EVP_PKEY *pkey)
+const vjwt_curve_t *vjwt_pkey_curve(EVP_PKEY *pkey)
 {
     char group[64];
     size_t glen = 0;
@@ -603,7 +616,7 @@ static const vjwt_curve_t *pkey_curve(EVP_PKEY *pkey)
 
     if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
                                        &glen)) {
-        c = curve_by_nid(OBJ_sn2nid(group));
+        c = vjwt_curve_by_nid(OBJ_sn2nid(group));
     }
     ERR_clear_error();
     return c;
@@ -625,7 +638,7 @@ static apr_status_t jwk_x5c_key(apr_pool_t *p, json_t *x5c, const jwk_kty_t *t,
         return APR_EINVAL;
     }
     if (!EVP_PKEY_is_a(*out, t->x5c_type) ||
-        (c && (!(cc = pkey_curve(*out)) || (*c && cc != *c)))) {
+        (c && (!(cc = vjwt_pkey_curve(*out)) || (*c && cc != *c)))) {
         EVP_PKEY_free(*out);
         *out = NULL;
         *err = apr_psprintf(p, "the \"x5c\" certificate does not hold %s", t->x5c_what);
@@ -670,7 +683,7 @@ static apr_status_t jwk_oct(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const 
     /* RFC 7518 3.2: with an "alg" the key is only ever used with it, so a secret too short
      * for that alg makes the key useless: refuse it here, where the reason is clear. */
     if (alg && m.len[0] < (apr_size_t)(alg->hash_bits / 8)) {
-        wipe(m.v[0], m.len[0]);
+        vjwt_wipe(m.v[0], m.len[0]);
         *err = apr_psprintf(p, "%d-byte secret is shorter than %s needs (%d bytes)", (int)m.len[0],
                             alg->name, alg->hash_bits / 8);
         return APR_EINVAL;
@@ -708,7 +721,7 @@ static apr_status_t jwk_ec_curve(apr_pool_t *p, json_t *jwk, const vjwt_curve_t 
         return APR_EINVAL;
     }
     if (crv) {
-        *c = curve_by_crv(crv);
+        *c = vjwt_curve_by_crv(crv);
         if (!*c) {
             *err = apr_psprintf(p, "EC \"crv\" %s is not supported (P-256, P-384, P-521)",
                                 san(p, crv));
@@ -1216,16 +1229,46 @@ static EVP_PKEY *pem_pkey(apr_pool_t *p, const char *buf, apr_size_t len, const 
     return pkey;
 }
 
-apr_status_t vjwt_key_from_pem(vjwt_key_t **out, apr_pool_t *p, const char *buf, apr_size_t len,
-                               const char **err)
+/* Encrypted private keys: no password, never a prompt. */
+static int no_password(char *buf, int size, int rwflag, void *u)
 {
-    EVP_PKEY *pkey;
-    apr_status_t rv = APR_EINVAL;
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)u;
+    return -1;
+}
+
+/* A private key: the first PEM private-key block (others skipped), or DER (PKCS#8 or
+ * traditional) that fills buf[0..len). */
+static EVP_PKEY *private_pkey(const char *buf, apr_size_t len, int pem, const char **why)
+{
+    EVP_PKEY *pkey = NULL;
+    BIO *bio;
+    const unsigned char *q = (const unsigned char *)buf;
+
+    if (pem) {
+        bio = BIO_new_mem_buf(buf, (int)len);
+        pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL) : NULL;
+        BIO_free(bio);
+        *why = "no unencrypted PEM private key found";
+    }
+    else {
+        pkey = d2i_AutoPrivateKey(NULL, &q, (long)len);
+        if (pkey && q != (const unsigned char *)buf + len) {
+            EVP_PKEY_free(pkey);
+            pkey = NULL;
+        }
+        *why = "neither PEM nor a DER private key (PKCS#8 or traditional)";
+    }
+    return pkey;
+}
+
+apr_status_t vjwt_pkey_from_pem(EVP_PKEY **out, apr_pool_t *p, const char *buf, apr_size_t len,
+                                int selection, const char **err)
+{
     const char *why = NULL;
 
-    if (!out) {
-        return fail(err, "no output");
-    }
     *out = NULL;
     if (!buf || len == 0) {
         return fail(err, "no key data");
@@ -1234,17 +1277,34 @@ apr_status_t vjwt_key_from_pem(vjwt_key_t **out, apr_pool_t *p, const char *buf,
         return fail(err, "key data larger than 1 MiB");
     }
     ERR_clear_error();
-    if (has_pem_begin(buf, len)) {
-        pkey = pem_pkey(p, buf, len, &why);
+    if (selection == EVP_PKEY_KEYPAIR) {
+        *out = private_pkey(buf, len, has_pem_begin(buf, len), &why);
+    }
+    else if (has_pem_begin(buf, len)) {
+        *out = pem_pkey(p, buf, len, &why);
     }
     else {
         /* DER: SubjectPublicKeyInfo, certificate or PKCS#1 RSAPublicKey */
-        pkey = der_pkey((const unsigned char *)buf, len, 0);
-        if (!pkey) {
-            why = "neither PEM nor a DER public key or certificate";
-        }
+        *out = der_pkey((const unsigned char *)buf, len, 0);
+        why = "neither PEM nor a DER public key or certificate";
     }
-    if (pkey) {
+    ERR_clear_error();
+    return *out ? APR_SUCCESS : fail(err, why ? why : "invalid key");
+}
+
+apr_status_t vjwt_key_from_pem(vjwt_key_t **out, apr_pool_t *p, const char *buf, apr_size_t len,
+                               const char **err)
+{
+    EVP_PKEY *pkey;
+    apr_status_t rv;
+    const char *why = NULL;
+
+    if (!out) {
+        return fail(err, "no output");
+    }
+    *out = NULL;
+    rv = vjwt_pkey_from_pem(&pkey, p, buf, len, EVP_PKEY_PUBLIC_KEY, &why);
+    if (rv == APR_SUCCESS) {
         rv = key_from_pkey(out, p, pkey, "pem", &why); /* owns pkey from here */
     }
     ERR_clear_error();
@@ -1255,9 +1315,8 @@ apr_status_t vjwt_key_from_pem(vjwt_key_t **out, apr_pool_t *p, const char *buf,
     return APR_SUCCESS;
 }
 
-/* The whole of a key file (at most 1 MiB, a regular file) into *buf, NUL-terminated. */
-static apr_status_t read_key_file(apr_pool_t *p, const char *path, char **buf, apr_size_t *got,
-                                  const char **err)
+apr_status_t vjwt_key_file_read(apr_pool_t *p, const char *path, char **buf, apr_size_t *got,
+                                const char **err)
 {
     apr_file_t *f = NULL;
     apr_finfo_t fi;
@@ -1283,7 +1342,7 @@ static apr_status_t read_key_file(apr_pool_t *p, const char *path, char **buf, a
     rv = apr_file_read_full(f, *buf, (apr_size_t)fi.size, got);
     apr_file_close(f);
     if (rv != APR_SUCCESS && !(APR_STATUS_IS_EOF(rv) && *got == 0 && fi.size == 0)) {
-        wipe((unsigned char *)*buf, (apr_size_t)fi.size);
+        vjwt_wipe((unsigned char *)*buf, (apr_size_t)fi.size);
         return fail(
             err, apr_psprintf(p, "cannot read %s: %s", path, apr_strerror(rv, ebuf, sizeof(ebuf))));
     }
@@ -1334,12 +1393,12 @@ apr_status_t vjwt_keys_from_file(apr_array_header_t *keys, apr_pool_t *p, const 
     if (!keys || !path) {
         return fail(err, "no key file");
     }
-    if (read_key_file(p, path, &buf, &got, err) != APR_SUCCESS) {
+    if (vjwt_key_file_read(p, path, &buf, &got, err) != APR_SUCCESS) {
         return APR_EINVAL;
     }
     rv = keys_from_text(keys, p, buf, got, apr_pstrcat(p, "file:", path, NULL), skipped, &why);
     /* a JWKS file may hold HMAC secrets */
-    wipe((unsigned char *)buf, got);
+    vjwt_wipe((unsigned char *)buf, got);
     if (rv != APR_SUCCESS) {
         return fail(err, apr_psprintf(p, "%s: %s", path, why ? why : "invalid key file"));
     }
@@ -1406,7 +1465,7 @@ const char *vjwt_key_describe(apr_pool_t *p, const vjwt_key_t *k)
     case VJWT_KTY_RSA:
         return apr_psprintf(p, "RSA %d", k->bits);
     case VJWT_KTY_EC:
-        c = curve_by_nid(k->curve_nid);
+        c = vjwt_curve_by_nid(k->curve_nid);
         return apr_pstrcat(p, "EC ", c ? c->crv : "?", NULL);
     case VJWT_KTY_OKP:
         return k->curve_nid == NID_ED25519 ? "OKP Ed25519" : "OKP ?";

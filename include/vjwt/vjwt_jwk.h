@@ -75,4 +75,61 @@ apr_status_t vjwt_key_from_secret(vjwt_key_t **out, apr_pool_t *p, const unsigne
 /* "RSA 2048", "EC P-256", "OKP Ed25519", "oct 256 bits" for log lines. */
 const char *vjwt_key_describe(apr_pool_t *p, const vjwt_key_t *k);
 
+/* ---- shared with the JWE decryption keys (vjwt_jwe.c) -------------------------------- */
+
+/* An EC curve JOSE supports (RFC 7518 section 6.2.1.1). */
+typedef struct {
+    const char *crv;   /* JWK name */
+    const char *group; /* OpenSSL group name */
+    int nid;
+    apr_size_t len; /* field size in octets: length of x, y, d and of r, s */
+    int bits;
+} vjwt_curve_t;
+
+/* P-256, P-384 or P-521 by JWK "crv" or by NID; NULL for any other curve. */
+const vjwt_curve_t *vjwt_curve_by_crv(const char *crv);
+const vjwt_curve_t *vjwt_curve_by_nid(int nid);
+
+/* The curve of an EC EVP_PKEY (by its group's short name); NULL when not one of these. */
+const vjwt_curve_t *vjwt_pkey_curve(EVP_PKEY *pkey);
+
+/* The key of type ("RSA", "EC") that the parameters pushed to bld describe; selection is
+ * EVP_PKEY_PUBLIC_KEY or EVP_PKEY_KEYPAIR. pushed is 0 when a push failed. Frees bld (NULL
+ * allowed). build_why and reject_why are the errors when the parameters cannot be built and
+ * when OpenSSL refuses them. */
+apr_status_t vjwt_pkey_from_params(EVP_PKEY **out, const char *type, int selection,
+                                   OSSL_PARAM_BLD *bld, int pushed, const char *build_why,
+                                   const char *reject_why, const char **err);
+
+/* EC key on c from x and y of c->len octets each (the caller checks the lengths); with d
+ * (c->len octets too) a key pair, with d NULL a public key. The point is not checked here
+ * beyond what EVP_PKEY_fromdata does. build_why, reject_why as for vjwt_pkey_from_params. */
+apr_status_t vjwt_ec_pkey_from_xy(EVP_PKEY **out, const vjwt_curve_t *c, const unsigned char *x,
+                                  const unsigned char *y, const unsigned char *d,
+                                  const char *build_why, const char *reject_why, const char **err);
+
+/* The one key in PEM or DER buf[0..len) (at most 1 MiB). selection EVP_PKEY_PUBLIC_KEY: a
+ * public key or certificate as vjwt_key_from_pem takes it. EVP_PKEY_KEYPAIR: a private key,
+ * PKCS#8 or traditional, not encrypted; in PEM, other blocks are skipped. The caller owns
+ * *out. On error APR_EINVAL with *err set. */
+apr_status_t vjwt_pkey_from_pem(EVP_PKEY **out, apr_pool_t *p, const char *buf, apr_size_t len,
+                                int selection, const char **err);
+
+/* The whole of a key file (a regular file of at most 1 MiB) into *buf, NUL-terminated. The
+ * caller wipes it (vjwt_wipe) when it may hold secrets. */
+apr_status_t vjwt_key_file_read(apr_pool_t *p, const char *path, char **buf, apr_size_t *got,
+                                const char **err);
+
+/* 1 when pkey passes OpenSSL's check for selection: EVP_PKEY_PUBLIC_KEY, the public key
+ * (EVP_PKEY_public_check: for EC a point on the curve, not infinity); EVP_PKEY_KEYPAIR, the
+ * consistency of the private and public halves (EVP_PKEY_pairwise_check). */
+int vjwt_pkey_check(EVP_PKEY *pkey, int selection);
+
+/* OPENSSL_cleanse of b[0..n); NULL or 0 does nothing. */
+void vjwt_wipe(unsigned char *b, apr_size_t n);
+
+/* What a key's pool cleanup does with the key material it owns: frees *pkey (sets it NULL)
+ * and cleanses secret[0..len). Either may be NULL. */
+void vjwt_key_material_free(EVP_PKEY **pkey, unsigned char *secret, apr_size_t len);
+
 #endif

@@ -64,6 +64,8 @@ typedef struct {
     apr_array_header_t *keys;
 } fuzz_jwe_t;
 
+/* The fixed key set, made once in the root pool; fuzz_root() terminates APR at exit, so
+ * the pool's cleanups free the keys and fetched algorithms before the leak check. */
 static fuzz_jwe_t *fixture(apr_pool_t *p)
 {
     static fuzz_jwe_t *f;
