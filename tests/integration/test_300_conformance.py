@@ -1,4 +1,4 @@
-"""Conformance of the Azure <validate-jwt> support (the table of docs/conformance.md, C1-C135).
+"""Conformance of the Azure <validate-jwt> support (the table of docs/conformance.md, C1-C140).
 
 Every runtime case of conformance/cases.py runs twice: once as a ValidateJWTPolicy policy
 file (mode xml) and once as the equivalent ValidateJWT* directives (mode directives), one

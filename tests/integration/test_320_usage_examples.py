@@ -18,7 +18,8 @@ import pytest
 import vjwt_env
 from vjwt_env import assert_fail, assert_pass, load_modules
 from vjwt_fakeidp import public_jwk
-from vjwt_tokens import b64std, b64u, claims, flip_sig_bit, hmac_jwk, mint, now, unsigned
+from vjwt_tokens import (b64std, b64u, claims, encrypt, flip_sig_bit, hmac_jwk, mint, now,
+                         unsigned)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 POLICIES = os.path.join(HERE, "data", "policies")
@@ -90,6 +91,7 @@ def env(httpd, keys, fakeidp):
         "ValidateJWTKeysRefetchInterval 1",
         "ValidateJWTFetchTimeout 2 4",
         "ValidateJWTCertificate my-rsa-cert keys/rsa1.crt.pem",
+        "ValidateJWTCertificate my-decryption-cert keys/rsa-enc.pem",
         "ValidateJWTNamedValue jwt-signing-key %s" % b64std(keys.hs64),
         "ValidateJWTNamedValue auth0-signing-secret-base64 %s" % b64std(keys.hs64b),
         "ValidateJWTNamedValue idp-base %s" % idp.base,
@@ -105,6 +107,7 @@ def env(httpd, keys, fakeidp):
         loc("s3/", _pol("s3-entra-single-tenant")),
         loc("s4/", _pol("s4-entra-external-id")),
         loc("s5/", _pol("s5-b2c")),
+        loc("s6/", _pol("s6-decryption-keys")),
         '<Location "/p/s7/">\n    AuthType JWT\n    %s\n    <RequireAll>\n'
         '        Require valid-user\n        Require expr "%s"\n    </RequireAll>\n'
         '</Location>\n' % (_pol("s7-authorize-by-claims"), S7_EXPR),
@@ -229,16 +232,27 @@ def test_s5_b2c(env, keys):
 
 
 # --- S6 ----------------------------------------------------------------------------------
-def test_s6_decryption_keys_refused(httpd, keys, env):
-    """S6 (C136-C140 not applicable): JWE is not supported yet, so the decryption example
-    is a configuration error naming <decryption-keys>."""
-    server = ("ValidateJWTCertificate my-rsa-cert keys/rsa1.crt.pem\n"
-              "ValidateJWTNamedValue jwt-signing-key %s\n" % b64std(keys.hs64))
-    rc, out, _, _ = httpd.configtest(server_conf=server, locations=vjwt_env.location(
-        "s6/", _pol("s6-decryption-keys")), name="s6")
-    assert rc != 0, out
-    assert re.search(r"s6-decryption-keys\.xml:\d+: validate-jwt/decryption-keys: encrypted "
-                     r"tokens \(JWE\) are not supported", out), out
+@_marks("S6", "C136", "C139", "C140")
+def test_s6_token_decryption(env, keys):
+    """S6 (C136 C139 C140): a JWE (RSA-OAEP + A128CBC-HS256, to the decryption
+    certificate's private key) around an HS256 token passes; the same token unencrypted
+    passes too (encryption is optional); an inner token that is unsigned, or signed with
+    another secret, keeps its JWS reason; RSA1_5 and zip are JwtInvalid."""
+    srv = env["srv"]
+
+    def t(**c):
+        return mint(_h(keys), "HS256", aud=HOST, **c)
+    assert_pass(srv.get("/p/s6/", encrypt(keys.rsa_enc, "RSA-OAEP", "A128CBC-HS256", t())))
+    assert_pass(srv.get("/p/s6/", t()))
+    assert_fail(srv.get("/p/s6/", encrypt(keys.rsa_enc, "RSA-OAEP", "A128CBC-HS256",
+                                          unsigned(claims(aud=HOST)))), "TokenSignatureInvalid")
+    other = mint(hmac_jwk(keys.hs64_other), "HS256", aud=HOST)
+    assert_fail(srv.get("/p/s6/", encrypt(keys.rsa_enc, "RSA-OAEP-256", "A256GCM", other)),
+                "TokenSignatureInvalid")
+    assert_fail(srv.get("/p/s6/", encrypt(keys.rsa_enc, "RSA1_5", "A128CBC-HS256", t())),
+                "JwtInvalid")
+    assert_fail(srv.get("/p/s6/", encrypt(keys.rsa_enc, "RSA-OAEP", "A128CBC-HS256", t(),
+                                          header={"zip": "DEF"})), "JwtInvalid")
 
 
 # --- S7 ----------------------------------------------------------------------------------

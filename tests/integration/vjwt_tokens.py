@@ -152,6 +152,26 @@ def hmac_jwk(secret):
     return jwk.JWK(kty="oct", k=b64u(secret))
 
 
+def encrypt(key, alg, enc, plaintext, *, kid=None, cty="JWT", header=None):
+    """A compact JWE made by jwcrypto around plaintext (a compact JWS or any text); key is a
+    jwcrypto JWK (public for RSA/EC) or raw bytes (a symmetric key). RSA1_5 is allowed
+    here when asked for, so that tests can show that the module refuses it."""
+    from jwcrypto import jwe as _jwe
+    if isinstance(key, bytes):
+        key = hmac_jwk(key)
+    h = {"alg": alg, "enc": enc}
+    if cty is not None:
+        h["cty"] = cty
+    if kid is not None:
+        h["kid"] = kid
+    h.update(header or {})
+    e = _jwe.JWE(plaintext.encode("utf-8"), json.dumps(h))
+    if alg == "RSA1_5":
+        e.allowed_algs = e.allowed_algs + ["RSA1_5"]
+    e.add_recipient(key)
+    return e.serialize(compact=True)
+
+
 def _self_signed(priv, cn):
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
     t = datetime.datetime.utcnow()
@@ -200,6 +220,15 @@ class Keys:
         jwks = {"keys": [json.loads(k.export_public()) for k in
                          (self.rsa1, self.ec256, self.ec384, self.ec521, self.ed25519b)]}
         w("keys/jwks.json", json.dumps(jwks, indent=1))
+        # decryption keys (JWE): dir secrets for A256GCM / A256CBC-HS512, and an RSA key whose
+        # private key file (PKCS#8, followed by a certificate) ValidateJWTCertificate names
+        self.dk32 = rnd(32)
+        self.dk64 = rnd(64)
+        self.rsa_enc = jwk.JWK.generate(kty="RSA", size=2048, kid="rsa-enc")
+        enc_priv = self.rsa_enc.get_op_key("unwrapKey")
+        w("keys/rsa-enc.pem", enc_priv.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()) + _self_signed(enc_priv, "rsa-enc"))
         self.rsa1_pub_der = self.rsa1.get_op_key("verify").public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
         self.rsa1_pub_pem = self.rsa1.export_to_pem()

@@ -23,6 +23,8 @@ policy  a dict (P() fills the table's default policy: header-name="Authorization
           audiences, issuers   None or a list of strings
           claims          None or [{"name", "match", "separator", "values"}]
           openid          [{"idp": NAME} (the test's fake IdP) | {"url": URL}]
+          decryption_keys None (no <decryption-keys>) or a list of key dicts as for keys
+                          ("secret" or "cert"): <decryption-keys> / ValidateJWTDecryptionKey
           extra_directives  module directives placed after the policy in both modes
                           (e.g. ValidateJWTMinRSAKeyBits, ValidateJWTWWWAuthenticate)
           named_values    {NAME: VALUE}: ValidateJWTNamedValue lines (server level);
@@ -38,6 +40,9 @@ request tok(...) describes how to mint the token (jwcrypto through vjwt_tokens):
         key (a Keys attribute; secrets become HMAC keys; "pem:rsa1"/"der:rsa1" are the
         RSA public key bytes as an HMAC secret), kid, typ, header, claims (Rel(n) = now+n),
         mutate(tok, keys) for malformed tokens; or raw(keys) for a hand-made token.
+        jwe=J(...) encrypts the token (minted or raw) with jwcrypto: alg, enc, key (a Keys
+        attribute: a secret, or an RSA key whose public half is used), kid, cty, header,
+        mutate(jwe, keys) for altered JWEs.
         req(...) says how to send it: "bearer" (default), "none", ("auth", TEMPLATE),
         ("header", NAME, TEMPLATE), ("query", RAW-QUERY-TEMPLATE); {t} is the token.
 expect  ok(env=...) or fail(reason, status, message, www, detail_re, policy_id).
@@ -106,7 +111,8 @@ def P(**over):
     p = {"source": ("header", "Authorization"), "scheme": None, "status": None,
          "message": None, "require_exp": None, "require_signed": None, "skew": None,
          "keys": [secret()], "audiences": None, "issuers": None, "claims": None,
-         "openid": [], "output_var": None, "id": None, "extra_directives": [],
+         "openid": [], "decryption_keys": None, "output_var": None, "id": None,
+         "extra_directives": [],
          "named_values": {}, "xml": {}}
     for k, v in over.items():
         if k not in p:
@@ -115,9 +121,25 @@ def P(**over):
     return p
 
 
-def tok(alg="HS256", key="hs64", kid=None, typ="JWT", header=None, mutate=None, **claims):
+def tok(alg="HS256", key="hs64", kid=None, typ="JWT", header=None, mutate=None, jwe=None,
+        **claims):
     return {"alg": alg, "key": key, "kid": kid, "typ": typ, "header": header or {},
-            "claims": claims, "mutate": mutate}
+            "claims": claims, "mutate": mutate, "jwe": jwe}
+
+
+def _flip_tag(t, keys):
+    """The JWE with one bit of its authentication tag flipped (C138)."""
+    parts = t.split(".")
+    raw = bytearray(b64u_dec(parts[4]))
+    raw[0] ^= 1
+    parts[4] = b64u(bytes(raw))
+    return ".".join(parts)
+
+
+def J(alg, enc, key, kid=None, cty="JWT", header=None, mutate=None):
+    """How tok() encrypts its token (a JWE, docs/conformance.md#jwe)."""
+    return {"alg": alg, "enc": enc, "key": key, "kid": kid, "cty": cty, "header": header,
+            "mutate": mutate}
 
 
 def raw(fn):
@@ -314,6 +336,7 @@ CERTIFICATES = {
     "ec256-cert": "keys/ec256.crt.pem",
     "ec384-pub": "keys/ec384.pub.pem",
     "rsa2-pub": "keys/rsa2.pub.pem",
+    "rsa-enc": "keys/rsa-enc.pem",
 }
 
 WARN_SCHEME = r"VJWT000\d\d.*(require-scheme|RequireScheme).*(no effect|ignored)"
@@ -838,6 +861,40 @@ CASES = [
          (req(tok(aud="api://policy")), fail("TokenAudienceNotAllowed", 403)),
          modes=XML, why="checks that a list directive after ValidateJWTPolicy replaces the "
                         "policy's list; with directives only, a repeated list directive adds"),
+    # --- J: encrypted tokens (docs/conformance.md#jwe) ---------------------------------
+    Case("c136-dir-a256cbc-hs512", ["C136"], P(decryption_keys=[secret("dk64")]),
+         (req(tok(jwe=J("dir", "A256CBC-HS512", "dk64"))), ok()),
+         # encryption is optional
+         (req(tok()), ok()),
+         # the inner token keeps its reasons
+         (req(tok(key="hs64b", jwe=J("dir", "A256CBC-HS512", "dk64"))),
+          fail("TokenSignatureInvalid"))),
+    Case("c136-rsa-oaep-a128cbc-hs256", ["C136"],
+         P(decryption_keys=[cert("rsa-enc", id="rsa-enc")], output_var="jwt"),
+         (req(tok(jwe=J("RSA-OAEP", "A128CBC-HS256", "rsa_enc", kid="rsa-enc"))),
+          ok(env={"jwt_ALG": "HS256", "jwt_ENC": "A128CBC-HS256", "jwt_ALG_KEY": "RSA-OAEP"})),
+         (req(tok(jwe=J("RSA-OAEP", "A128CBC-HS256", "rsa_enc"))), ok())),
+    Case("c137-no-decryption-keys", ["C137"], P(),
+         (req(tok(jwe=J("dir", "A256CBC-HS512", "dk64"))),
+          fail("JwtInvalid", detail_re=r"encrypted token but no decryption keys"))),
+    Case("c138-tag-altered", ["C138"], P(decryption_keys=[secret("dk64")]),
+         (req(tok(jwe=J("dir", "A256CBC-HS512", "dk64", mutate=_flip_tag))),
+          fail("JwtInvalid")),
+         (req(tok(jwe=J("dir", "A256GCM", "dk32", mutate=_flip_tag))), fail("JwtInvalid"))),
+    Case("c139-inner-unsigned", ["C139"],
+         P(decryption_keys=[secret("dk64")]),
+         (req({"raw": lambda k: unsigned(_claims()), "jwe": J("dir", "A256CBC-HS512", "dk64")}),
+          fail("TokenSignatureInvalid"))),
+    Case("c139-inner-unsigned-allowed", ["C139"],
+         P(decryption_keys=[secret("dk64")], require_signed=False),
+         (req({"raw": lambda k: unsigned(_claims()), "jwe": J("dir", "A256CBC-HS512", "dk64")}),
+          ok())),
+    Case("c140-rsa1-5-and-zip", ["C140"],
+         P(decryption_keys=[cert("rsa-enc"), secret("dk64")]),
+         (req(tok(jwe=J("RSA1_5", "A128CBC-HS256", "rsa_enc"))),
+          fail("JwtInvalid", detail_re=r"RSA1_5")),
+         (req(tok(jwe=J("dir", "A256CBC-HS512", "dk64", header={"zip": "DEF"}))),
+          fail("JwtInvalid", detail_re=r"zip"))),
 ]
 
 # ------------------------------------------------------------------------------------
@@ -1131,15 +1188,7 @@ CONFIG_CASES = [
 # ------------------------------------------------------------------------------------
 # ids not testable here
 # ------------------------------------------------------------------------------------
-_JWE = "JWE not supported yet: <decryption-keys> is a configuration error"
-NOT_APPLICABLE = {
-    "C136": _JWE,
-    "C137": _JWE + " (a five-segment token is JwtInvalid: tests/integration/"
-                   "test_040_structure.py::test_five_segments_without_decryption_keys)",
-    "C138": _JWE,
-    "C139": _JWE,
-    "C140": _JWE,
-}
+NOT_APPLICABLE = {}
 
 # ids whose behaviour needs time, several children, outages or a second host: they are
 # covered by the key-fetching tests, found by their docstrings ("C71: ...") in these files.

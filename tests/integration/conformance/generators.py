@@ -16,8 +16,8 @@ from xml.sax.saxutils import escape
 
 from vjwt_tokens import b64std
 
-CHILD_ORDER = ["openid-config", "issuer-signing-keys", "audiences", "issuers",
-               "required-claims"]
+CHILD_ORDER = ["openid-config", "issuer-signing-keys", "decryption-keys", "audiences",
+               "issuers", "required-claims"]
 
 
 class NotRepresentable(Exception):
@@ -180,6 +180,10 @@ def _children(policy, ctx):
             out["issuer-signing-keys"] = (["<issuer-signing-keys>"] +
                                           ["    " + _key_xml(k, ctx) for k in policy["keys"]] +
                                           ["</issuer-signing-keys>"])
+    if policy.get("decryption_keys") is not None:
+        out["decryption-keys"] = (["<decryption-keys>"] +
+                                  ["    " + _key_xml(k, ctx) for k in policy["decryption_keys"]] +
+                                  ["</decryption-keys>"])
     if policy["audiences"] is not None:
         out["audiences"] = _list_xml("audiences", "audience", policy["audiences"])
     if policy["issuers"] is not None:
@@ -253,6 +257,15 @@ def line_of(text, needle):
 # ------------------------------------------------------------------------------------
 # directives
 # ------------------------------------------------------------------------------------
+def _decryption_key_directive(k, ctx):
+    pre = "id=%s " % k["id"] if k.get("id") is not None else ""
+    if k["kind"] == "secret":
+        return "ValidateJWTDecryptionKey %s%s" % (pre, ctx.secret(k["ref"]))
+    if k["kind"] == "cert":
+        return "ValidateJWTDecryptionKey %scertificate-id=%s" % (pre, k["ref"])
+    raise NotRepresentable("decryption key of kind %s" % k["kind"])
+
+
 def _key_directive(k, ctx):
     kind = k["kind"]
     pre = "id=%s " % k["id"] if k.get("id") is not None else ""
@@ -319,6 +332,9 @@ def to_directives(policy, ctx=None):
         if not policy["keys"]:
             raise NotRepresentable("empty <issuer-signing-keys>")
         groups["issuer-signing-keys"] = [_key_directive(k, ctx) for k in policy["keys"]]
+    if policy.get("decryption_keys"):
+        groups["decryption-keys"] = [_decryption_key_directive(k, ctx)
+                                     for k in policy["decryption_keys"]]
     for field, el, name in (("audiences", "audiences", "ValidateJWTAudience"),
                             ("issuers", "issuers", "ValidateJWTIssuer")):
         v = policy[field]

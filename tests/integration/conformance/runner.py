@@ -12,7 +12,7 @@ import pytest
 import vjwt_env
 from vjwt_env import assert_fail, assert_pass
 from vjwt_fakeidp import public_jwk
-from vjwt_tokens import claims as _claims, hmac_jwk, mint
+from vjwt_tokens import claims as _claims, encrypt, hmac_jwk, mint
 
 from . import cases as C
 from .generators import Ctx, line_of, server_config, to_directives, to_xml
@@ -43,7 +43,7 @@ def make_token(spec, keys):
     if spec is None:
         return None
     if "raw" in spec:
-        return spec["raw"](keys)
+        return _encrypted(spec["raw"](keys), spec.get("jwe"), keys)
     base = _claims()
     now = base["exp"] - 3600
     over = {k: _resolve(v, now) for k, v in spec["claims"].items()}
@@ -52,7 +52,16 @@ def make_token(spec, keys):
              header=spec["header"] or None)
     if spec.get("mutate"):
         t = spec["mutate"](t, keys)
-    return t
+    return _encrypted(t, spec.get("jwe"), keys)
+
+
+def _encrypted(t, j, keys):
+    """t, or t inside a JWE as cases.J describes (jwcrypto)."""
+    if not j:
+        return t
+    k = getattr(keys, j["key"])
+    e = encrypt(k, j["alg"], j["enc"], t, kid=j["kid"], cty=j["cty"], header=j["header"])
+    return j["mutate"](e, keys) if j.get("mutate") else e
 
 
 def send(srv, path, r, keys):
