@@ -12,6 +12,7 @@ import json
 import os
 import re
 import subprocess
+import time
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -19,6 +20,7 @@ from jwcrypto import jwe, jwk
 
 import vjwt_idp
 from vjwt_env import assert_fail, assert_pass, location
+from vjwt_fakeidp import public_jwk
 from vjwt_idp import DEFAULT_RESOURCE
 from vjwt_tokens import AUD, b64std, b64u, b64u_dec, claims, mint, unsigned, _self_signed
 
@@ -132,7 +134,7 @@ LOCATIONS = {
     "unsigned-ok": {"require_signed": False},
     "nodec": {"dec": []},
     "short": {"dec": ["dir-128"]},
-    "maxlen": {"extra": ["ValidateJWTMaxTokenLength 1400"]},
+    "maxlen": {"extra": ["ValidateJWTMaxTokenLength 1100"]},
 }
 
 
@@ -141,8 +143,21 @@ def jk(httpd):
     return JweKeys(httpd)
 
 
+FAKE_ISS = "https://jwe.fake.test"
+FAKE_JWKS = "/jwe/jwks"
+FAKE_DISC = "/jwe/.well-known/openid-configuration"
+
+
 @pytest.fixture(scope="module")
-def srv(httpd, keys, jk, real_idp):
+def fake(fakeidp, keys):
+    F = fakeidp()
+    F.add_jwks(FAKE_JWKS, [public_jwk(keys.ec256, kid="old")])
+    F.add_discovery(FAKE_DISC, FAKE_ISS, FAKE_JWKS)
+    return F
+
+
+@pytest.fixture(scope="module")
+def srv(httpd, keys, jk, real_idp, fake):
     blocks = []
     for mode in MODES:
         for name, kw in LOCATIONS.items():
@@ -151,7 +166,11 @@ def srv(httpd, keys, jk, real_idp):
         blocks.append(location("%s-idp" % mode, *policy_lines(
             httpd, keys, jk, mode, "idp", dec=["dir-256", "rsa-enc"], signing=False,
             openid=real_idp.discovery, aud=DEFAULT_RESOURCE)))
-    server_conf = "\n".join([jk.server_conf(), "ValidateJWTFetchTimeout 2 4"])
+        blocks.append(location("%s-fake" % mode, *policy_lines(
+            httpd, keys, jk, mode, "fake", dec=["dir-256"], signing=False,
+            openid=fake.url(FAKE_DISC))))
+    server_conf = "\n".join([jk.server_conf(), "ValidateJWTFetchTimeout 2 4",
+                             "ValidateJWTKeysRefetchInterval 1"])
     return httpd.start("jwe", "\n".join(blocks), server_conf=server_conf)
 
 
@@ -295,6 +314,21 @@ def test_nested_jwt_from_real_idp(srv, jk, real_idp):
             assert r.env.get("jwt_ALG_KEY") == alg
 
 
+def test_inner_kid_unknown_refetches(srv, keys, jk, fake):
+    """The refetch for an unknown kid applies to the inner token: a key the provider
+    publishes after start-up verifies an encrypted token signed with it."""
+    k = jk.jwk_of("dir-256")
+    t = py_jwe(k, "dir", "A256GCM", mint(keys.ec256, "ES256", kid="old", iss=FAKE_ISS))
+    for r in both(srv, "fake", t):
+        assert_pass(r)
+    new = jwk.JWK.generate(kty="EC", crv="P-256")
+    fake.add_jwks(FAKE_JWKS, [public_jwk(keys.ec256, kid="old"), public_jwk(new, kid="new")])
+    time.sleep(1.2)  # past the refetch floor (ValidateJWTKeysRefetchInterval 1)
+    t = py_jwe(k, "dir", "A256GCM", mint(new, "ES256", kid="new", iss=FAKE_ISS))
+    for r in both(srv, "fake", t):
+        assert_pass(r)
+
+
 # ---- refused: JwtInvalid -----------------------------------------------------------------
 def _fail_both(srv, loc, token, reason, detail_re=None):
     for r in both(srv, loc, token):
@@ -378,9 +412,10 @@ def test_max_length_whole_jwe(srv, keys, jk):
     """ValidateJWTMaxTokenLength measures the whole JWE, not its plaintext."""
     jws = inner(keys)
     t = py_jwe(jk.jwk_of("rsa-enc"), "RSA-OAEP", "A256GCM", jws)
-    assert len(jws) < 1400 < len(t)
+    short = py_jwe(jk.jwk_of("dir-256"), "dir", "A256GCM", jws)
+    assert len(jws) < len(short) <= 1100 < len(t), (len(jws), len(short), len(t))
     _fail_both(srv, "maxlen", t, "JwtInvalid", "more than the limit")
-    for r in both(srv, "maxlen", py_jwe(jk.jwk_of("dir-256"), "dir", "A256GCM", jws)):
+    for r in both(srv, "maxlen", short):
         assert_pass(r)
 
 
