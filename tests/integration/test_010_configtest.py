@@ -477,3 +477,16 @@ def test_configtest_rsa1024_decryption_key_warns(httpd, keys, dec_files):
                      r"2048 bits, below the floor of 3072" % (re.escape(conf),
                                                               _bad_line_no(text, "    " + bad)),
                      out), out
+
+
+def test_certificate_with_private_key_signs_with_its_public_half(httpd, keys, dec_files):
+    """ValidateJWTCertificate with a private key followed by its certificate: as a signing key
+    (certificate-id=) its public half verifies the key's RS256 tokens; another key's token
+    fails as before."""
+    from vjwt_env import assert_fail, assert_pass
+    from vjwt_tokens import mint
+    locs = location("dec-sig", "ValidateJWTIssuerSigningKey certificate-id=dec-rsa",
+                    "ValidateJWTDecryptionKey certificate-id=dec-rsa")
+    srv = httpd.start("dec-sig", locations=locs, server_conf=DEC_CERTS)
+    assert_pass(srv.get("/p/dec-sig", mint(keys.rsa2, "RS256")))
+    assert_fail(srv.get("/p/dec-sig", mint(keys.rsa1, "RS256")), "TokenSignatureInvalid")
