@@ -24,7 +24,7 @@ extern module AP_MODULE_DECLARE_DATA validate_jwt_module;
 
 /* Server config. The key-store options are read from the main server's only. */
 typedef struct {
-    apr_hash_t *certs;             /* ID -> vjwt_key_t * (ValidateJWTCertificate) */
+    apr_hash_t *certs;             /* ID -> its keys (ValidateJWTCertificate; vjwt_mod_config.c) */
     apr_array_header_t *cert_refs; /* certificate-id= uses waiting for check_config */
     /* server-wide, main server only */
     const char *cache_spec;            /* ValidateJWTCache; NULL = default shmcb */
@@ -45,12 +45,13 @@ typedef struct {
 /* Per-dir config. */
 /* Fields a ValidateJWTPolicy set in this scope: the first directive after it that sets one
  * of them replaces the policy's value (a list starts anew) instead of adding to it. */
-#define VJWT_FROM_POLICY_SOURCE    0x01
-#define VJWT_FROM_POLICY_KEYS      0x02
-#define VJWT_FROM_POLICY_AUDIENCES 0x04
-#define VJWT_FROM_POLICY_ISSUERS   0x08
-#define VJWT_FROM_POLICY_CLAIMS    0x10
-#define VJWT_FROM_POLICY_SOURCES   0x20
+#define VJWT_FROM_POLICY_SOURCE          0x01
+#define VJWT_FROM_POLICY_KEYS            0x02
+#define VJWT_FROM_POLICY_AUDIENCES       0x04
+#define VJWT_FROM_POLICY_ISSUERS         0x08
+#define VJWT_FROM_POLICY_CLAIMS          0x10
+#define VJWT_FROM_POLICY_SOURCES         0x20
+#define VJWT_FROM_POLICY_DECRYPTION_KEYS 0x40
 
 typedef struct {
     vjwt_policy_t *pol;

@@ -30,10 +30,20 @@ typedef struct {
     const char *kid;
     apr_array_header_t *keys; /* the scope's key list holding the placeholder */
     int index;
+    int decryption; /* keys is a decryption key list (vjwt_jwe_key_t *) */
     const char *file;
     int line;
     const char *what; /* the directive, for the message */
 } cert_ref_t;
+
+/* ValidateJWTCertificate ID FILE: the public key (signing), and the private key when FILE
+ * holds one (decryption). */
+typedef struct {
+    const vjwt_key_t *key;
+    const vjwt_jwe_key_t *dkey; /* NULL: a certificate or public key only */
+    const char *file;           /* where the directive is */
+    int line;
+} cert_t;
 
 /* ------------------------------------------------------------------------------------ */
 /* configuration objects                                                                */
@@ -371,7 +381,8 @@ static const char *server_root_path(void *baton, apr_pool_t *p, const char *path
 }
 
 /* A certificate-id= key: a placeholder in keys that check_config replaces. */
-static void push_cert_ref(cmd_parms *cmd, apr_array_header_t *keys, const vjwt_keyspec_t *spec)
+static void push_cert_ref(cmd_parms *cmd, apr_array_header_t *keys, const vjwt_keyspec_t *spec,
+                          int decryption)
 {
     vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(cmd->server);
     cert_ref_t *ref = apr_array_push(sc->cert_refs);
@@ -379,10 +390,11 @@ static void push_cert_ref(cmd_parms *cmd, apr_array_header_t *keys, const vjwt_k
     ref->kid = spec->kid;
     ref->keys = keys;
     ref->index = keys->nelts;
+    ref->decryption = decryption;
     ref->file = cmd->directive->filename;
     ref->line = cmd->directive->line_num;
     ref->what = cmd->cmd->name;
-    APR_ARRAY_PUSH(keys, const vjwt_key_t *) = NULL;
+    APR_ARRAY_PUSH(keys, const void *) = NULL;
 }
 
 /* The keys of spec into the scope's key list, with their notes in the error log. */
@@ -396,7 +408,7 @@ static const char *add_keyspec(cmd_parms *cmd, void *dcfg, const vjwt_keyspec_t 
     int i, before = keys->nelts;
     apr_status_t rv = vjwt_keyspec_load(cmd->pool, spec, server_root_path, NULL, keys, notes, &err);
     if (rv == VJWT_KEYSPEC_NEEDS_CERTIFICATE) {
-        push_cert_ref(cmd, keys, spec);
+        push_cert_ref(cmd, keys, spec, 0);
         return NULL;
     }
     if (rv == APR_SUCCESS) {
@@ -424,6 +436,46 @@ static const char *cmd_signing_key(cmd_parms *cmd, void *dcfg, const char *args)
         return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
     }
     return add_keyspec(cmd, dcfg, &spec);
+}
+
+/* The decryption key of spec into the scope's decryption key list, with its note. */
+static const char *add_decryption_keyspec(cmd_parms *cmd, void *dcfg, const vjwt_keyspec_t *spec)
+{
+    vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
+    apr_array_header_t *keys = scope_list(cmd, dcfg, VJWT_FROM_POLICY_DECRYPTION_KEYS,
+                                          &pol->decryption_keys, sizeof(const vjwt_jwe_key_t *));
+    apr_array_header_t *notes = apr_array_make(cmd->temp_pool, 1, sizeof(vjwt_note_t));
+    const char *err = NULL;
+    apr_status_t rv =
+        vjwt_keyspec_load_decryption(cmd->pool, spec, server_root_path, NULL, keys, &err);
+    if (rv == VJWT_KEYSPEC_NEEDS_CERTIFICATE) {
+        push_cert_ref(cmd, keys, spec, 1);
+        return NULL;
+    }
+    if (rv != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
+    }
+    vjwt_decryption_key_notes(APR_ARRAY_IDX(keys, keys->nelts - 1, const vjwt_jwe_key_t *),
+                              vjwt_policy_min_rsa_bits(pol), notes);
+    log_notes(cmd, notes, NULL);
+    return NULL;
+}
+
+/* ValidateJWTDecryptionKey [id=KID] BASE64-KEY | file:PATH | certificate-id=ID (the grammar of
+ * vjwt_keyspec.h without n=/e=). */
+static const char *cmd_decryption_key(cmd_parms *cmd, void *dcfg, const char *args)
+{
+    apr_array_header_t *words;
+    vjwt_keyspec_t spec;
+    const char *err = split_words(cmd, args, &words);
+    if (err) {
+        return err;
+    }
+    if (vjwt_keyspec_parse_decryption(&spec, cmd->pool, (const char *const *)words->elts,
+                                      words->nelts, &err) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
+    }
+    return add_decryption_keyspec(cmd, dcfg, &spec);
 }
 
 static const char *cmd_openid_config(cmd_parms *cmd, void *dcfg, const char *arg)
@@ -490,6 +542,27 @@ static const char *cmd_named_value(cmd_parms *cmd, void *dcfg, const char *name,
     return NULL;
 }
 
+/* The certificate-id= keys of a policy file, for check_config. */
+static void add_policy_cert_refs(cmd_parms *cmd, vjwt_policy_t *pol, const vjwt_xml_result_t *res,
+                                 const char *path)
+{
+    vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(cmd->server);
+    int i;
+    for (i = 0; i < res->certrefs->nelts; i++) {
+        vjwt_xml_certref_t *xr = &APR_ARRAY_IDX(res->certrefs, i, vjwt_xml_certref_t);
+        cert_ref_t *ref = apr_array_push(sc->cert_refs);
+        ref->cert_id = xr->cert_id;
+        ref->kid = xr->kid;
+        ref->keys = xr->decryption ? pol->decryption_keys : pol->keys;
+        ref->index = xr->index;
+        ref->decryption = xr->decryption;
+        ref->file = path;
+        ref->line = xr->line;
+        ref->what = xr->decryption ? "ValidateJWTPolicy: <decryption-keys><key>"
+                                   : "ValidateJWTPolicy: <key>";
+    }
+}
+
 /* ValidateJWTPolicy FILE [id=ID]: an APIM <validate-jwt> fills every APIM field of this
  * scope (absent ones get their defaults), so it replaces an outer policy as a whole;
  * directives after it in this scope or in inner scopes override single fields. */
@@ -497,7 +570,6 @@ static const char *cmd_policy(cmd_parms *cmd, void *dcfg, const char *file, cons
 {
     vjwt_dir_conf_t *dc = dcfg;
     vjwt_policy_t *pol = cmd_pol(cmd, dcfg), *x;
-    vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(cmd->server);
     vjwt_xml_result_t res;
     const char *path = ap_server_root_relative(cmd->pool, file), *err = NULL, *id = NULL;
     int i;
@@ -529,17 +601,7 @@ static const char *cmd_policy(cmd_parms *cmd, void *dcfg, const char *file, cons
     x = res.pol;
     vjwt_policy_overlay(cmd->pool, pol, x);
     dc->token_expr = NULL;
-    for (i = 0; i < res.certrefs->nelts; i++) {
-        vjwt_xml_certref_t *xr = &APR_ARRAY_IDX(res.certrefs, i, vjwt_xml_certref_t);
-        cert_ref_t *ref = apr_array_push(sc->cert_refs);
-        ref->cert_id = xr->cert_id;
-        ref->kid = xr->kid;
-        ref->keys = pol->keys;
-        ref->index = xr->index;
-        ref->file = path;
-        ref->line = xr->line;
-        ref->what = "ValidateJWTPolicy: <key>";
-    }
+    add_policy_cert_refs(cmd, pol, &res, path);
     for (i = 0; i < res.openid->nelts; i++) {
         vjwt_xml_openid_t *o = &APR_ARRAY_IDX(res.openid, i, vjwt_xml_openid_t);
         err = vjwt_mod_add_source_at(cmd, pol, VJWT_KS_DISCOVERY, o->url, path, o->line);
@@ -549,46 +611,46 @@ static const char *cmd_policy(cmd_parms *cmd, void *dcfg, const char *file, cons
         }
     }
     dc->from_policy = VJWT_FROM_POLICY_SOURCE | VJWT_FROM_POLICY_KEYS | VJWT_FROM_POLICY_AUDIENCES |
-                      VJWT_FROM_POLICY_ISSUERS | VJWT_FROM_POLICY_CLAIMS | VJWT_FROM_POLICY_SOURCES;
+                      VJWT_FROM_POLICY_ISSUERS | VJWT_FROM_POLICY_CLAIMS |
+                      VJWT_FROM_POLICY_SOURCES | VJWT_FROM_POLICY_DECRYPTION_KEYS;
     dc->policy = path;
     return NULL;
 }
 
-/* ValidateJWTCertificate ID FILE: one certificate or public key, named by certificate-id=. */
+/* ValidateJWTCertificate ID FILE: one certificate or public key, or a private key (with its
+ * certificate or not), named by certificate-id=. */
 static const char *cmd_certificate(cmd_parms *cmd, void *dcfg, const char *id, const char *file)
 {
     vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(cmd->server);
-    apr_array_header_t *found = apr_array_make(cmd->pool, 1, sizeof(const vjwt_key_t *));
     apr_array_header_t *notes = apr_array_make(cmd->temp_pool, 1, sizeof(vjwt_note_t));
-    vjwt_keyspec_t spec = {.form = VJWT_KEYSPEC_FILE, .path = file};
-    const char *err = NULL;
-    vjwt_key_t *k = NULL;
-    apr_status_t rv;
+    const char *err = NULL, *path;
+    const vjwt_key_t *sig = NULL;
+    cert_t *c;
+    vjwt_key_t *k;
     if (!*id) {
         return cmd_err(cmd, "needs an ID, got", id);
     }
-    if (!*file) {
+    if (!*file || !(path = ap_server_root_relative(cmd->pool, file))) {
         return cmd_err(cmd, "invalid file path", file);
     }
-    rv = vjwt_keyspec_load(cmd->pool, &spec, server_root_path, NULL, found, notes, &err);
-    if (rv == APR_SUCCESS && found->nelts != 1) {
-        rv = APR_EINVAL;
-        err = apr_psprintf(cmd->pool, "'%s' must hold exactly one certificate or public key",
-                           ap_server_root_relative(cmd->pool, file));
-    }
-    else if (rv == APR_SUCCESS) {
-        k = vjwt_key_with_kid(cmd->pool, APR_ARRAY_IDX(found, 0, const vjwt_key_t *), NULL);
+    c = apr_pcalloc(cmd->pool, sizeof(*c));
+    if (vjwt_keyspec_load_certificate(cmd->pool, path, &sig, &c->dkey, notes, &err) ==
+        APR_SUCCESS) {
+        k = vjwt_key_with_kid(cmd->pool, sig, NULL);
         k->source = apr_pstrcat(cmd->pool, "certificate-id=", id, NULL);
         vjwt_key_notes(k, VJWT_DEFAULT_MIN_RSA_BITS, notes);
+        c->key = k;
     }
     log_notes(cmd, notes, NULL);
-    if (rv != APR_SUCCESS) {
+    if (!c->key) {
         return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
     }
     if (apr_hash_get(sc->certs, id, APR_HASH_KEY_STRING)) {
         return cmd_err(cmd, "defines this ID twice:", id);
     }
-    apr_hash_set(sc->certs, id, APR_HASH_KEY_STRING, k);
+    c->file = cmd->directive->filename;
+    c->line = cmd->directive->line_num;
+    apr_hash_set(sc->certs, id, APR_HASH_KEY_STRING, c);
     return NULL;
 }
 
@@ -881,6 +943,40 @@ static void warn_keyless(apr_array_header_t *secs, const vjwt_policy_t *def, con
     }
 }
 
+/* Fills the placeholder of ref with the certificate's key (a decryption reference: its
+ * private key); logs why not and returns 0 when the certificate is missing or has no
+ * private key. */
+static int resolve_cert_ref(apr_pool_t *pconf, const cert_ref_t *ref, const cert_t *c)
+{
+    if (!c) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
+                     VJWT_LOGNO(00006) "Syntax error on line %d of %s: %s: certificate-id=%s "
+                                       "names no certificate; add 'ValidateJWTCertificate %s "
+                                       "/path/to/%s.pem' to the server configuration",
+                     ref->line, ref->file, ref->what, ref->cert_id, ref->cert_id,
+                     ref->decryption ? "private-key" : "cert");
+        return 0;
+    }
+    if (!ref->decryption) {
+        APR_ARRAY_IDX(ref->keys, ref->index, const vjwt_key_t *) =
+            vjwt_key_with_kid(pconf, c->key, ref->kid);
+        return 1;
+    }
+    if (!c->dkey) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
+                     VJWT_LOGNO(00301) "Syntax error on line %d of %s: %s: certificate-id=%s is "
+                                       "a decryption key, but 'ValidateJWTCertificate %s' on "
+                                       "line %d of %s holds no private key; give it a PEM or "
+                                       "DER private key (RSA or EC), optionally followed by "
+                                       "its certificate",
+                     ref->line, ref->file, ref->what, ref->cert_id, ref->cert_id, c->line, c->file);
+        return 0;
+    }
+    APR_ARRAY_IDX(ref->keys, ref->index, const vjwt_jwe_key_t *) =
+        vjwt_jwe_key_with_kid(pconf, c->dkey, ref->kid);
+    return 1;
+}
+
 static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
     vjwt_srv_conf_t *main_sc = ap_get_module_config(s->module_config, &validate_jwt_module);
@@ -890,21 +986,13 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, 
         int i;
         for (i = 0; i < sc->cert_refs->nelts; i++) {
             cert_ref_t *ref = &APR_ARRAY_IDX(sc->cert_refs, i, cert_ref_t);
-            const vjwt_key_t *k = apr_hash_get(sc->certs, ref->cert_id, APR_HASH_KEY_STRING);
-            if (!k) {
-                k = apr_hash_get(main_sc->certs, ref->cert_id, APR_HASH_KEY_STRING);
+            const cert_t *c = apr_hash_get(sc->certs, ref->cert_id, APR_HASH_KEY_STRING);
+            if (!c) {
+                c = apr_hash_get(main_sc->certs, ref->cert_id, APR_HASH_KEY_STRING);
             }
-            if (!k) {
-                ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
-                             VJWT_LOGNO(00006) "Syntax error on line %d of %s: %s: "
-                                               "certificate-id=%s names no certificate; add "
-                                               "'ValidateJWTCertificate %s /path/to/cert.pem' to "
-                                               "the server configuration",
-                             ref->line, ref->file, ref->what, ref->cert_id, ref->cert_id);
+            if (!resolve_cert_ref(pconf, ref, c)) {
                 return HTTP_INTERNAL_SERVER_ERROR;
             }
-            APR_ARRAY_IDX(ref->keys, ref->index, const vjwt_key_t *) =
-                vjwt_key_with_kid(pconf, k, ref->kid);
         }
     }
     for (vs = s; vs; vs = vs->next) {
@@ -948,6 +1036,9 @@ const command_rec vjwt_mod_cmds[] = {
     AP_INIT_RAW_ARGS("ValidateJWTIssuerSigningKey", cmd_signing_key, NULL, DIR_CONF,
                      "[id=KID] BASE64-SECRET | n=B64URL e=B64URL | certificate-id=ID | "
                      "file:PATH"),
+    AP_INIT_RAW_ARGS("ValidateJWTDecryptionKey", cmd_decryption_key, NULL, DIR_CONF,
+                     "[id=KID] BASE64-KEY | file:PATH | certificate-id=ID: a key that decrypts "
+                     "encrypted tokens (JWE)"),
     AP_INIT_ITERATE("ValidateJWTAudience", cmd_audience, NULL, DIR_AUTH,
                     "Accepted audiences (any of them)"),
     AP_INIT_ITERATE("ValidateJWTIssuer", cmd_issuer, NULL, DIR_AUTH,
@@ -979,7 +1070,8 @@ const command_rec vjwt_mod_cmds[] = {
     AP_INIT_TAKE1("ValidateJWTJWKSURI", cmd_jwks_uri, NULL, DIR_CONF,
                   "URL or file of a JWK Set whose keys verify tokens"),
     AP_INIT_TAKE2("ValidateJWTCertificate", cmd_certificate, NULL, RSRC_CONF,
-                  "ID FILE: a certificate or public key that certificate-id=ID names"),
+                  "ID FILE: a certificate, public key or private key that certificate-id=ID "
+                  "names"),
     AP_INIT_TAKE1("ValidateJWTCache", cmd_cache, NULL, RSRC_CONF,
                   "socache provider[:args] shared by processes and hosts, or none (default "
                   "shmcb)"),

@@ -2,7 +2,9 @@
 # make check: runs the validate-jwt CLI (in sanitizer builds: under ASan + UBSan) on the
 # RFC 7515 A.1 example token from the shared test vectors: accepted, a changed signature,
 # expired, from stdin, and a usage error; the --key grammar (the directive's: [id=KID] with a
-# base64 secret, a file, n= e=) and its errors; then (with python3-jwcrypto) keys fetched
+# base64 secret, a file, n= e=) and its errors; --decryption-key (ValidateJWTDecryptionKey's
+# grammar) and its errors; --policy with named values and decryption keys, options that
+# override or replace the file's lists, and its errors; then (with python3-jwcrypto) keys fetched
 # from a loopback server by --jwks-uri and --openid-config: accepted, an unknown kid, and a
 # key source without keys (KeysUnavailable), and the same RSA key as --key 'n=... e=...'.
 # Skips (exit 77) without the vectors.
@@ -78,6 +80,77 @@ expect 0 "VJWT00001: --skew 700" "a large --skew: a warning" -- \
     "$cli" --key "$key" --skew 700 --now 1300819300 "$token"
 expect 1 "VJWT00002: .*the HMAC secret has 6 bytes" "a short secret: a warning" -- \
   "$cli" --key "c2VjcmV0" --now 1300819000 "$token"
+
+# --decryption-key: the grammar of ValidateJWTDecryptionKey (a base64 symmetric key of a JWE
+# length, a PEM or DER private key file); the keys load and the JWS is judged as before
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tmp/rsa.pem" 2>/dev/null
+openssl pkey -in "$tmp/rsa.pem" -pubout -out "$tmp/rsa.pub.pem"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -outform DER \
+  -out "$tmp/ec384.der" 2>/dev/null
+dkey=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=   # 32 bytes
+expect 0 "verdict: OK" "--decryption-key: base64, id= file:PEM, file:DER" -- \
+  "$cli" --key "$secret" --decryption-key "$dkey" --decryption-key "id=r file:$tmp/rsa.pem" \
+  --decryption-key "file:$tmp/ec384.der" --now 1300819000 "$token"
+expect 0 "VJWT00300: the RSA decryption key has 2048 bits, below the floor of 3072" \
+  "--decryption-key: an RSA key below --min-rsa-bits warns" -- \
+  "$cli" --key "$secret" --decryption-key "file:$tmp/rsa.pem" --min-rsa-bits 3072 \
+  --now 1300819000 "$token"
+expect 2 "must be 16, 24, 32, 48 or 64 bytes .*, got 6" "--decryption-key of 6 bytes" -- \
+  "$cli" --key "$secret" --decryption-key c2VjcmV0 "$token"
+expect 2 "not valid base64" "--decryption-key not base64" -- \
+  "$cli" --key "$secret" --decryption-key 'not*base64' "$token"
+expect 2 "n/e keys are signing keys only" "--decryption-key n= e=" -- \
+  "$cli" --key "$secret" --decryption-key "n=AQAB e=AQAB" "$token"
+expect 2 "holds a public key or certificate; a decryption key needs the private key" \
+  "--decryption-key with a public key file" -- \
+  "$cli" --key "$secret" --decryption-key "file:$tmp/rsa.pub.pem" "$token"
+expect 2 "certificate-id= names a ValidateJWTCertificate of the module" \
+  "--decryption-key certificate-id=" -- \
+  "$cli" --key "$secret" --decryption-key "certificate-id=c" "$token"
+
+# --policy: the file as ValidateJWTPolicy reads it; options act as the directives after
+# ValidateJWTPolicy do (a scalar overrides, the first of a list replaces the file's list)
+printf '%s\n' '<validate-jwt header-name="Authorization">' \
+  '  <issuer-signing-keys><key>{{sig}}</key></issuer-signing-keys>' \
+  "  <decryption-keys><key id=\"d\">$dkey</key></decryption-keys>" \
+  '  <issuers><issuer>joe</issuer></issuers>' '</validate-jwt>' >"$tmp/pol.xml"
+printf '%s\n' '<validate-jwt header-name="Authorization">' \
+  '  <issuer-signing-keys><key certificate-id="c"/></issuer-signing-keys>' \
+  '  <decryption-keys><key certificate-id="c"/></decryption-keys>' '</validate-jwt>' \
+  >"$tmp/polcert.xml"
+printf '%s\n' '<validate-jwt header-name="Authorization">' \
+  '  <decryption-keys><key n="AQAB" e="AQAB"/></decryption-keys>' '</validate-jwt>' \
+  >"$tmp/polne.xml"
+other=c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0   # 36 bytes, not the key
+expect 0 "verdict: OK" "--policy with --named-value" -- \
+  "$cli" --policy "$tmp/pol.xml" --named-value "sig=$secret" --now 1300819000 "$token"
+expect 1 "TokenSignatureInvalid" "--policy: the file's key is used" -- \
+  "$cli" --policy "$tmp/pol.xml" --named-value "sig=$other" --now 1300819000 "$token"
+expect 0 "verdict: OK" "--key (before --policy on the line) replaces the file's keys" -- \
+  "$cli" --named-value "sig=$other" --key "$secret" --policy "$tmp/pol.xml" \
+  --now 1300819000 "$token"
+expect 1 "TokenIssuerNotAllowed" "--iss replaces the file's issuers" -- \
+  "$cli" --policy "$tmp/pol.xml" --named-value "sig=$secret" --iss other --now 1300819000 \
+  "$token"
+expect 1 "TokenExpired" "--policy: lifetime checked" -- \
+  "$cli" --policy "$tmp/pol.xml" --named-value "sig=$secret" --now 1300819381 "$token"
+expect 0 "verdict: OK" "--policy: certificate-id keys replaced by --key and --decryption-key" -- \
+  "$cli" --policy "$tmp/polcert.xml" --key "$secret" --decryption-key "file:$tmp/rsa.pem" \
+  --now 1300819000 "$token"
+expect 2 'polcert.xml:2: certificate-id="c" names a ValidateJWTCertificate' \
+  "--policy with certificate-id" -- "$cli" --policy "$tmp/polcert.xml" "$token"
+expect 2 'polcert.xml:3: certificate-id="c" .*<decryption-keys>' \
+  "--policy with a decryption certificate-id" -- \
+  "$cli" --policy "$tmp/polcert.xml" --key "$secret" "$token"
+expect 2 'decryption-keys/key\[1\]: n/e keys are signing keys only' \
+  "--policy: an n/e decryption key" -- "$cli" --policy "$tmp/polne.xml" "$token"
+expect 2 "the named value {{sig}} is not defined" "--policy without its named value" -- \
+  "$cli" --policy "$tmp/pol.xml" "$token"
+expect 2 "cannot open" "--policy: a missing file" -- "$cli" --policy "$tmp/none.xml" "$token"
+expect 2 "--policy-id and --named-value need --policy" "--policy-id alone" -- \
+  "$cli" --key "$secret" --policy-id x "$token"
+expect 2 "expects NAME=VALUE" "--named-value without =" -- \
+  "$cli" --policy "$tmp/pol.xml" --named-value sig "$token"
 
 # Keys from URLs, as the module fetches them: a loopback server (127.0.0.1, a free port,
 # stops by itself after 120 s) serves a discovery document and a JWK Set of an RSA key;

@@ -244,15 +244,18 @@ static apr_status_t read_string_list(ctx_t *c, const xmlNode *n, const char *pat
     return rv;
 }
 
-/* A certificate-id key: a NULL placeholder in pol->keys that the caller fills. */
-static void push_certref(ctx_t *c, const xmlNode *k, vjwt_policy_t *pol, const vjwt_keyspec_t *spec)
+/* A certificate-id key: a NULL placeholder in keys (pol->keys, or pol->decryption_keys with
+ * decryption) that the caller fills. */
+static void push_certref(ctx_t *c, const xmlNode *k, apr_array_header_t *keys,
+                         const vjwt_keyspec_t *spec, int decryption)
 {
     vjwt_xml_certref_t *ref = apr_array_push(c->res->certrefs);
     ref->cert_id = spec->cert_id;
     ref->kid = spec->kid;
-    ref->index = pol->keys->nelts;
+    ref->index = keys->nelts;
     ref->line = (int)xmlGetLineNo(k);
-    APR_ARRAY_PUSH(pol->keys, const vjwt_key_t *) = NULL;
+    ref->decryption = decryption;
+    APR_ARRAY_PUSH(keys, const void *) = NULL;
 }
 
 /* <key> into the key-spec model (vjwt_keyspec.h), loaded like a directive's key; its warnings
@@ -279,7 +282,7 @@ static apr_status_t read_key(ctx_t *c, const xmlNode *k, const char *kp, void *b
     }
     rv = vjwt_keyspec_load(c->p, &spec, NULL, NULL, pol->keys, NULL, &why);
     if (rv == VJWT_KEYSPEC_NEEDS_CERTIFICATE) {
-        push_certref(c, k, pol, &spec);
+        push_certref(c, k, pol->keys, &spec, 0);
         return APR_SUCCESS;
     }
     if (rv != APR_SUCCESS) {
@@ -318,24 +321,48 @@ static apr_status_t read_keys(ctx_t *c, const xmlNode *n, const char *path)
     return APR_SUCCESS;
 }
 
-/* JWE is not built yet: say so, after the checks that apply anyway (docs/conformance.md C17). */
+/* A <decryption-keys><key>: base64 text (a symmetric key) or certificate-id (the private key
+ * of a ValidateJWTCertificate); n/e is refused (docs/conformance.md C17). */
+static apr_status_t read_decryption_key(ctx_t *c, const xmlNode *k, const char *kp, void *baton)
+{
+    static const char *const key_attrs[] = {"id", "certificate-id", "n", "e", NULL};
+    apr_array_header_t *keys = baton;
+    const char *id, *cert, *nn, *e, *body, *why = NULL;
+    vjwt_keyspec_t spec;
+    apr_status_t rv;
+    if ((rv = only_attrs(c, k, kp, key_attrs)) != APR_SUCCESS ||
+        (rv = attr(c, k, kp, "id", &id)) != APR_SUCCESS ||
+        (rv = attr(c, k, kp, "certificate-id", &cert)) != APR_SUCCESS ||
+        (rv = attr(c, k, kp, "n", &nn)) != APR_SUCCESS ||
+        (rv = attr(c, k, kp, "e", &e)) != APR_SUCCESS ||
+        (rv = text(c, k, kp, &body)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (vjwt_keyspec_decryption_from_xml(&spec, c->p, id, cert, nn, e, body, &why) != APR_SUCCESS) {
+        return xfail(c, k, kp, "%s", why);
+    }
+    rv = vjwt_keyspec_load_decryption(c->p, &spec, NULL, NULL, keys, &why);
+    if (rv == VJWT_KEYSPEC_NEEDS_CERTIFICATE) {
+        push_certref(c, k, keys, &spec, 1);
+        return APR_SUCCESS;
+    }
+    return rv == APR_SUCCESS ? APR_SUCCESS : xfail(c, k, kp, "%s", why);
+}
+
 static apr_status_t read_decryption_keys(ctx_t *c, const xmlNode *n, const char *path)
 {
-    const xmlNode *k;
-    int i = 0;
-    for (k = n->children; k; k = k->next) {
-        if (k->type == XML_ELEMENT_NODE && !strcmp(name_of(k), "key")) {
-            i++;
-            if (xmlHasProp(k, (const xmlChar *)"n") || xmlHasProp(k, (const xmlChar *)"e")) {
-                return xfail(c, k, apr_psprintf(c->p, "%s/key[%d]", path, i),
-                             "n/e keys are signing keys only; a decryption key is base64 text "
-                             "or certificate-id");
-            }
-        }
+    static const char *const none[] = {NULL};
+    vjwt_policy_t *pol = c->res->pol;
+    apr_status_t rv = only_attrs(c, n, path, none);
+    if (rv != APR_SUCCESS) {
+        return rv;
     }
-    return xfail(c, n, path,
-                 "encrypted tokens (JWE) are not supported by this version of "
-                 "mod_validate_jwt; remove <decryption-keys> (tokens must be signed JWS)");
+    pol->decryption_keys = apr_array_make(c->p, 2, sizeof(const vjwt_jwe_key_t *));
+    rv = each_child(c, n, path, "key", read_decryption_key, pol->decryption_keys);
+    if (rv == APR_SUCCESS && pol->decryption_keys->nelts == 0) {
+        return xfail(c, n, path, "<decryption-keys> needs at least one <key>");
+    }
+    return rv;
 }
 
 /* A <value> of a <claim>: text, empty allowed (an empty claim value can be required). */

@@ -9,6 +9,17 @@
  *     --alg ALG (repeatable allowlist)  --skew SECONDS  --no-exp  --unsigned-ok
  *     --now EPOCH  --min-rsa-bits N  --repeat N (benchmark: validate N times)
  *     --openid-config URL  --jwks-uri URL  (repeatable: keys fetched as the module does)
+ *     --decryption-key 'KEY-SPEC' (repeatable): the grammar of ValidateJWTDecryptionKey:
+ *        [id=KID] BASE64-KEY | [id=KID] file:PATH (a PEM or DER private key)
+ *     --policy FILE [--policy-id ID]: an APIM <validate-jwt> policy file read as
+ *        ValidateJWTPolicy reads it (keys, decryption keys, audiences, issuers, claims,
+ *        openid-config sources fetched by this process); --named-value NAME=VALUE
+ *        (repeatable) is what {{NAME}} stands for. The other options then act as the
+ *        directives after ValidateJWTPolicy do: a scalar option overrides the file's value,
+ *        and the first --key, --decryption-key, --aud, --iss, --claim or --openid-config /
+ *        --jwks-uri replaces the file's list of that kind (later ones add to it).
+ *        certificate-id= (in the file or an option) needs the module's certificates: the
+ *        CLI refuses it unless an option replaces that key list.
  *
  * Prints the verdict (OK or the reason and detail), the header and the payload, and exits
  * 0 when the token is accepted, 1 when rejected, 2 on usage or key errors. Key warnings
@@ -25,6 +36,8 @@
 #include <time.h>
 #include <apr_general.h>
 #include <apr_getopt.h>
+#include <apr_hash.h>
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include <apr_time.h>
 
@@ -36,7 +49,8 @@ static void usage(void)
             "usage: validate-jwt [--key '[id=KID] file:PATH|n=.. e=..|BASE64'] [--aud A] [--iss I] "
             "[--claim NAME=VALUE] [--alg ALG] [--skew S] [--no-exp] [--unsigned-ok] "
             "[--now EPOCH] [--min-rsa-bits N] [--repeat N] [--openid-config URL] "
-            "[--jwks-uri URL] TOKEN|-\n");
+            "[--jwks-uri URL] [--decryption-key '[id=KID] file:PATH|BASE64'] "
+            "[--policy FILE [--policy-id ID] [--named-value NAME=VALUE]] TOKEN|-\n");
     exit(2);
 }
 
@@ -81,7 +95,35 @@ static void add_key(apr_pool_t *p, vjwt_policy_t *pol, const char *text)
     }
 }
 
-/* Warnings about keys that verify nothing (or less) under the final --min-rsa-bits. */
+/* One --decryption-key value: the grammar of ValidateJWTDecryptionKey (vjwt_keyspec.h);
+ * certificate-id= needs the module. */
+static void add_decryption_key(apr_pool_t *p, vjwt_policy_t *pol, const char *text)
+{
+    const char *err = NULL;
+    vjwt_keyspec_t spec;
+    apr_status_t rv;
+    if (!pol->decryption_keys) {
+        pol->decryption_keys = apr_array_make(p, 2, sizeof(const vjwt_jwe_key_t *));
+    }
+    rv = vjwt_keyspec_parse_decryption_text(&spec, p, text, &err);
+    if (rv == APR_SUCCESS) {
+        rv = vjwt_keyspec_load_decryption(p, &spec, NULL, NULL, pol->decryption_keys, &err);
+    }
+    if (rv == VJWT_KEYSPEC_NEEDS_CERTIFICATE) {
+        fprintf(stderr,
+                "validate-jwt: --decryption-key %s: certificate-id= names a "
+                "ValidateJWTCertificate of the module; give the private key with file:PATH\n",
+                text);
+        exit(2);
+    }
+    if (rv != APR_SUCCESS) {
+        fprintf(stderr, "validate-jwt: --decryption-key %s: %s\n", text, err);
+        exit(2);
+    }
+}
+
+/* Warnings about keys that verify (or decrypt) nothing, or less, under the final
+ * --min-rsa-bits. */
 static void warn_weak_keys(apr_pool_t *p, const vjwt_policy_t *pol)
 {
     apr_array_header_t *notes = apr_array_make(p, 1, sizeof(vjwt_note_t));
@@ -89,6 +131,10 @@ static void warn_weak_keys(apr_pool_t *p, const vjwt_policy_t *pol)
     for (i = 0; pol->keys && i < pol->keys->nelts; i++) {
         vjwt_key_notes(APR_ARRAY_IDX(pol->keys, i, const vjwt_key_t *),
                        vjwt_policy_min_rsa_bits(pol), notes);
+    }
+    for (i = 0; pol->decryption_keys && i < pol->decryption_keys->nelts; i++) {
+        vjwt_decryption_key_notes(APR_ARRAY_IDX(pol->decryption_keys, i, const vjwt_jwe_key_t *),
+                                  vjwt_policy_min_rsa_bits(pol), notes);
     }
     for (i = 0; i < notes->nelts; i++) {
         const vjwt_note_t *nt = &APR_ARRAY_IDX(notes, i, vjwt_note_t);
@@ -151,6 +197,14 @@ static char *read_stdin(apr_pool_t *p)
     return apr_pstrdup(p, buf);
 }
 
+/* Lists a --policy file set: the first option of the kind replaces the file's list. */
+#define FROM_POLICY_KEYS            0x01
+#define FROM_POLICY_DECRYPTION_KEYS 0x02
+#define FROM_POLICY_AUDIENCES       0x04
+#define FROM_POLICY_ISSUERS         0x08
+#define FROM_POLICY_CLAIMS          0x10
+#define FROM_POLICY_SOURCES         0x20
+
 /* What the options ask for. */
 typedef struct {
     vjwt_policy_t *pol;
@@ -158,7 +212,22 @@ typedef struct {
     const char *token;            /* the argument: a token or "-" */
     double now;
     long repeat;
+    const char *policy;           /* --policy FILE */
+    const char *policy_id;        /* --policy-id ID */
+    apr_hash_t *named;            /* --named-value NAME=VALUE */
+    unsigned from_policy;         /* FROM_POLICY_*: lists still as the file set them */
+    apr_array_header_t *certrefs; /* vjwt_xml_certref_t of the file */
 } cli_t;
+
+/* The list of a kind for an option: the file's list is dropped by the first option. */
+static apr_array_header_t **option_list(cli_t *cli, unsigned bit, apr_array_header_t **field)
+{
+    if (cli->from_policy & bit) {
+        cli->from_policy &= ~bit;
+        *field = NULL;
+    }
+    return field;
+}
 
 enum {
     OPT_KEY = 256,
@@ -173,7 +242,11 @@ enum {
     OPT_MIN_RSA_BITS,
     OPT_REPEAT,
     OPT_OPENID_CONFIG,
-    OPT_JWKS_URI
+    OPT_JWKS_URI,
+    OPT_DECRYPTION_KEY,
+    OPT_POLICY,
+    OPT_POLICY_ID,
+    OPT_NAMED_VALUE
 };
 
 static const apr_getopt_option_t options[] = {
@@ -190,6 +263,10 @@ static const apr_getopt_option_t options[] = {
     {"repeat", OPT_REPEAT, 1, "validate N times (benchmark)"},
     {"openid-config", OPT_OPENID_CONFIG, 1, "an OpenID discovery document URL"},
     {"jwks-uri", OPT_JWKS_URI, 1, "a JWK Set URL"},
+    {"decryption-key", OPT_DECRYPTION_KEY, 1, "a decryption key: [id=KID] file:PATH | BASE64"},
+    {"policy", OPT_POLICY, 1, "an APIM <validate-jwt> policy file"},
+    {"policy-id", OPT_POLICY_ID, 1, "the <validate-jwt id=...> of the policy file"},
+    {"named-value", OPT_NAMED_VALUE, 1, "NAME=VALUE: what {{NAME}} stands for in the policy"},
     {NULL, 0, 0, NULL},
 };
 
@@ -217,23 +294,33 @@ static void apply_option(cli_t *cli, apr_pool_t *p, int opt, const char *val)
     vjwt_policy_t *pol = cli->pol;
     switch (opt) {
     case OPT_KEY:
+        option_list(cli, FROM_POLICY_KEYS, &pol->keys);
         add_key(p, pol, val);
         break;
-    case OPT_OPENID_CONFIG:
-        add_source(p, pol, cli->registry, VJWT_KS_DISCOVERY, val);
+    case OPT_DECRYPTION_KEY:
+        option_list(cli, FROM_POLICY_DECRYPTION_KEYS, &pol->decryption_keys);
+        add_decryption_key(p, pol, val);
         break;
+    case OPT_OPENID_CONFIG:
     case OPT_JWKS_URI:
-        add_source(p, pol, cli->registry, VJWT_KS_JWKS_URL, val);
+        option_list(cli, FROM_POLICY_SOURCES, &pol->sources);
+        add_source(p, pol, cli->registry,
+                   opt == OPT_OPENID_CONFIG ? VJWT_KS_DISCOVERY : VJWT_KS_JWKS_URL, val);
         break;
     case OPT_AUD:
-        push(p, &pol->audiences, val);
+        push(p, option_list(cli, FROM_POLICY_AUDIENCES, &pol->audiences), val);
         break;
     case OPT_ISS:
-        push(p, &pol->issuers, val);
+        push(p, option_list(cli, FROM_POLICY_ISSUERS, &pol->issuers), val);
         break;
     case OPT_CLAIM:
+        option_list(cli, FROM_POLICY_CLAIMS, &pol->claims);
         add_claim(p, pol, val);
         break;
+    case OPT_POLICY:
+    case OPT_POLICY_ID:
+    case OPT_NAMED_VALUE:
+        break; /* read before the others (read_policy_options) */
     case OPT_ALG:
         set_field(p, pol, VJWT_F_ALGORITHM, "--alg", val);
         break;
@@ -260,10 +347,54 @@ static void apply_option(cli_t *cli, apr_pool_t *p, int opt, const char *val)
     }
 }
 
+/* --named-value NAME=VALUE, with the rules of ValidateJWTNamedValue. */
+static void add_named_value(cli_t *cli, apr_pool_t *p, const char *arg)
+{
+    const char *eq = strchr(arg, '='), *c;
+    const char *name = eq ? apr_pstrmemdup(p, arg, (apr_size_t)(eq - arg)) : arg;
+    for (c = name; eq && *c; c++) {
+        if (!apr_isalnum(*c) && *c != '-' && *c != '.' && *c != '_') {
+            break;
+        }
+    }
+    if (!eq || !*name || *c) {
+        fprintf(stderr,
+                "validate-jwt: --named-value: expects NAME=VALUE, NAME of letters, digits, "
+                "'-', '.' and '_', got '%s'\n",
+                arg);
+        exit(2);
+    }
+    if (apr_hash_get(cli->named, name, APR_HASH_KEY_STRING)) {
+        fprintf(stderr, "validate-jwt: --named-value: %s is given twice\n", name);
+        exit(2);
+    }
+    apr_hash_set(cli->named, name, APR_HASH_KEY_STRING, eq + 1);
+}
+
+/* --policy, --policy-id and --named-value: read before the other options. */
+static void apply_policy_option(cli_t *cli, apr_pool_t *p, int opt, const char *val)
+{
+    if ((opt == OPT_POLICY && cli->policy) || (opt == OPT_POLICY_ID && cli->policy_id)) {
+        fprintf(stderr, "validate-jwt: --%s given twice\n",
+                opt == OPT_POLICY ? "policy" : "policy-id");
+        exit(2);
+    }
+    if (opt == OPT_POLICY) {
+        cli->policy = val;
+    }
+    else if (opt == OPT_POLICY_ID) {
+        cli->policy_id = val;
+    }
+    else if (opt == OPT_NAMED_VALUE) {
+        add_named_value(cli, p, val);
+    }
+}
+
 /* Options anywhere on the line (apr_getopt_long, interleaved), then exactly one TOKEN|-.
  * apr_getopt_long refuses a bare "-" (APR_BADCH, past it, the non-option run intact): that
- * one is the token from standard input and stays among the arguments. */
-static void parse_options(cli_t *cli, apr_pool_t *p, int argc, const char *const *argv)
+ * one is the token from standard input and stays among the arguments. Phase 0 takes the
+ * policy options only (errors are left to phase 1), phase 1 every other one. */
+static void parse_options(cli_t *cli, apr_pool_t *p, int argc, const char *const *argv, int phase)
 {
     apr_getopt_t *os;
     const char *val;
@@ -274,19 +405,81 @@ static void parse_options(cli_t *cli, apr_pool_t *p, int argc, const char *const
     os->errfn = NULL;
     while ((rv = apr_getopt_long(os, options, &opt, &val)) != APR_EOF) {
         if (rv == APR_SUCCESS) {
-            apply_option(cli, p, opt, val);
+            if (phase == 0) {
+                apply_policy_option(cli, p, opt, val);
+            }
+            else {
+                apply_option(cli, p, opt, val);
+            }
         }
-        else if (rv != APR_BADCH || strcmp(os->argv[os->ind - 1], "-") != 0) {
+        else if (phase == 1 && (rv != APR_BADCH || strcmp(os->argv[os->ind - 1], "-") != 0)) {
             fprintf(stderr, "validate-jwt: %s: %s\n",
                     rv == APR_BADARG ? "missing or erroneous argument" : "invalid option",
                     os->argv[os->ind - 1]);
             usage();
         }
     }
-    if (os->ind != argc - 1) {
+    if (phase == 1 && os->ind != argc - 1) {
         usage();
     }
     cli->token = os->argv[os->ind];
+}
+
+static const char *named_value(void *baton, const char *name)
+{
+    return apr_hash_get((apr_hash_t *)baton, name, APR_HASH_KEY_STRING);
+}
+
+/* --policy FILE into cli->pol, as ValidateJWTPolicy does: the file's fields over the policy,
+ * its openid-config sources in this process's store, its warnings on stderr. */
+static void read_policy(cli_t *cli, apr_pool_t *p)
+{
+    vjwt_xml_result_t res;
+    const char *err = NULL;
+    int i;
+    if (!cli->policy) {
+        if (cli->policy_id || apr_hash_count(cli->named)) {
+            fprintf(stderr, "validate-jwt: --policy-id and --named-value need --policy\n");
+            exit(2);
+        }
+        return;
+    }
+    if (vjwt_policy_xml_read(&res, p, cli->policy, cli->policy_id, named_value, cli->named, &err) !=
+        APR_SUCCESS) {
+        fprintf(stderr, "validate-jwt: --policy: %s\n", err);
+        exit(2);
+    }
+    for (i = 0; i < res.warnings->nelts; i++) {
+        fprintf(stderr, "validate-jwt: VJWT00015: --policy: %s\n",
+                APR_ARRAY_IDX(res.warnings, i, const char *));
+    }
+    vjwt_policy_overlay(p, cli->pol, res.pol);
+    for (i = 0; i < res.openid->nelts; i++) {
+        add_source(p, cli->pol, cli->registry, VJWT_KS_DISCOVERY,
+                   APR_ARRAY_IDX(res.openid, i, vjwt_xml_openid_t).url);
+    }
+    cli->certrefs = res.certrefs;
+    cli->from_policy = FROM_POLICY_KEYS | FROM_POLICY_DECRYPTION_KEYS | FROM_POLICY_AUDIENCES |
+                       FROM_POLICY_ISSUERS | FROM_POLICY_CLAIMS | FROM_POLICY_SOURCES;
+}
+
+/* A certificate-id= of the policy file whose key list no option replaced: the CLI has no
+ * certificates. */
+static void check_certrefs(const cli_t *cli)
+{
+    int i;
+    for (i = 0; cli->certrefs && i < cli->certrefs->nelts; i++) {
+        const vjwt_xml_certref_t *r = &APR_ARRAY_IDX(cli->certrefs, i, vjwt_xml_certref_t);
+        if (cli->from_policy & (r->decryption ? FROM_POLICY_DECRYPTION_KEYS : FROM_POLICY_KEYS)) {
+            fprintf(stderr,
+                    "validate-jwt: --policy %s:%d: certificate-id=\"%s\" names a "
+                    "ValidateJWTCertificate of the module; replace the file's %s with %s\n",
+                    cli->policy, r->line, r->cert_id,
+                    r->decryption ? "<decryption-keys>" : "<issuer-signing-keys>",
+                    r->decryption ? "--decryption-key file:PATH" : "--key file:PATH");
+            exit(2);
+        }
+    }
 }
 
 /* The token: the argument, or standard input for "-". */
@@ -358,8 +551,12 @@ int main(int argc, char **argv)
     cli.registry = apr_array_make(p, 2, sizeof(vjwt_ks_source_t *));
     cli.now = (double)apr_time_now() / APR_USEC_PER_SEC;
     cli.repeat = 1;
+    cli.named = apr_hash_make(p);
 
-    parse_options(&cli, p, argc, (const char *const *)argv);
+    parse_options(&cli, p, argc, (const char *const *)argv, 0);
+    read_policy(&cli, p);
+    parse_options(&cli, p, argc, (const char *const *)argv, 1);
+    check_certrefs(&cli);
     warn_weak_keys(p, cli.pol);
     token = read_token(p, cli.token);
     store = build_store(p, cli.registry);

@@ -16,6 +16,15 @@
  * own location (directive file:line, policy file line, stderr): short HMAC secrets
  * (RFC 7518 section 3.2), RSA keys below the floor, skipped keys of a key file.
  *
+ * Decryption keys (ValidateJWTDecryptionKey, a policy file's <decryption-keys><key>, the
+ * CLI's --decryption-key) use the same grammar without n=/e=:
+ *
+ *   [id=KID] BASE64-KEY | [id=KID] file:PATH | [id=KID] certificate-id=ID
+ *
+ * BASE64-KEY is a symmetric key of 16, 24, 32, 48 or 64 bytes (dir or A*KW, RFC 7518 sections
+ * 4.4 and 4.5); file:PATH a PEM or DER private key (RSA, EC P-256/384/521); they load into
+ * vjwt_jwe_key_t (vjwt_jwe.h).
+ *
  * Thread context: configuration time (the thread that owns the pool).
  */
 #ifndef VJWT_KEYSPEC_H
@@ -23,6 +32,7 @@
 
 #include <apr_pools.h>
 #include <apr_tables.h>
+#include "vjwt_jwe.h"
 #include "vjwt_jwk.h"
 #include "vjwt_log.h"
 #include "vjwt_policy.h"
@@ -104,5 +114,61 @@ vjwt_key_t *vjwt_key_with_kid(apr_pool_t *p, const vjwt_key_t *key, const char *
  * under 64 bytes not every HS* (debug, VJWT00003); an RSA key below min_rsa_bits verifies
  * nothing (warning, VJWT00004). Other keys get no note. */
 void vjwt_key_notes(const vjwt_key_t *key, int min_rsa_bits, apr_array_header_t *notes);
+
+/* ---- decryption keys ------------------------------------------------------------------- */
+
+/* The error for n=/e= (or n/e attributes) given as a decryption key. */
+#define VJWT_KEYSPEC_NE_NOT_DECRYPTION                                                             \
+    "n/e keys are signing keys only; a decryption key is base64 text, file:PATH or "               \
+    "certificate-id"
+
+/* vjwt_keyspec_parse for a decryption key: the same words and rules, but a word n=... or
+ * e=... is the error VJWT_KEYSPEC_NE_NOT_DECRYPTION. */
+apr_status_t vjwt_keyspec_parse_decryption(vjwt_keyspec_t *out, apr_pool_t *p,
+                                           const char *const *words, int nwords, const char **err);
+
+/* Same from one string (the CLI's --decryption-key), split as vjwt_keyspec_parse_text. */
+apr_status_t vjwt_keyspec_parse_decryption_text(vjwt_keyspec_t *out, apr_pool_t *p,
+                                                const char *text, const char **err);
+
+/* A <decryption-keys><key>: n or e present is an error ("n/e keys are signing keys only; a
+ * decryption key is base64 text or certificate-id"); otherwise exactly one of text and
+ * certificate-id, as vjwt_keyspec_from_xml. */
+apr_status_t vjwt_keyspec_decryption_from_xml(vjwt_keyspec_t *out, apr_pool_t *p, const char *id,
+                                              const char *cert_id, const char *n, const char *e,
+                                              const char *text, const char **err);
+
+/* Makes the decryption key of spec in p and appends it (const vjwt_jwe_key_t *) to keys:
+ *   SECRET  vjwt_secret_decode (pasted keys refused) + vjwt_jwe_key_from_secret: 16, 24, 32,
+ *           48 or 64 bytes (the decoded bytes are wiped);
+ *   FILE    vjwt_jwe_key_from_file on resolve(path) (NULL: the path as is); a file with a
+ *           public key or certificate only is refused with a message that says so;
+ *   CERT    nothing: returns VJWT_KEYSPEC_NEEDS_CERTIFICATE;
+ *   RSA_NE  the error VJWT_KEYSPEC_NE_NOT_DECRYPTION.
+ * The key gets the spec's kid. Remarks (RSA below the floor): vjwt_decryption_key_notes. On
+ * error APR_EINVAL and *err; keys is then unchanged. */
+apr_status_t vjwt_keyspec_load_decryption(apr_pool_t *p, const vjwt_keyspec_t *spec,
+                                          vjwt_keyspec_path_fn *resolve, void *baton,
+                                          apr_array_header_t *keys, const char **err);
+
+/* Appends to notes a warning (VJWT00300) when key is RSA below min_rsa_bits: it decrypts
+ * nothing (such keys are not candidates, vjwt_jwe_decrypt). Other keys get no note. */
+void vjwt_decryption_key_notes(const vjwt_jwe_key_t *key, int min_rsa_bits,
+                               apr_array_header_t *notes);
+
+/* A shallow copy of key with kid (may be NULL); shares the original's OpenSSL objects and
+ * secret, owned by the original's pool (see vjwt_key_with_kid). */
+vjwt_jwe_key_t *vjwt_jwe_key_with_kid(apr_pool_t *p, const vjwt_jwe_key_t *key, const char *kid);
+
+/* The file of ValidateJWTCertificate ID FILE (path already resolved):
+ *   - a certificate or public key (one key, vjwt_keys_from_file): *sig set, *dec NULL;
+ *   - else a PEM or DER private key, RSA or EC P-256/384/521 (vjwt_jwe_key_from_file rules),
+ *     optionally with its certificate (which must hold the same key): *dec is the private
+ *     key and *sig its public half.
+ * Notes as vjwt_keyspec_load for a file (skipped keys, lenient members). On error
+ * APR_EINVAL and *err. */
+apr_status_t vjwt_keyspec_load_certificate(apr_pool_t *p, const char *path, const vjwt_key_t **sig,
+                                           const vjwt_jwe_key_t **dec, apr_array_header_t *notes,
+                                           const char **err);
 
 #endif

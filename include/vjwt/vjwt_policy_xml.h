@@ -18,12 +18,14 @@
 #define VJWT_POLICY_XML_MAX_SIZE (256 * 1024)
 
 /* A <key certificate-id="..."> that the caller resolves (it owns the certificate table).
- * pol->keys[index] is a NULL placeholder until then. */
+ * pol->keys[index] (a signing key), or with decryption set pol->decryption_keys[index] (the
+ * certificate's private key, a vjwt_jwe_key_t), is a NULL placeholder until then. */
 typedef struct {
     const char *cert_id;
     const char *kid;
     int index;
     int line;
+    int decryption; /* 1: under <decryption-keys> */
 } vjwt_xml_certref_t;
 
 /* An <openid-config url="..."> for the caller to register as a key source. */

@@ -1,7 +1,7 @@
 /*
  * fuzz_common.h - shared set-up of the fuzz targets: APR once (terminated at exit), a root
- * pool, a fresh pool per input. Built with libFuzzer (make fuzz) or with standalone.c (make check replays the
- * seed corpus).
+ * pool, a fresh pool per input. Built with libFuzzer (make fuzz) or with standalone.c (make check
+ * replays the seed corpus).
  */
 #ifndef VJWT_FUZZ_COMMON_H
 #define VJWT_FUZZ_COMMON_H

@@ -255,6 +255,32 @@ def test_s6_token_decryption(env, keys):
                                           header={"zip": "DEF"})), "JwtInvalid")
 
 
+def test_s6_decryption_keys_refused(httpd, keys, env):
+    """S6: the decryption example's certificate-id must name a ValidateJWTCertificate that
+    holds a private key: with a certificate only, configtest fails naming the policy line and
+    the certificate line; with the private key (and its certificate) it passes. (Decrypting
+    tokens with it: the JWE pipeline tests.)"""
+    from cryptography.hazmat.primitives import serialization as ser
+    priv = keys.rsa1.get_op_key("sign").private_bytes(
+        ser.Encoding.PEM, ser.PrivateFormat.PKCS8, ser.NoEncryption())
+    httpd.write_file("keys/rsa1.key+crt.pem", priv + open(httpd.path("keys/rsa1.crt.pem"),
+                                                           "rb").read())
+    named = "ValidateJWTNamedValue jwt-signing-key %s\n" % b64std(keys.hs64)
+    locs = vjwt_env.location("s6/", _pol("s6-decryption-keys"))
+    rc, out, _, _ = httpd.configtest(
+        server_conf="ValidateJWTCertificate my-decryption-cert keys/rsa1.crt.pem\n" + named,
+        locations=locs, name="s6")
+    assert rc != 0, out
+    assert re.search(r"VJWT00301: Syntax error on line \d+ of .*s6-decryption-keys\.xml: "
+                     r"ValidateJWTPolicy: <decryption-keys><key>: certificate-id=my-decryption-cert is a "
+                     r"decryption key, but 'ValidateJWTCertificate my-decryption-cert' on line \d+ of "
+                     r"\S+ holds no private key", out), out
+    rc, out, _, _ = httpd.configtest(
+        server_conf="ValidateJWTCertificate my-decryption-cert keys/rsa1.key+crt.pem\n" + named,
+        locations=locs, name="s6")
+    assert rc == 0, out
+
+
 # --- S7 ----------------------------------------------------------------------------------
 @_marks("S7", "C110", "C117", "C129")
 def test_s7_authorize_by_claims(env, keys, expect_log):

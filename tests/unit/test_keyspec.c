@@ -12,6 +12,9 @@
 #include <unistd.h>
 #include <apr_strings.h>
 #include <openssl/core_names.h>
+#include <openssl/encoder.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "vjwt_keyspec.h"
 
@@ -23,7 +26,7 @@
 #define SECRET64_B64                                                                               \
     "YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYQ=="
 
-static EVP_PKEY *g_rsa, *g_rsa1024;
+static EVP_PKEY *g_rsa, *g_rsa1024, *g_ec;
 
 static int group_setup(void **state)
 {
@@ -31,7 +34,8 @@ static int group_setup(void **state)
     vjwt_test_init();
     g_rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
     g_rsa1024 = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
-    return g_rsa && g_rsa1024 ? 0 : -1;
+    g_ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    return g_rsa && g_rsa1024 && g_ec ? 0 : -1;
 }
 
 static int group_teardown(void **state)
@@ -39,6 +43,7 @@ static int group_teardown(void **state)
     (void)state;
     EVP_PKEY_free(g_rsa);
     EVP_PKEY_free(g_rsa1024);
+    EVP_PKEY_free(g_ec);
     return 0;
 }
 
@@ -423,13 +428,319 @@ static void t_key_notes(void **state)
     assert_int_equal(notes->nelts, 0);
 }
 
+/* ---- decryption keys ------------------------------------------------------------------- */
+
+/* What of k to write: PKCS#8 PEM, traditional PEM, PKCS#8 DER, the public key, or a
+ * self-signed certificate of cert_key after the private key k. */
+enum { PEM_PKCS8, PEM_TRAD, DER_PKCS8, PEM_PUBLIC, PEM_KEY_CERT };
+
+static X509 *self_signed(EVP_PKEY *k)
+{
+    X509 *x = X509_new();
+    assert_non_null(x);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_set_pubkey(x, k);
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+                               (const unsigned char *)"t", -1, -1, 0);
+    X509_set_issuer_name(x, X509_get_subject_name(x));
+    assert_true(X509_sign(x, k, EVP_sha256()) > 0);
+    return x;
+}
+
+/* "-----BEGIN RSA PRIVATE KEY-----" (PKCS#1) or "EC PRIVATE KEY" (SEC 1). */
+static int write_traditional(FILE *f, EVP_PKEY *k)
+{
+    OSSL_ENCODER_CTX *ctx =
+        OSSL_ENCODER_CTX_new_for_pkey(k, EVP_PKEY_KEYPAIR, "PEM", "type-specific", NULL);
+    int ok = ctx && OSSL_ENCODER_to_fp(ctx, f) == 1;
+    OSSL_ENCODER_CTX_free(ctx);
+    return ok;
+}
+
+static const char *write_key(apr_pool_t *p, EVP_PKEY *k, int how, EVP_PKEY *cert_key)
+{
+    char *path = apr_pstrdup(p, "/tmp/vjwt-test-keyspec-XXXXXX");
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "wb");
+    X509 *x = NULL;
+    int ok = 0;
+    assert_non_null(f);
+    switch (how) {
+    case PEM_PKCS8:
+    case PEM_KEY_CERT:
+        ok = PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
+        break;
+    case PEM_TRAD:
+        ok = write_traditional(f, k);
+        break;
+    case DER_PKCS8:
+        ok = i2d_PKCS8PrivateKey_fp(f, k, NULL, NULL, 0, NULL, NULL);
+        break;
+    case PEM_PUBLIC:
+        ok = PEM_write_PUBKEY(f, k);
+        break;
+    }
+    if (how == PEM_KEY_CERT) {
+        x = self_signed(cert_key);
+        ok = ok && PEM_write_X509(f, x);
+        X509_free(x);
+    }
+    fclose(f);
+    assert_true(ok);
+    return path;
+}
+
+static const vjwt_jwe_key_t *dkey_at(const apr_array_header_t *keys, int i)
+{
+    return APR_ARRAY_IDX(keys, i, const vjwt_jwe_key_t *);
+}
+
+static void dparse_err(apr_pool_t *p, const char *text, const char *want)
+{
+    vjwt_keyspec_t s;
+    const char *err = NULL;
+    assert_int_equal(vjwt_keyspec_parse_decryption_text(&s, p, text, &err), APR_EINVAL);
+    assert_contains(err, want);
+}
+
+static void t_decryption_parse(void **state)
+{
+    apr_pool_t *p = POOL;
+    const char *err = NULL;
+    vjwt_keyspec_t s;
+    apr_array_header_t *w = strs(p, "id=d", SECRET32_B64);
+    assert_int_equal(
+        vjwt_keyspec_parse_decryption(&s, p, (const char *const *)w->elts, w->nelts, &err),
+        APR_SUCCESS);
+    assert_int_equal(s.form, VJWT_KEYSPEC_SECRET);
+    assert_string_equal(s.kid, "d");
+    assert_string_equal(s.noun, "decryption key");
+    assert_int_equal(vjwt_keyspec_parse_decryption_text(&s, p, "id=f file:/a dir/k.pem", &err),
+                     APR_SUCCESS);
+    assert_int_equal(s.form, VJWT_KEYSPEC_FILE);
+    assert_string_equal(s.path, "/a dir/k.pem");
+    assert_int_equal(vjwt_keyspec_parse_decryption_text(&s, p, "certificate-id=c", &err),
+                     APR_SUCCESS);
+    assert_int_equal(s.form, VJWT_KEYSPEC_CERT);
+    assert_string_equal(s.cert_id, "c");
+
+    dparse_err(p, "n=AQAB e=AQAB", VJWT_KEYSPEC_NE_NOT_DECRYPTION ", got 'n=AQAB e=AQAB'");
+    dparse_err(p, "id=k n=AQAB", VJWT_KEYSPEC_NE_NOT_DECRYPTION);
+    dparse_err(p, "e=AQAB", VJWT_KEYSPEC_NE_NOT_DECRYPTION);
+    dparse_err(p, "", "needs a key: BASE64-KEY, certificate-id=ID or file:PATH");
+    dparse_err(p, "id=k", "needs a key: BASE64-KEY");
+    dparse_err(p, "id= " SECRET32_B64, "id= needs a key id");
+    dparse_err(p, SECRET32_B64 " " SECRET32_B64,
+               "expected [id=KID] and one key (BASE64-KEY, certificate-id=ID or file:PATH)");
+    dparse_err(p, "certificate-id=", "certificate-id= needs an ID");
+    dparse_err(p, "file:", "invalid key file path");
+}
+
+static void t_decryption_from_xml(void **state)
+{
+    apr_pool_t *p = POOL;
+    const char *err = NULL;
+    vjwt_keyspec_t s;
+    assert_int_equal(
+        vjwt_keyspec_decryption_from_xml(&s, p, "k", NULL, NULL, NULL, SECRET32_B64, &err),
+        APR_SUCCESS);
+    assert_int_equal(s.form, VJWT_KEYSPEC_SECRET);
+    assert_string_equal(s.kid, "k");
+    assert_int_equal(vjwt_keyspec_decryption_from_xml(&s, p, NULL, "c", NULL, NULL, "", &err),
+                     APR_SUCCESS);
+    assert_int_equal(s.form, VJWT_KEYSPEC_CERT);
+    assert_int_equal(vjwt_keyspec_decryption_from_xml(&s, p, NULL, NULL, "AQAB", "AQAB", "", &err),
+                     APR_EINVAL);
+    assert_string_equal(err, "n/e keys are signing keys only; a decryption key is base64 text or "
+                             "certificate-id");
+    assert_int_equal(vjwt_keyspec_decryption_from_xml(&s, p, NULL, NULL, NULL, "AQAB", "", &err),
+                     APR_EINVAL);
+    assert_contains(err, "n/e keys are signing keys only");
+    assert_int_equal(
+        vjwt_keyspec_decryption_from_xml(&s, p, NULL, "c", NULL, NULL, SECRET32_B64, &err),
+        APR_EINVAL);
+    assert_contains(err, "this one has both");
+    assert_int_equal(vjwt_keyspec_decryption_from_xml(&s, p, NULL, NULL, NULL, NULL, "", &err),
+                     APR_EINVAL);
+    assert_contains(err, "this one has none");
+    assert_int_equal(vjwt_keyspec_decryption_from_xml(&s, p, NULL, "", NULL, NULL, "", &err),
+                     APR_EINVAL);
+    assert_string_equal(err, "empty certificate-id");
+}
+
+static apr_status_t dload(apr_pool_t *p, const char *text, apr_array_header_t *keys,
+                          const char **err)
+{
+    vjwt_keyspec_t s;
+    apr_status_t rv = vjwt_keyspec_parse_decryption_text(&s, p, text, err);
+    return rv == APR_SUCCESS ? vjwt_keyspec_load_decryption(p, &s, NULL, NULL, keys, err) : rv;
+}
+
+static void t_decryption_load_secret(void **state)
+{
+    apr_pool_t *p = POOL;
+    apr_array_header_t *keys = apr_array_make(p, 2, sizeof(const vjwt_jwe_key_t *));
+    const char *err = NULL;
+    unsigned char *der = NULL;
+    char *b64;
+    int i, len;
+    static const char *const good[] = {
+        "MDEyMzQ1Njc4OWFiY2RlZg==",                                         /* 16 */
+        "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3",                                 /* 24 */
+        SECRET32_B64,                                                       /* 32 */
+        "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJjZGVm", /* 48 */
+        SECRET64_B64,                                                       /* 64 */
+    };
+    for (i = 0; i < 5; i++) {
+        assert_int_equal(dload(p, apr_pstrcat(p, "id=k ", good[i], NULL), keys, &err), APR_SUCCESS);
+        assert_int_equal(dkey_at(keys, i)->kind, VJWT_JWE_KEY_OCT);
+        assert_string_equal(dkey_at(keys, i)->kid, "k");
+        assert_string_equal(dkey_at(keys, i)->source, "inline secret");
+    }
+    assert_int_equal(dkey_at(keys, 0)->secret_len, 16);
+    assert_int_equal(dkey_at(keys, 4)->secret_len, 64);
+    /* wrong lengths, not base64, pasted keys: nothing added */
+    assert_int_equal(dload(p, "c2VjcmV0", keys, &err), APR_EINVAL);
+    assert_string_equal(err, "a symmetric decryption key must be 16, 24, 32, 48 or 64 bytes "
+                             "(A*KW: 16/24/32; dir: the enc's key length), got 6");
+    assert_int_equal(dload(p, "MDEyMzQ1Njc4OWFiY2RlZjA=", keys, &err), APR_EINVAL);
+    assert_contains(err, "got 17");
+    assert_int_equal(dload(p, "not*base64!", keys, &err), APR_EINVAL);
+    assert_contains(err, "the decryption key is not valid base64 (inline, a decryption key is a "
+                         "base64 symmetric key; a private key is given with file:PATH or "
+                         "certificate-id=ID");
+    assert_int_equal(dload(p, "-----BEGIN", keys, &err), APR_EINVAL);
+    assert_contains(err, "the decryption key is PEM text, not a symmetric key");
+    len = i2d_PrivateKey(g_ec, &der);
+    assert_true(len > 0);
+    b64 = apr_palloc(p, (apr_size_t)len * 2 + 4);
+    EVP_EncodeBlock((unsigned char *)b64, der, len);
+    OPENSSL_free(der);
+    assert_int_equal(dload(p, b64, keys, &err), APR_EINVAL);
+    assert_contains(err, "the decryption key is a private key, not a symmetric key; a private key "
+                         "is given with file:PATH");
+    assert_int_equal(keys->nelts, 5);
+}
+
+static void t_decryption_load_file(void **state)
+{
+    apr_pool_t *p = POOL;
+    apr_array_header_t *keys = apr_array_make(p, 2, sizeof(const vjwt_jwe_key_t *));
+    apr_array_header_t *notes = apr_array_make(p, 2, sizeof(vjwt_note_t));
+    const char *err = NULL, *files[4];
+    vjwt_keyspec_t s;
+    int i;
+    files[0] = write_key(p, g_rsa, PEM_PKCS8, NULL);
+    files[1] = write_key(p, g_rsa, PEM_TRAD, NULL);
+    files[2] = write_key(p, g_ec, DER_PKCS8, NULL);
+    files[3] = write_key(p, g_ec, PEM_KEY_CERT, g_ec);
+    for (i = 0; i < 4; i++) {
+        assert_int_equal(dload(p, apr_pstrcat(p, "id=f file:", files[i], NULL), keys, &err),
+                         APR_SUCCESS);
+        assert_string_equal(dkey_at(keys, i)->kid, "f");
+        assert_int_equal(dkey_at(keys, i)->kind, i < 2 ? VJWT_JWE_KEY_RSA : VJWT_JWE_KEY_EC);
+        unlink(files[i]);
+    }
+    /* a public key is not a decryption key; a missing file; certificate-id is the caller's */
+    files[0] = write_key(p, g_rsa, PEM_PUBLIC, NULL);
+    assert_int_equal(dload(p, apr_pstrcat(p, "file:", files[0], NULL), keys, &err), APR_EINVAL);
+    assert_string_equal(err, apr_psprintf(p,
+                                          "'%s' holds a public key or certificate; a decryption "
+                                          "key needs the private key (PEM or DER, RSA or EC)",
+                                          files[0]));
+    unlink(files[0]);
+    assert_int_equal(dload(p, "file:/nonexistent/k.pem", keys, &err), APR_EINVAL);
+    assert_contains(err, "cannot use decryption key file '/nonexistent/k.pem': ");
+    assert_int_equal(dload(p, "certificate-id=c", keys, &err), VJWT_KEYSPEC_NEEDS_CERTIFICATE);
+    s.form = VJWT_KEYSPEC_RSA_NE;
+    assert_int_equal(vjwt_keyspec_load_decryption(p, &s, NULL, NULL, keys, &err), APR_EINVAL);
+    assert_string_equal(err, VJWT_KEYSPEC_NE_NOT_DECRYPTION);
+    assert_int_equal(keys->nelts, 4);
+
+    /* notes: an RSA key below the floor; EC and oct keys get none */
+    vjwt_decryption_key_notes(dkey_at(keys, 0), 3072, notes);
+    vjwt_decryption_key_notes(dkey_at(keys, 0), 2048, notes);
+    vjwt_decryption_key_notes(dkey_at(keys, 2), 3072, notes);
+    assert_int_equal(notes->nelts, 1);
+    assert_int_equal(note_at(notes, 0)->level, VJWT_LOG_WARN);
+    assert_int_equal(note_at(notes, 0)->tag, 300);
+    assert_string_equal(note_at(notes, 0)->text,
+                        "the RSA decryption key has 2048 bits, below the floor of 3072; it "
+                        "decrypts nothing unless ValidateJWTMinRSAKeyBits allows it");
+    /* a copy with another kid shares the key */
+    assert_string_equal(vjwt_jwe_key_with_kid(p, dkey_at(keys, 0), "z")->kid, "z");
+    assert_ptr_equal(vjwt_jwe_key_with_kid(p, dkey_at(keys, 0), NULL)->pkey,
+                     dkey_at(keys, 0)->pkey);
+    assert_string_equal(dkey_at(keys, 0)->kid, "f");
+}
+
+/* ValidateJWTCertificate files: public forms sign only; a private key (with or without its
+ * certificate) also decrypts, its public half signs. */
+static void t_load_certificate(void **state)
+{
+    apr_pool_t *p = POOL;
+    apr_array_header_t *notes = apr_array_make(p, 2, sizeof(vjwt_note_t));
+    const vjwt_key_t *sig;
+    const vjwt_jwe_key_t *dec;
+    const char *err = NULL;
+    const char *pub = write_key(p, g_rsa, PEM_PUBLIC, NULL);
+    const char *priv = write_key(p, g_rsa, PEM_TRAD, NULL);
+    const char *both = write_key(p, g_ec, PEM_KEY_CERT, g_ec);
+    const char *der = write_key(p, g_ec, DER_PKCS8, NULL);
+    const char *mismatch = write_key(p, g_rsa, PEM_KEY_CERT, g_ec);
+
+    assert_int_equal(vjwt_keyspec_load_certificate(p, pub, &sig, &dec, notes, &err), APR_SUCCESS);
+    assert_int_equal(sig->kty, VJWT_KTY_RSA);
+    assert_null(dec);
+    assert_int_equal(vjwt_keyspec_load_certificate(p, priv, &sig, &dec, notes, &err), APR_SUCCESS);
+    assert_int_equal(sig->kty, VJWT_KTY_RSA);
+    assert_int_equal(EVP_PKEY_eq(sig->pkey, g_rsa), 1);
+    assert_int_equal(dec->kind, VJWT_JWE_KEY_RSA);
+    assert_int_equal(vjwt_keyspec_load_certificate(p, both, &sig, &dec, notes, &err), APR_SUCCESS);
+    assert_int_equal(sig->kty, VJWT_KTY_EC);
+    assert_int_equal(dec->kind, VJWT_JWE_KEY_EC);
+    assert_int_equal(vjwt_keyspec_load_certificate(p, der, &sig, &dec, notes, &err), APR_SUCCESS);
+    assert_int_equal(EVP_PKEY_eq(sig->pkey, g_ec), 1);
+    assert_non_null(dec);
+    assert_int_equal(vjwt_keyspec_load_certificate(p, mismatch, &sig, &dec, notes, &err),
+                     APR_EINVAL);
+    assert_string_equal(err, apr_psprintf(p,
+                                          "cannot use private key file '%s': the certificate in "
+                                          "'%s' does not hold the public key of its private key",
+                                          mismatch, mismatch));
+    assert_null(dec);
+    assert_int_equal(
+        vjwt_keyspec_load_certificate(p, "/nonexistent/c.pem", &sig, &dec, notes, &err),
+        APR_EINVAL);
+    assert_contains(err, "cannot use key file '/nonexistent/c.pem'");
+    assert_int_equal(notes->nelts, 0);
+    unlink(pub);
+    unlink(priv);
+    unlink(both);
+    unlink(der);
+    unlink(mismatch);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, vjwt_test_pool_setup, vjwt_test_pool_teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(t_parse_forms), T(t_parse_errors),    T(t_from_xml),     T(t_load_secret_ne_cert),
-        T(t_load_file),   T(t_load_file_notes), T(t_key_with_kid), T(t_key_notes),
+        T(t_parse_forms),
+        T(t_parse_errors),
+        T(t_from_xml),
+        T(t_load_secret_ne_cert),
+        T(t_load_file),
+        T(t_load_file_notes),
+        T(t_key_with_kid),
+        T(t_key_notes),
+        T(t_decryption_parse),
+        T(t_decryption_from_xml),
+        T(t_decryption_load_secret),
+        T(t_decryption_load_file),
+        T(t_load_certificate),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -14,6 +14,7 @@
 #include <apr_strings.h>
 #include <openssl/core_names.h>
 
+#include "vjwt_jwe.h"
 #include "vjwt_policy_xml.h"
 #include "vjwt_jwk.h"
 
@@ -556,21 +557,90 @@ static void t_key_errors(void **state)
               "accepts no attributes");
 }
 
+static const vjwt_jwe_key_t *dkey_at(const vjwt_policy_t *pol, int i)
+{
+    return APR_ARRAY_IDX(pol->decryption_keys, i, const vjwt_jwe_key_t *);
+}
+
+/* <decryption-keys>: base64 symmetric keys (with id, from a named value) and certificate-id
+ * placeholders recorded with the decryption flag. */
 static void t_decryption_keys(void **state)
 {
     apr_pool_t *p = POOL;
-    parse_err(p,
-              "<validate-jwt header-name=\"h\">\n<decryption-keys>\n<key>" SECRET32_B64
-              "</key>\n</decryption-keys>\n</validate-jwt>",
-              NULL, 2,
-              "validate-jwt/decryption-keys: encrypted tokens (JWE) are not supported by this "
-              "version of mod_validate_jwt; remove <decryption-keys> (tokens must be signed JWS)");
-    parse_err(p,
-              "<validate-jwt header-name=\"h\">\n<decryption-keys>\n<key certificate-id=\"c\"/>\n"
-              "<key n=\"AQAB\" e=\"AQAB\"/>\n</decryption-keys>\n</validate-jwt>",
-              NULL, 4,
-              "validate-jwt/decryption-keys/key[2]: n/e keys are signing keys only; a decryption "
-              "key is base64 text or certificate-id");
+    const vjwt_xml_certref_t *ref;
+    vjwt_xml_result_t *r = parse_ok(p,
+                                    "<validate-jwt header-name=\"h\">\n"
+                                    "  <issuer-signing-keys>\n"
+                                    "    <key certificate-id=\"sig\"/>\n"
+                                    "  </issuer-signing-keys>\n"
+                                    "  <decryption-keys>\n"
+                                    "    <key id=\"d1\">" SECRET32_B64 "</key>\n"
+                                    "    <key>{{secret}}</key>\n"
+                                    "    <key id=\"d3\" certificate-id=\"my-cert\"/>\n"
+                                    "    <key>MDEyMzQ1Njc4OWFiY2RlZg==</key>\n"
+                                    "  </decryption-keys>\n"
+                                    "</validate-jwt>",
+                                    NULL);
+    assert_int_equal(r->pol->keys->nelts, 1);
+    assert_int_equal(r->pol->decryption_keys->nelts, 4);
+    assert_int_equal(dkey_at(r->pol, 0)->kind, VJWT_JWE_KEY_OCT);
+    assert_string_equal(dkey_at(r->pol, 0)->kid, "d1");
+    assert_int_equal(dkey_at(r->pol, 0)->secret_len, 32);
+    assert_memory_equal(dkey_at(r->pol, 0)->secret, "0123456789abcdef0123456789abcdef", 32);
+    assert_null(dkey_at(r->pol, 1)->kid);
+    assert_int_equal(dkey_at(r->pol, 1)->secret_len, 32);
+    assert_null(dkey_at(r->pol, 2));
+    assert_int_equal(dkey_at(r->pol, 3)->secret_len, 16);
+    assert_int_equal(r->certrefs->nelts, 2);
+    ref = &APR_ARRAY_IDX(r->certrefs, 0, vjwt_xml_certref_t);
+    assert_string_equal(ref->cert_id, "sig");
+    assert_int_equal(ref->decryption, 0);
+    assert_int_equal(ref->index, 0);
+    ref = &APR_ARRAY_IDX(r->certrefs, 1, vjwt_xml_certref_t);
+    assert_string_equal(ref->cert_id, "my-cert");
+    assert_string_equal(ref->kid, "d3");
+    assert_int_equal(ref->decryption, 1);
+    assert_int_equal(ref->index, 2);
+    assert_int_equal(ref->line, 8);
+    assert_int_equal(r->warnings->nelts, 0);
+
+    /* without <decryption-keys> none are set (vjwt_policy_overlay makes that an empty list) */
+    r = parse_ok(p, "<validate-jwt header-name=\"h\"/>", NULL);
+    assert_null(r->pol->decryption_keys);
+}
+
+static void t_decryption_key_errors(void **state)
+{
+    static const err_case_t cases[] = {
+        {"<key n=\"AQAB\" e=\"AQAB\"/>", 3,
+         "validate-jwt/decryption-keys/key[1]: n/e keys are signing keys only; a decryption key "
+         "is base64 text or certificate-id"},
+        {"<key n=\"AQAB\"/>", 3, "key[1]: n/e keys are signing keys only"},
+        {"<key certificate-id=\"c\"/><key e=\"AQAB\">" SECRET32_B64 "</key>", 3,
+         "key[2]: n/e keys are signing keys only"},
+        {"<key>c2VjcmV0</key>", 3,
+         "key[1]: a symmetric decryption key must be 16, 24, 32, 48 or 64 bytes (A*KW: "
+         "16/24/32; dir: the enc's key length), got 6"},
+        {"<key>not*base64!</key>", 3, "key[1]: the decryption key text is not"},
+        {"<key>-----BEGIN PRIVATE KEY-----</key>", 3, "key[1]: the decryption key text"},
+        {"<key certificate-id=\"c\">" SECRET32_B64 "</key>", 3,
+         "key[1]: a decryption key is exactly one of: base64 text (a symmetric key) or "
+         "certificate-id=\"...\"; this one has both"},
+        {"<key/>", 3, "key[1]: a decryption key is exactly one of"},
+        {"<key id=\"x\"></key>", 3, "this one has none"},
+        {"<key certificate-id=\"\"/>", 3, "key[1]: empty certificate-id"},
+        {"<key kid=\"x\">" SECRET32_B64 "</key>", 3,
+         "key[1]/@kid: unknown attribute; <key> accepts id, certificate-id, n, e"},
+        {"<secret>" SECRET32_B64 "</secret>", 3,
+         "decryption-keys/secret[1]: unknown element; <decryption-keys> holds <key> only"},
+        {"", 2, "validate-jwt/decryption-keys: <decryption-keys> needs at least one <key>"},
+        {"<key>{{secret}}</key></decryption-keys>\n<decryption-keys><key>{{secret}}</key>", 4,
+         "<decryption-keys> may appear only once"},
+    };
+    parse_err_cases(POOL,
+                    "<validate-jwt header-name=\"h\">\n<decryption-keys>\n%s</decryption-keys>\n"
+                    "</validate-jwt>",
+                    cases, NCASES(cases));
 }
 
 /* ---- <audiences>, <issuers>, <openid-config>, other children -------------------------- */
@@ -803,6 +873,7 @@ int main(void)
         T(t_keys),
         T(t_key_errors),
         T(t_decryption_keys),
+        T(t_decryption_key_errors),
         T(t_lists_and_openid),
         T(t_child_errors),
         T(t_required_claims),

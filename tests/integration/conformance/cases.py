@@ -1141,14 +1141,14 @@ CONFIG_CASES = [
     ConfigCase("c017-decryption-key-ne", ["C17"],
                P(xml={"children": ['<decryption-keys><key n="NE_N" e="AQAB"/></decryption-keys>']}),
                r"decryption-keys/key\[1\]: n/e keys are signing keys only",
-               line_of="<decryption-keys>", modes=XML, why="no directive for decryption keys "
-                                                           "(JWE is not built)"),
-    ConfigCase("c017-decryption-keys-refused", ["C17"],
+               line_of="<decryption-keys>", modes=XML, why="the directive form "
+                                                           "(ValidateJWTDecryptionKey n=... e=...) "
+                                                           "is in test_010_configtest"),
+    ConfigCase("c017-decryption-keys-accepted", ["C17"],
                P(xml={"children": ['<decryption-keys><key>QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVph'
-                                   'YmNkZWZnaGlq</key></decryption-keys>']}),
-               r"decryption-keys: encrypted tokens \(JWE\) are not supported",
-               line_of="<decryption-keys>", modes=XML, why="no directive for decryption keys "
-                                                           "(JWE is not built)"),
+                                   'YmNkZWY=</key></decryption-keys>']}),
+               ok=True, modes=XML, why="the directive form (ValidateJWTDecryptionKey) is in "
+                                       "test_010_configtest"),
     ConfigCase("c080-http-not-loopback", ["C80"],
                P(keys=None, openid=[{"url": "http://idp.example.com/.well-known/openid-configuration"}]),
                r"plain http to a host that is not loopback", line_of="<openid-config",
