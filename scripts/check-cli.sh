@@ -3,7 +3,8 @@
 # RFC 7515 A.1 example token from the shared test vectors: accepted, a changed signature,
 # expired, from stdin, and a usage error; the --key grammar (the directive's: [id=KID] with a
 # base64 secret, a file, n= e=) and its errors; --decryption-key (ValidateJWTDecryptionKey's
-# grammar) and its errors; --policy with named values and decryption keys, options that
+# grammar) and its errors; encrypted tokens (tests/data/jwe/pipeline.json) decrypted and
+# judged; --policy with named values and decryption keys, options that
 # override or replace the file's lists, and its errors; then (with python3-jwcrypto) keys fetched
 # from a loopback server by --jwks-uri and --openid-config: accepted, an unknown kid, and a
 # key source without keys (KeysUnavailable), and the same RSA key as --key 'n=... e=...'.
@@ -107,6 +108,29 @@ expect 2 "holds a public key or certificate; a decryption key needs the private 
 expect 2 "certificate-id= names a ValidateJWTCertificate of the module" \
   "--decryption-key certificate-id=" -- \
   "$cli" --key "$secret" --decryption-key "certificate-id=c" "$token"
+
+# Encrypted tokens (tests/data/jwe/pipeline.json, jwcrypto): a JWE around an RS256 token is
+# decrypted and its inner token judged; without the decryption key, or with the inner token
+# expired, it is refused with the pipeline's reasons.
+/usr/bin/python3 - "$(dirname "$0")/../tests/data/jwe/pipeline.json" "$tmp" <<'PY'
+import base64, json, sys
+d = json.load(open(sys.argv[1]))
+keys = {k["kid"]: k for k in d["keys"]}
+json.dump(keys["signer-rs256"], open(sys.argv[2] + "/jwe-signer.json", "w"))
+k = keys["dir-256"]["k"]
+open(sys.argv[2] + "/jwe-dir", "w").write(
+    base64.b64encode(base64.urlsafe_b64decode(k + "=" * (-len(k) % 4))).decode())
+for name in ("dir_a256gcm_rs256", "dir_expired"):
+    open(sys.argv[2] + "/" + name, "w").write(d["tokens"][name])
+PY
+jwe_args=(--key "file:$tmp/jwe-signer.json" --aud api://jwe --now 1700000000)
+expect 0 "verdict: OK" "a JWE with --decryption-key" -- \
+  "$cli" "${jwe_args[@]}" --decryption-key "id=dir-256 $(cat "$tmp/jwe-dir")" \
+  "$(cat "$tmp/dir_a256gcm_rs256")"
+expect 1 "encrypted token but no decryption keys" "a JWE without --decryption-key" -- \
+  "$cli" "${jwe_args[@]}" "$(cat "$tmp/dir_a256gcm_rs256")"
+expect 1 "TokenExpired" "a JWE whose inner token expired" -- \
+  "$cli" "${jwe_args[@]}" --decryption-key "$(cat "$tmp/jwe-dir")" "$(cat "$tmp/dir_expired")"
 
 # --policy: the file as ValidateJWTPolicy reads it; options act as the directives after
 # ValidateJWTPolicy do (a scalar overrides, the first of a list replaces the file's list)
