@@ -291,9 +291,9 @@ static int is_jwe(const char *token, apr_size_t len)
     return dots == 4;
 }
 
-/* The token model of a decrypted plaintext: a compact JWS, or a bare claims set (a JSON
- * object, RFC 7519 section 7.2 step 10 not taken), which becomes an unsigned token with an
- * empty header. */
+/* The token model of a decrypted plaintext: a compact JWS (a nested JWT, RFC 7519 section
+ * 7.2 step 8), or a bare claims set (a JSON object: an encrypted but unsigned JWT, steps
+ * 9-10), which becomes an unsigned token with an empty header and alg "none". */
 static apr_status_t parse_inner(apr_pool_t *p, const vjwt_policy_t *pol, const char *pt,
                                 apr_size_t len, vjwt_token_t **out, vjwt_verdict_t *v)
 {
