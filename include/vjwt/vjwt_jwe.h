@@ -1,8 +1,8 @@
 /*
  * vjwt_jwe.h - decryption of compact JWE tokens (RFC 7516, algorithms of RFC 7518 sections 4
  * and 5), strictly: decryption keys, the algorithm set, key choice and binding, and the
- * decryption itself. Not wired into the validation pipeline here; the caller hands the
- * plaintext (a compact JWS or a claims set) to the JWS side.
+ * decryption itself. The validation pipeline (vjwt_validate.c) calls it for five-segment
+ * tokens and hands the plaintext (a compact JWS or a claims set) to the JWS side.
  *
  * Key management: dir, A128KW/A192KW/A256KW, RSA-OAEP, RSA-OAEP-256, ECDH-ES and
  * ECDH-ES+A128KW/A192KW/A256KW on P-256/P-384/P-521. Content encryption: A128CBC-HS256,
