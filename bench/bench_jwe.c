@@ -39,18 +39,20 @@ static vjwt_policy_t *policy(apr_pool_t *p, json_t *d)
 {
     vjwt_policy_t *pol = vjwt_policy_make(p);
     vjwt_key_t *k = NULL;
-    vjwt_jwe_key_t *dk = NULL, *rk = NULL;
+    vjwt_jwe_key_t *dk = NULL, *rk = NULL, *kk = NULL;
     const char *err = NULL;
     if (vjwt_jwk_parse(&k, p, key_of(d, "signer-rs256"), &err) != APR_SUCCESS ||
         vjwt_jwe_key_from_jwk(&dk, p, key_of(d, "dir-256"), &err) != APR_SUCCESS ||
+        vjwt_jwe_key_from_jwk(&kk, p, key_of(d, "kw-256"), &err) != APR_SUCCESS ||
         vjwt_jwe_key_from_jwk(&rk, p, key_of(d, "rsa-enc"), &err) != APR_SUCCESS) {
         fprintf(stderr, "bench_jwe: %s\n", err);
         exit(2);
     }
     pol->keys = apr_array_make(p, 1, sizeof(vjwt_key_t *));
     APR_ARRAY_PUSH(pol->keys, vjwt_key_t *) = k;
-    pol->decryption_keys = apr_array_make(p, 2, sizeof(const vjwt_jwe_key_t *));
+    pol->decryption_keys = apr_array_make(p, 3, sizeof(const vjwt_jwe_key_t *));
     APR_ARRAY_PUSH(pol->decryption_keys, const vjwt_jwe_key_t *) = dk;
+    APR_ARRAY_PUSH(pol->decryption_keys, const vjwt_jwe_key_t *) = kk;
     APR_ARRAY_PUSH(pol->decryption_keys, const vjwt_jwe_key_t *) = rk;
     pol->audiences = apr_array_make(p, 1, sizeof(const char *));
     APR_ARRAY_PUSH(pol->audiences, const char *) = json_string_value(json_object_get(d, "aud"));
@@ -91,9 +93,10 @@ static double per_validation(apr_pool_t *p, const vjwt_policy_t *pol, const vjwt
 
 int main(int argc, char **argv)
 {
-    static const char *const names[] = {"rs256", "dir_a256gcm_rs256", "oaep_a256gcm_rs256"};
+    static const char *const names[] = {"rs256", "dir_a256gcm_rs256", "a256kw_a256gcm_rs256",
+                                        "oaep_a256gcm_rs256"};
     static const char *const labels[] = {"RS256 alone", "dir+A256GCM(RS256)",
-                                         "RSA-OAEP+A256GCM(RS256)"};
+                                         "A256KW+A256GCM(RS256)", "RSA-OAEP+A256GCM(RS256)"};
     apr_pool_t *p;
     json_error_t e;
     json_t *d;
@@ -103,7 +106,7 @@ int main(int argc, char **argv)
     vjwt_sigcache_t *memo = NULL;
     const char *err = NULL;
     int n = argc > 2 ? atoi(argv[2]) : 1000, i, r;
-    double cold[3], warm[3];
+    double cold[4], warm[4];
 
     if (argc < 2 || n < 1 || !(d = json_load_file(argv[1], 0, &e))) {
         fprintf(stderr, "usage: bench_jwe tests/data/jwe/pipeline.json [N per round]\n");
@@ -122,7 +125,7 @@ int main(int argc, char **argv)
     /* rounds interleave the tokens, so that other load on the machine hits all alike; the
      * fastest round of each is kept */
     for (r = 0; r < ROUNDS; r++) {
-        for (i = 0; i < 3; i++) {
+        for (i = 0; i < 4; i++) {
             const char *t =
                 json_string_value(json_object_get(json_object_get(d, "tokens"), names[i]));
             double us;
@@ -136,7 +139,7 @@ int main(int argc, char **argv)
     }
     printf("%-26s %8s %14s %10s %14s\n", "token", "n", "us/validation", "vs RS256",
            "memo us/valid.");
-    for (i = 0; i < 3; i++) {
+    for (i = 0; i < 4; i++) {
         printf("%-26s %8d %14.1f %9.0f%% %14.1f\n", labels[i], n * ROUNDS, cold[i],
                100.0 * (cold[i] - cold[0]) / cold[0], warm[i]);
     }

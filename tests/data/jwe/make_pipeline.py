@@ -6,7 +6,7 @@ for the pipeline tests (tests/unit/test_pipeline_jwe.c) and the benchmark (bench
 
 Keys are fresh on every run and test-only: "signer-rs256" (RSA 2048, signs the inner RS256
 tokens; the tests use its public half), "signer-hs256" (HMAC, 32 bytes), "dir-256" (the
-A256GCM key of dir), "rsa-enc" (RSA 2048 decryption key), "rsa-enc-other" (another one, to
+A256GCM key of dir), "kw-256" (an A256KW key), "rsa-enc" (RSA 2048 decryption key), "rsa-enc-other" (another one, to
 which no test gives the module access) and "untrusted" (signs an inner token nobody trusts).
 
 Every inner token has iss https://issuer.example, aud api://jwe, sub, exp in 2100 (the
@@ -61,6 +61,7 @@ def main():
         "signer-rs256": jwk.JWK.generate(kty="RSA", size=2048, kid="signer-rs256"),
         "signer-hs256": jwk.JWK.generate(kty="oct", size=256, kid="signer-hs256"),
         "dir-256": jwk.JWK.generate(kty="oct", size=256, kid="dir-256"),
+        "kw-256": jwk.JWK.generate(kty="oct", size=256, kid="kw-256"),
         "rsa-enc": jwk.JWK.generate(kty="RSA", size=2048, kid="rsa-enc"),
         "rsa-enc-other": jwk.JWK.generate(kty="RSA", size=2048, kid="rsa-enc-other"),
         "untrusted": jwk.JWK.generate(kty="RSA", size=2048, kid="signer-rs256"),
@@ -77,6 +78,7 @@ def main():
     t = {
         "rs256": rs,
         "dir_a256gcm_rs256": encrypt(d, "dir", "A256GCM", rs),
+        "a256kw_a256gcm_rs256": encrypt(k["kw-256"], "A256KW", "A256GCM", rs),
         "oaep_a256gcm_rs256": encrypt(r, "RSA-OAEP", "A256GCM", rs),
         "oaep256_cbc_rs256": encrypt(r, "RSA-OAEP-256", "A128CBC-HS256", rs, kid=False),
         "dir_a256gcm_hs256": encrypt(d, "dir", "A256GCM", hs),
@@ -94,7 +96,7 @@ def main():
         "generator": "python3-jwcrypto (tests/data/jwe/make_pipeline.py)",
         "iss": ISS, "aud": AUD,
         "keys": [json.loads(k[n].export(private_key=True)) for n in
-                 ["signer-hs256", "dir-256", "rsa-enc", "rsa-enc-other"]] +
+                 ["signer-hs256", "dir-256", "kw-256", "rsa-enc", "rsa-enc-other"]] +
                 [json.loads(k["signer-rs256"].export(private_key=False))],
         "signer_rs256_private": json.loads(k["signer-rs256"].export(private_key=True)),
         "tokens": t,
