@@ -421,23 +421,6 @@ static const char *add_keyspec(cmd_parms *cmd, void *dcfg, const vjwt_keyspec_t 
     return rv == APR_SUCCESS ? NULL : apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
 }
 
-/* ValidateJWTIssuerSigningKey [id=KID] BASE64-SECRET | n=.. e=.. | certificate-id=ID | file:PATH
- * (the grammar of vjwt_keyspec.h). */
-static const char *cmd_signing_key(cmd_parms *cmd, void *dcfg, const char *args)
-{
-    apr_array_header_t *words;
-    vjwt_keyspec_t spec;
-    const char *err = split_words(cmd, args, &words);
-    if (err) {
-        return err;
-    }
-    if (vjwt_keyspec_parse(&spec, cmd->pool, (const char *const *)words->elts, words->nelts,
-                           &err) != APR_SUCCESS) {
-        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
-    }
-    return add_keyspec(cmd, dcfg, &spec);
-}
-
 /* The decryption key of spec into the scope's decryption key list, with its note. */
 static const char *add_decryption_keyspec(cmd_parms *cmd, void *dcfg, const vjwt_keyspec_t *spec)
 {
@@ -461,21 +444,27 @@ static const char *add_decryption_keyspec(cmd_parms *cmd, void *dcfg, const vjwt
     return NULL;
 }
 
-/* ValidateJWTDecryptionKey [id=KID] BASE64-KEY | file:PATH | certificate-id=ID (the grammar of
- * vjwt_keyspec.h without n=/e=). */
-static const char *cmd_decryption_key(cmd_parms *cmd, void *dcfg, const char *args)
+/* ValidateJWTIssuerSigningKey [id=KID] BASE64-SECRET | n=.. e=.. | certificate-id=ID |
+ * file:PATH, and ValidateJWTDecryptionKey (cmd->info set) [id=KID] BASE64-KEY | file:PATH |
+ * certificate-id=ID: the grammar of vjwt_keyspec.h, without n=/e= for decryption keys. */
+static const char *cmd_key(cmd_parms *cmd, void *dcfg, const char *args)
 {
+    int decryption = cmd->info != NULL;
     apr_array_header_t *words;
     vjwt_keyspec_t spec;
+    const char *const *w;
     const char *err = split_words(cmd, args, &words);
+    apr_status_t rv;
     if (err) {
         return err;
     }
-    if (vjwt_keyspec_parse_decryption(&spec, cmd->pool, (const char *const *)words->elts,
-                                      words->nelts, &err) != APR_SUCCESS) {
+    w = (const char *const *)words->elts;
+    rv = decryption ? vjwt_keyspec_parse_decryption(&spec, cmd->pool, w, words->nelts, &err)
+                    : vjwt_keyspec_parse(&spec, cmd->pool, w, words->nelts, &err);
+    if (rv != APR_SUCCESS) {
         return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
     }
-    return add_decryption_keyspec(cmd, dcfg, &spec);
+    return decryption ? add_decryption_keyspec(cmd, dcfg, &spec) : add_keyspec(cmd, dcfg, &spec);
 }
 
 static const char *cmd_openid_config(cmd_parms *cmd, void *dcfg, const char *arg)
@@ -1033,10 +1022,10 @@ const command_rec vjwt_mod_cmds[] = {
                   DIR_AUTH, "Environment variable prefix that receives the validated token"),
     AP_INIT_TAKE1("ValidateJWTId", cmd_field, FIELD(VJWT_F_ID), DIR_AUTH,
                   "Policy id, reported in VALIDATE_JWT_ERROR_POLICY_ID"),
-    AP_INIT_RAW_ARGS("ValidateJWTIssuerSigningKey", cmd_signing_key, NULL, DIR_CONF,
+    AP_INIT_RAW_ARGS("ValidateJWTIssuerSigningKey", cmd_key, NULL, DIR_CONF,
                      "[id=KID] BASE64-SECRET | n=B64URL e=B64URL | certificate-id=ID | "
                      "file:PATH"),
-    AP_INIT_RAW_ARGS("ValidateJWTDecryptionKey", cmd_decryption_key, NULL, DIR_CONF,
+    AP_INIT_RAW_ARGS("ValidateJWTDecryptionKey", cmd_key, (void *)1, DIR_CONF,
                      "[id=KID] BASE64-KEY | file:PATH | certificate-id=ID: a key that decrypts "
                      "encrypted tokens (JWE)"),
     AP_INIT_ITERATE("ValidateJWTAudience", cmd_audience, NULL, DIR_AUTH,

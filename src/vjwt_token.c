@@ -84,6 +84,18 @@ static apr_status_t decode_json_segment(json_t **out, apr_pool_t *p, const char 
     return APR_SUCCESS;
 }
 
+apr_status_t vjwt_token_check_length(apr_pool_t *p, apr_size_t len, apr_size_t max_len,
+                                     vjwt_verdict_t *v)
+{
+    if (len > max_len) {
+        return vjwt_fail(v, p, VJWT_R_JWT_INVALID,
+                         "The JWT is %" APR_SIZE_T_FMT
+                         " bytes, more than the limit of %" APR_SIZE_T_FMT ".",
+                         len, max_len);
+    }
+    return APR_SUCCESS;
+}
+
 /* The length limit and the two dots of a compact JWS: dot[0] ends the header, dot[1] the
  * payload. Five segments are a JWE, which is named as such. */
 static apr_status_t split_segments(apr_pool_t *p, const char *s, apr_size_t len, apr_size_t max_len,
@@ -91,12 +103,10 @@ static apr_status_t split_segments(apr_pool_t *p, const char *s, apr_size_t len,
 {
     int ndots = 0;
     apr_size_t i;
+    apr_status_t rv = vjwt_token_check_length(p, len, max_len, v);
 
-    if (len > max_len) {
-        return vjwt_fail(v, p, VJWT_R_JWT_INVALID,
-                         "The JWT is %" APR_SIZE_T_FMT
-                         " bytes, more than the limit of %" APR_SIZE_T_FMT ".",
-                         len, max_len);
+    if (rv != APR_SUCCESS) {
+        return rv;
     }
     for (i = 0; i < len; i++) {
         if (s[i] == '.') {

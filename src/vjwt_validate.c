@@ -422,13 +422,8 @@ static apr_status_t parse_and_verify(apr_pool_t *p, const vjwt_policy_t *pol,
         return rv == APR_SUCCESS ? check_signature(p, pol, o, *t, now, v) : rv;
     }
     /* the limit applies to the whole JWE, before anything is decoded */
-    if (len > max) {
-        return vjwt_fail(v, p, VJWT_R_JWT_INVALID,
-                         "The JWT is %" APR_SIZE_T_FMT
-                         " bytes, more than the limit of %" APR_SIZE_T_FMT ".",
-                         len, max);
-    }
-    return open_jwe(p, pol, o, token, len, now, t, v);
+    rv = vjwt_token_check_length(p, len, max, v);
+    return rv == APR_SUCCESS ? open_jwe(p, pol, o, token, len, now, t, v) : rv;
 }
 
 apr_status_t vjwt_validate_with(apr_pool_t *p, const vjwt_policy_t *pol,

@@ -32,6 +32,11 @@ typedef struct {
     json_t *jwe_header;
 } vjwt_token_t;
 
+/* The ValidateJWTMaxTokenLength rule, for a JWS and a whole JWE alike: JwtInvalid when len
+ * is over max_len, else APR_SUCCESS. */
+apr_status_t vjwt_token_check_length(apr_pool_t *p, apr_size_t len, apr_size_t max_len,
+                                     vjwt_verdict_t *v);
+
 /* Parse a compact JWS. Failures are JwtInvalid with a detail saying what is wrong:
  * segment count, bad base64url, not a JSON object, duplicate member, alg missing or not a
  * string, malformed or unsupported crit. max_len 0 means VJWT_DEFAULT_MAX_TOKEN_LEN. */

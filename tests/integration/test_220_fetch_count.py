@@ -36,14 +36,6 @@ JWKS2 = "/c2/jwks"
 PATHS = (DISC, JWKS, JWKS2)
 
 
-def _mpm_conf():
-    if vjwt_env.MPM == "prefork":
-        return ["StartServers 4", "MinSpareServers 4", "MaxSpareServers 8",
-                "MaxRequestWorkers 16"]
-    return ["ServerLimit 4", "StartServers 3", "ThreadsPerChild 10", "MaxRequestWorkers 40",
-            "MinSpareThreads 30", "MaxSpareThreads 40"]
-
-
 @pytest.fixture(scope="module")
 def env(httpd, keys, fakeidp):
     F = fakeidp()
@@ -62,7 +54,7 @@ def env(httpd, keys, fakeidp):
         "ValidateJWTKeysRefreshInterval 3600",
         "ValidateJWTFetchTimeout 2 4",
         'CustomLog "%s" "%%P %%>s %%{X-Test-Id}i"' % pidlog,
-    ] + _mpm_conf())
+    ] + vjwt_env.several_children_conf())
     spec_s = {"count": both}
     spec_p = {"count": both}
     locs = locations(spec_s, prefix="/s/") + "\n" + locations(spec_p)
@@ -217,7 +209,7 @@ def test_many_sources_each_fetched_once(httpd, keys, fakeidp, capsys):
         "ValidateJWTKeysRefetchInterval 30",
         "ValidateJWTKeysRefreshInterval 3600",
         "ValidateJWTFetchTimeout 2 4",
-    ] + _mpm_conf())
+    ] + vjwt_env.several_children_conf())
     srv = httpd.start("many-sources", locations({s.name: [s.directive()] for s in srcs},
                                                 prefix="/s/"), server_conf=server_conf)
     time.sleep(1.0)   # every child's background thread has looked at every source

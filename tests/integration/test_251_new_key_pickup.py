@@ -29,14 +29,6 @@ ISS = "https://pickup.fake.test"
 JWKS = "/pickup/jwks"
 
 
-def _mpm_conf():
-    if vjwt_env.MPM == "prefork":
-        return ["StartServers 4", "MinSpareServers 4", "MaxSpareServers 8",
-                "MaxRequestWorkers 16"]
-    return ["ServerLimit 4", "StartServers 3", "ThreadsPerChild 10", "MaxRequestWorkers 40",
-            "MinSpareThreads 30", "MaxSpareThreads 40"]
-
-
 @pytest.fixture(scope="module")
 def env(httpd, keys, fakeidp):
     F = fakeidp()
@@ -47,7 +39,7 @@ def env(httpd, keys, fakeidp):
         "ValidateJWTKeysRefreshInterval 3600",
         "ValidateJWTFetchTimeout 2 4",
         'CustomLog "%s" "%%P %%>s %%{X-Test-Id}i"' % pidlog,
-    ] + _mpm_conf())
+    ] + vjwt_env.several_children_conf())
     t0 = time.time()
     srv = httpd.start("new-key", locations({"pickup": ["ValidateJWTJWKSURI %s" % F.url(JWKS)]}),
                       server_conf=server_conf)

@@ -561,6 +561,16 @@ JWK_SKIP_RE = r"VJWT00202"
 UNAVAILABLE_MESSAGE = "Signing keys unavailable."
 
 
+def several_children_conf():
+    """MPM lines that keep 3-4 children serving at once, for tests of what children share
+    (key fetches, new-key pickup)."""
+    if MPM == "prefork":
+        return ["StartServers 4", "MinSpareServers 4", "MaxSpareServers 8",
+                "MaxRequestWorkers 16"]
+    return ["ServerLimit 4", "StartServers 3", "ThreadsPerChild 10", "MaxRequestWorkers 40",
+            "MinSpareThreads 30", "MaxSpareThreads 40"]
+
+
 def load_modules(*names):
     """LoadModule lines for stock modules (e.g. "socache_shmcb", "socache_redis")."""
     return "\n".join("<IfModule !%s_module>\n    LoadModule %s_module %s/mod_%s.so\n</IfModule>"
