@@ -101,23 +101,16 @@ static void set_error_headers(request_rec *r, const vjwt_policy_t *pol, const vj
     }
 }
 
-/* The outer header member name of an encrypted token's header, sanitized; NULL when
- * absent or not a string. */
-static const char *jwe_member(apr_pool_t *p, const vjwt_token_t *t, const char *name)
-{
-    const json_t *j = t && t->jwe_header ? json_object_get(t->jwe_header, name) : NULL;
-    return json_is_string(j) ? vjwt_sanitize(p, json_string_value(j), 32) : NULL;
-}
-
 /* What the log lines add for an encrypted token: ` enc="A256GCM" key_alg="RSA-OAEP"` (the
  * outer header), or ` enc="?"` for a five-segment token that was not opened; "" for a
  * JWS. */
-static const char *jwe_log_fields(apr_pool_t *p, const vjwt_token_t *t, const char *token)
+static const char *jwe_log_fields(apr_pool_t *p, const vjwt_verified_t *rec, const char *token)
 {
-    const char *enc = jwe_member(p, t, "enc"), *alg = jwe_member(p, t, "alg");
     int dots = 0;
-    if (t && t->jwe_header) {
-        return apr_psprintf(p, " enc=\"%s\" key_alg=\"%s\"", enc ? enc : "-", alg ? alg : "-");
+    if (rec && (rec->enc || rec->key_alg)) {
+        return apr_psprintf(p, " enc=\"%s\" key_alg=\"%s\"",
+                            rec->enc ? vjwt_sanitize(p, rec->enc, 32) : "-",
+                            rec->key_alg ? vjwt_sanitize(p, rec->key_alg, 32) : "-");
     }
     for (; token && *token && dots < 5; token++) {
         dots += *token == '.';
@@ -143,7 +136,7 @@ static int send_failure_body(request_rec *r, int status, const char *message)
 }
 
 static int fail_request(request_rec *r, const vjwt_policy_t *pol, const vjwt_verdict_t *v,
-                        const vjwt_token_t *t, const char *token)
+                        const vjwt_verified_t *rec, const char *token)
 {
     int status =
         v->reason == VJWT_R_KEYS_UNAVAILABLE ? HTTP_SERVICE_UNAVAILABLE : vjwt_policy_status(pol);
@@ -152,14 +145,16 @@ static int fail_request(request_rec *r, const vjwt_policy_t *pol, const vjwt_ver
 
     set_error_env(r, pol, reason, detail);
     /* every client-controlled value is quoted and escaped: it can't add a field */
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                  VJWT_LOGNO(00100) "JWT rejected: reason=%s status=%d detail=\"%s\" "
-                                    "alg=\"%s\" kid=\"%s\" token=%s%s",
-                  reason, status, vjwt_sanitize(r->pool, detail, 1024),
-                  t ? vjwt_sanitize(r->pool, t->alg, 32) : "-",
-                  (t && t->kid) ? vjwt_sanitize(r->pool, t->kid, 64) : "-",
-                  token ? vjwt_token_fingerprint(r->pool, token, strlen(token)) : "-",
-                  jwe_log_fields(r->pool, t, token));
+    if (APLOG_R_IS_LEVEL(r, APLOG_INFO)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      VJWT_LOGNO(00100) "JWT rejected: reason=%s status=%d detail=\"%s\" "
+                                        "alg=\"%s\" kid=\"%s\" token=%s%s",
+                      reason, status, vjwt_sanitize(r->pool, detail, 1024),
+                      rec && rec->alg ? vjwt_sanitize(r->pool, rec->alg, 32) : "-",
+                      rec && rec->kid ? vjwt_sanitize(r->pool, rec->kid, 64) : "-",
+                      token ? vjwt_token_fingerprint(r->pool, token, strlen(token)) : "-",
+                      jwe_log_fields(r->pool, rec, token));
+    }
     set_error_headers(r, pol, v, status);
 
     /* A subrequest never writes a response of its own; an ErrorDocument for this status
@@ -173,105 +168,33 @@ static int fail_request(request_rec *r, const vjwt_policy_t *pol, const vjwt_ver
                                  : vjwt_policy_message(pol, v->reason));
 }
 
-/* A claim's text for REMOTE_USER and the output-variable fields (see vjwt_export.h). */
-static const char *claim_text(apr_pool_t *p, const json_t *value)
+/* What the request hands on after success, composed when the token was first validated
+ * (vjwt_verified.h): pointers into the record, which the request pool holds. */
+static void apply_exports(request_rec *r, const vjwt_policy_t *pol, const vjwt_verified_t *rec,
+                          const char *token)
 {
-    return vjwt_claim_join(p, value, VJWT_EXPORT_MAX_ELEMENTS, VJWT_ENV_VALUE_MAX);
-}
-
-/* Claim names for a log line: quoted, escaped, at most 16 of them. */
-static const char *log_names(apr_pool_t *p, const apr_array_header_t *names)
-{
-    apr_array_header_t *parts = apr_array_make(p, names->nelts * 2 + 1, sizeof(const char *));
     int i;
-    for (i = 0; i < names->nelts && i < 16; i++) {
-        APR_ARRAY_PUSH(parts, const char *) = i ? ", \"" : "\"";
-        APR_ARRAY_PUSH(parts, const char *) =
-            vjwt_sanitize(p, APR_ARRAY_IDX(names, i, const char *), 64);
-        APR_ARRAY_PUSH(parts, const char *) = "\"";
-    }
-    if (names->nelts > 16) {
-        APR_ARRAY_PUSH(parts, const char *) = ", ...";
-    }
-    return apr_array_pstrcat(p, parts, 0);
-}
-
-/* ValidateJWTOutputTokenVariableName X: X is the token, X_ALG ... X_IAT its common header
- * fields and claims, X_CLAIM_<name> every exported claim. */
-static void export_output_var(request_rec *r, const char *x, const vjwt_token_t *t,
-                              const apr_array_header_t *items)
-{
-    static const struct {
-        const char *suffix, *claim;
-        int in_header;
-    } fields[] = {{"_ALG", "alg", 1}, {"_TYP", "typ", 1}, {"_ISS", "iss", 0},
-                  {"_SUB", "sub", 0}, {"_JTI", "jti", 0}, {"_AUD", "aud", 0},
-                  {"_EXP", "exp", 0}, {"_NBF", "nbf", 0}, {"_IAT", "iat", 0}};
-    size_t f;
-    int i;
-    apr_table_setn(r->subprocess_env, x, t->raw);
-    for (f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
-        const char *text =
-            claim_text(r->pool, json_object_get(fields[f].in_header ? t->header : t->payload,
-                                                fields[f].claim));
-        if (text) {
-            apr_table_setn(r->subprocess_env, apr_pstrcat(r->pool, x, fields[f].suffix, NULL),
-                           text);
-        }
-    }
-    for (i = 0; i < items->nelts; i++) {
-        const vjwt_export_item_t *it = &APR_ARRAY_IDX(items, i, vjwt_export_item_t);
-        apr_table_setn(r->subprocess_env, apr_pstrcat(r->pool, x, "_CLAIM_", it->name, NULL),
-                       it->value);
-    }
-    if (t->jwe_header) {
-        /* an encrypted token: the outer header's content encryption and key management */
-        const char *enc = claim_text(r->pool, json_object_get(t->jwe_header, "enc"));
-        const char *alg = claim_text(r->pool, json_object_get(t->jwe_header, "alg"));
-        if (enc) {
-            apr_table_setn(r->subprocess_env, apr_pstrcat(r->pool, x, "_ENC", NULL), enc);
-        }
-        if (alg) {
-            apr_table_setn(r->subprocess_env, apr_pstrcat(r->pool, x, "_ALG_KEY", NULL), alg);
-        }
-    }
-}
-
-static void export_claims(request_rec *r, const vjwt_policy_t *pol, const vjwt_token_t *t)
-{
-    vjwt_pass_e pass = vjwt_policy_pass_claims(pol);
-    vjwt_export_t ex;
-    int i;
-    if (pass == VJWT_PASS_NONE && !(pol->output_var && *pol->output_var)) {
-        return;
-    }
-    vjwt_export_claims(r->pool, t->payload, &ex);
-    if (ex.collided->nelts > 0) {
+    if (rec->unexported_case) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       VJWT_LOGNO(00110) "claims not exported: their names differ only in case "
                                         "or '-'/'_': %s",
-                      log_names(r->pool, ex.collided));
+                      rec->unexported_case);
     }
-    if (ex.too_many->nelts > 0) {
+    if (rec->unexported_size) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       VJWT_LOGNO(00111) "claims not exported: arrays of more than %d elements: "
                                         "%s",
-                      VJWT_EXPORT_MAX_ELEMENTS, log_names(r->pool, ex.too_many));
+                      VJWT_EXPORT_MAX_ELEMENTS, rec->unexported_size);
     }
-    for (i = 0; i < ex.items->nelts; i++) {
-        const vjwt_export_item_t *it = &APR_ARRAY_IDX(ex.items, i, vjwt_export_item_t);
-        if (pass & VJWT_PASS_ENV) {
-            apr_table_setn(r->subprocess_env,
-                           apr_pstrcat(r->pool, "VALIDATE_JWT_CLAIM_", it->name, NULL), it->value);
-        }
-        if (pass & VJWT_PASS_HEADERS) {
-            apr_table_setn(r->headers_in,
-                           apr_pstrcat(r->pool, VJWT_CLAIM_HEADER_PREFIX, it->name, NULL),
-                           it->value);
-        }
+    for (i = 0; i < rec->n_env; i++) {
+        apr_table_setn(r->subprocess_env, rec->env[i].name, rec->env[i].value);
+    }
+    for (i = 0; i < rec->n_headers; i++) {
+        apr_table_setn(r->headers_in, rec->headers[i].name, rec->headers[i].value);
     }
     if (pol->output_var && *pol->output_var) {
-        export_output_var(r, pol->output_var, t, ex.items);
+        apr_table_setn(r->subprocess_env, pol->output_var,
+                       rec->output_token ? rec->output_token : token);
     }
 }
 
@@ -342,17 +265,63 @@ static const char *extract_token(request_rec *r, const vjwt_dir_conf_t *dc)
     }
 }
 
-/* The pipeline with the keys of the policy's discovery documents and JWKS URLs: an unknown
- * kid may refresh them once (rate-limited), and no keys at all is KeysUnavailable (503). */
-static apr_status_t validate(request_rec *r, const vjwt_policy_t *pol, const char *token,
-                             vjwt_token_t **t, vjwt_verdict_t *v)
+/* The request's token as this module judged it: the outcome, and the token model, parsed
+ * again from the record's claims only when a cache hit left none and someone asks
+ * (vjwt_mod_request_token). In r->request_config. */
+typedef struct {
+    const vjwt_verified_t *rec;
+    const vjwt_token_t *token;
+} request_token_t;
+
+/* The top request's pool: what it holds lives as long as every subrequest and internal
+ * redirect of it, which may copy the exported pointers. */
+static apr_pool_t *top_pool(request_rec *r)
 {
-    vjwt_validate_opts_t o;
-    memset(&o, 0, sizeof(o));
-    o.sigcache = vjwt_mod_sigcache();
-    o.jwe_ctx = the_jwe_ctx;
-    return vjwt_validate_stored_ex(r->pool, vjwt_mod_store(), pol, &o, token, strlen(token),
-                                   (double)apr_time_now() / APR_USEC_PER_SEC, t, v);
+    while (r->main) {
+        r = r->main;
+    }
+    while (r->prev) {
+        r = r->prev;
+    }
+    return r->pool;
+}
+
+/* The pipeline through the token cache, with the keys of the policy's discovery documents
+ * and JWKS URLs: an unknown kid may refresh them once (rate-limited), and no keys at all
+ * is KeysUnavailable (503). */
+static apr_status_t validate(request_rec *r, const vjwt_policy_t *pol, const char *token,
+                             vjwt_outcome_t *out, vjwt_verdict_t *v)
+{
+    vjwt_request_opts_t ro;
+    memset(&ro, 0, sizeof(ro));
+    vjwt_mod_token_cache(&ro.accepted, &ro.rejected);
+    ro.base.jwe_ctx = the_jwe_ctx;
+    ro.refs = top_pool(r);
+    ro.require_user = 1;
+    return vjwt_validate_request(r->pool, vjwt_mod_store(), pol, &ro, token, strlen(token),
+                                 (double)apr_time_now() / APR_USEC_PER_SEC, out, v);
+}
+
+static void accepted(request_rec *r, const vjwt_policy_t *pol, const vjwt_outcome_t *out,
+                     const char *token)
+{
+    const vjwt_verified_t *rec = out->rec;
+    request_token_t *rt = apr_palloc(r->pool, sizeof(*rt));
+    rt->rec = rec;
+    rt->token = out->token;
+    r->user = (char *)rec->user;
+    ap_set_module_config(r->request_config, &validate_jwt_module, rt);
+    apply_exports(r, pol, rec, token);
+    if (APLOG_R_IS_LEVEL(r, APLOG_DEBUG)) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      VJWT_LOGNO(00102) "JWT accepted: user=\"%s\" alg=\"%s\" kid=\"%s\" "
+                                        "token=%s%s%s",
+                      vjwt_sanitize(r->pool, rec->user, 128),
+                      rec->alg ? vjwt_sanitize(r->pool, rec->alg, 32) : "-",
+                      rec->kid ? vjwt_sanitize(r->pool, rec->kid, 64) : "-",
+                      vjwt_token_fingerprint(r->pool, token, strlen(token)),
+                      jwe_log_fields(r->pool, rec, token), out->cached ? " cached" : "");
+    }
 }
 
 static int vjwt_check_authn(request_rec *r)
@@ -360,8 +329,8 @@ static int vjwt_check_authn(request_rec *r)
     const char *type = ap_auth_type(r);
     vjwt_dir_conf_t *dc;
     const vjwt_policy_t *pol;
-    const char *token, *user;
-    vjwt_token_t *t = NULL;
+    const char *token;
+    vjwt_outcome_t out;
     vjwt_verdict_t v = {VJWT_R_OK, NULL};
 
     if (!type || strcasecmp(type, VJWT_AUTH_TYPE) != 0) {
@@ -370,7 +339,7 @@ static int vjwt_check_authn(request_rec *r)
     dc = ap_get_module_config(r->per_dir_config, &validate_jwt_module);
     pol = dc->pol;
     r->ap_auth_type = (char *)VJWT_AUTH_TYPE;
-    strip_claim_headers(r);
+    /* client claim headers are gone already: vjwt_strip_spoofed ran in access_checker */
 
     token = extract_token(r, dc);
     if (!token) {
@@ -378,33 +347,32 @@ static int vjwt_check_authn(request_rec *r)
         v.detail = "JWT not present.";
         return fail_request(r, pol, &v, NULL, NULL);
     }
-    if (validate(r, pol, token, &t, &v) != APR_SUCCESS) {
-        return fail_request(r, pol, &v, t, token);
+    if (validate(r, pol, token, &out, &v) != APR_SUCCESS) {
+        return fail_request(r, pol, &v, out.rec, token);
     }
-    user = claim_text(r->pool, json_object_get(t->payload, vjwt_policy_remote_user_claim(pol)));
-    if (!user || !*user) {
-        vjwt_fail(&v, r->pool, VJWT_R_TOKEN_CLAIM_NOT_FOUND,
-                  "JWT is missing the following claims: %s (ValidateJWTRemoteUserClaim). Access "
-                  "denied.",
-                  vjwt_policy_remote_user_claim(pol));
-        return fail_request(r, pol, &v, t, token);
-    }
-    r->user = (char *)user;
-    ap_set_module_config(r->request_config, &validate_jwt_module, t);
-    export_claims(r, pol, t);
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                  VJWT_LOGNO(00102) "JWT accepted: user=\"%s\" alg=\"%s\" kid=\"%s\" "
-                                    "token=%s%s",
-                  vjwt_sanitize(r->pool, user, 128), vjwt_sanitize(r->pool, t->alg, 32),
-                  t->kid ? vjwt_sanitize(r->pool, t->kid, 64) : "-",
-                  vjwt_token_fingerprint(r->pool, token, strlen(token)),
-                  jwe_log_fields(r->pool, t, token));
+    accepted(r, pol, &out, token);
     return OK;
 }
 
 const vjwt_token_t *vjwt_mod_request_token(const request_rec *r)
 {
-    return ap_get_module_config(r->request_config, &validate_jwt_module);
+    request_token_t *rt = ap_get_module_config(r->request_config, &validate_jwt_module);
+    vjwt_token_t *t;
+    const char *err = NULL;
+    if (!rt || rt->token || !rt->rec->payload_json) {
+        return rt ? rt->token : NULL;
+    }
+    /* a cache hit: the claims again from the record (only for those who ask) */
+    t = apr_pcalloc(r->pool, sizeof(*t));
+    if (vjwt_json_parse(&t->payload, r->pool, rt->rec->payload_json, strlen(rt->rec->payload_json),
+                        1, &err) != APR_SUCCESS) {
+        return NULL;
+    }
+    t->header = vjwt_json_own(r->pool, json_object());
+    t->alg = rt->rec->alg ? rt->rec->alg : "none";
+    t->kid = rt->rec->kid;
+    rt->token = t;
+    return t;
 }
 
 static int vjwt_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)

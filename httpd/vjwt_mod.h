@@ -40,6 +40,7 @@ typedef struct {
     const char *ca_file;
     int token_cache; /* ValidateJWTTokenCache: -1 unset, 0 off, 1 on */
     int token_cache_entries;
+    apr_size_t token_cache_bytes; /* 0 = default */
 } vjwt_srv_conf_t;
 
 /* Per-dir config. */
@@ -90,8 +91,9 @@ const char *vjwt_mod_add_source(cmd_parms *cmd, vjwt_policy_t *pol, vjwt_ks_kind
 const char *vjwt_mod_add_source_at(cmd_parms *cmd, vjwt_policy_t *pol, vjwt_ks_kind_e kind,
                                    const char *url, const char *file, int line);
 
-/* The process's memo of verified signatures; NULL when ValidateJWTTokenCache is Off. */
-vjwt_sigcache_t *vjwt_mod_sigcache(void);
+/* The process's token cache (vjwt_pipeline.h: accepted and rejected records); both NULL
+ * when ValidateJWTTokenCache is Off. */
+void vjwt_mod_token_cache(vjwt_vcache_t **accepted, vjwt_vcache_t **rejected);
 
 /* Hooks of the key-store glue; register_hooks calls this. */
 void vjwt_mod_store_register_hooks(apr_pool_t *p);

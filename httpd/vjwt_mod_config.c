@@ -852,7 +852,34 @@ static const char *cmd_allow_http(cmd_parms *cmd, void *dcfg, const char *arg)
     return err ? apr_psprintf(cmd->pool, "%s: %s '%s'", cmd->cmd->name, err, arg) : NULL;
 }
 
-static const char *cmd_token_cache(cmd_parms *cmd, void *dcfg, const char *a1, const char *a2)
+/* A size in bytes: digits with an optional K, M or G (powers of 1024), 64K to 1G. */
+static const char *parse_size(const char *s, apr_size_t *out)
+{
+    apr_uint64_t n = 0, unit = 1;
+    const char *c = s;
+    for (; *c >= '0' && *c <= '9' && n < APR_UINT64_C(1) << 40; c++) {
+        n = n * 10 + (apr_uint64_t)(*c - '0');
+    }
+    if (c == s) {
+        return "must be a number of bytes, with K, M or G for KiB, MiB or GiB";
+    }
+    if (*c && !c[1] && strchr("kKmMgG", *c)) {
+        unit = *c == 'k' || *c == 'K' ? 1024 : *c == 'm' || *c == 'M' ? 1024 * 1024 : 1 << 30;
+        c++;
+    }
+    if (*c) {
+        return "must be a number of bytes, with K, M or G for KiB, MiB or GiB";
+    }
+    n *= unit;
+    if (n < 65536 || n > (APR_UINT64_C(1) << 30)) {
+        return "must be from 64K to 1G";
+    }
+    *out = (apr_size_t)n;
+    return NULL;
+}
+
+static const char *cmd_token_cache(cmd_parms *cmd, void *dcfg, const char *a1, const char *a2,
+                                   const char *a3)
 {
     vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(cmd->server);
     const char *err = global_only(cmd);
@@ -872,6 +899,9 @@ static const char *cmd_token_cache(cmd_parms *cmd, void *dcfg, const char *a1, c
                                 cmd->cmd->name, a2);
         }
         sc->token_cache_entries = n;
+    }
+    if (a3 && (err = parse_size(a3, &sc->token_cache_bytes)) != NULL) {
+        return apr_psprintf(cmd->pool, "%s: SIZE %s, got '%s'", cmd->cmd->name, err, a3);
     }
     return NULL;
 }
@@ -1081,9 +1111,9 @@ const command_rec vjwt_mod_cmds[] = {
                   "Largest discovery document or JWKS in bytes (default 1048576)"),
     AP_INIT_TAKE1("ValidateJWTCAFile", cmd_ca_file, NULL, RSRC_CONF,
                   "CA certificates for https key fetches (default: the system store)"),
-    AP_INIT_TAKE12("ValidateJWTTokenCache", cmd_token_cache, NULL, RSRC_CONF,
-                   "On|Off [ENTRIES]: remember verified signatures per child (default On "
-                   "10000)"),
+    AP_INIT_TAKE123("ValidateJWTTokenCache", cmd_token_cache, NULL, RSRC_CONF,
+                    "On|Off [ENTRIES [SIZE]]: remember validated tokens per child (default On "
+                    "10000 2M)"),
     AP_INIT_TAKE1("ValidateJWTFetchAllowHTTP", cmd_allow_http, NULL, RSRC_CONF,
                   "On|Off: allow plain http key URLs to non-loopback hosts (default Off)"),
     {NULL}};

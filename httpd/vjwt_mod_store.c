@@ -60,14 +60,19 @@ typedef struct {
 
 static vjwt_store_t *the_store;
 static cache_t *the_cache;
-static vjwt_sigcache_t *the_sigcache; /* made in child_init, before threads serve */
+/* The token cache, made in child_init before threads serve: records of accepted tokens,
+ * and a smaller one of tokens refused for good (so a flood of one bad token is as cheap
+ * as one good token presented again, and can't push good tokens out). */
+static vjwt_vcache_t *the_accepted, *the_rejected;
 
 #define DEFAULT_TOKEN_CACHE_ENTRIES 10000
+#define DEFAULT_TOKEN_CACHE_BYTES   (2 * 1024 * 1024)
 #define TOKEN_CACHE_MAX_TTL         apr_time_from_sec(3600)
 
-vjwt_sigcache_t *vjwt_mod_sigcache(void)
+void vjwt_mod_token_cache(vjwt_vcache_t **accepted, vjwt_vcache_t **rejected)
 {
-    return the_sigcache;
+    *accepted = the_accepted;
+    *rejected = the_rejected;
 }
 
 vjwt_store_t *vjwt_mod_store(void)
@@ -203,10 +208,31 @@ static apr_status_t reset_globals(void *data)
     return APR_SUCCESS;
 }
 
-static apr_status_t reset_sigcache(void *data)
+static apr_status_t reset_token_cache(void *data)
 {
-    the_sigcache = NULL;
+    the_accepted = the_rejected = NULL;
     return APR_SUCCESS;
+}
+
+/* The token cache of this child: seven eighths of the bytes (and entries) for accepted
+ * tokens, one eighth for rejected ones. */
+static void make_token_cache(apr_pool_t *p, server_rec *s, const vjwt_srv_conf_t *sc)
+{
+    int n = sc->token_cache_entries > 0 ? sc->token_cache_entries : DEFAULT_TOKEN_CACHE_ENTRIES;
+    apr_size_t bytes =
+        sc->token_cache_bytes > 0 ? sc->token_cache_bytes : DEFAULT_TOKEN_CACHE_BYTES;
+    int n_rej = n / 8 > 0 ? n / 8 : 1;
+    if (vjwt_vcache_make(&the_accepted, p, n - n_rej > 0 ? n - n_rej : 1, bytes - bytes / 8,
+                         TOKEN_CACHE_MAX_TTL) != APR_SUCCESS ||
+        vjwt_vcache_make(&the_rejected, p, n_rej, bytes / 8 + 1, TOKEN_CACHE_MAX_TTL) !=
+            APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     VJWT_LOGNO(00360) "cannot make the token cache; every token is judged "
+                                       "afresh");
+        the_accepted = the_rejected = NULL;
+        return;
+    }
+    apr_pool_cleanup_register(p, NULL, reset_token_cache, apr_pool_cleanup_null);
 }
 
 static int store_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
@@ -454,13 +480,7 @@ static void store_child_init(apr_pool_t *p, server_rec *s)
 {
     vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(s);
     if (sc->token_cache != 0) {
-        int n = sc->token_cache_entries > 0 ? sc->token_cache_entries : DEFAULT_TOKEN_CACHE_ENTRIES;
-        if (vjwt_sigcache_make(&the_sigcache, p, n, TOKEN_CACHE_MAX_TTL) == APR_SUCCESS) {
-            apr_pool_cleanup_register(p, NULL, reset_sigcache, apr_pool_cleanup_null);
-        }
-        else {
-            the_sigcache = NULL;
-        }
+        make_token_cache(p, s, sc);
     }
     if (the_cache && the_cache->mutex) {
         apr_status_t rv = apr_global_mutex_child_init(

@@ -187,12 +187,32 @@ static const char *iso_time(apr_pool_t *p, double t)
                         xt.tm_mday, xt.tm_hour, xt.tm_min, xt.tm_sec);
 }
 
+void vjwt_lifetime_of(const json_t *payload, vjwt_lifetime_t *lt)
+{
+    const json_t *exp = json_object_get(payload, "exp");
+    const json_t *nbf = json_object_get(payload, "nbf");
+    const json_t *iat = json_object_get(payload, "iat");
+    lt->has_exp = json_is_number(exp);
+    lt->has_nbf = json_is_number(nbf);
+    lt->has_iat = json_is_number(iat);
+    lt->exp = lt->has_exp ? json_number_value(exp) : 0;
+    lt->nbf = lt->has_nbf ? json_number_value(nbf) : 0;
+    lt->iat = lt->has_iat ? json_number_value(iat) : 0;
+}
+
 apr_status_t vjwt_claims_check_lifetime(apr_pool_t *p, const json_t *payload, int require_exp,
                                         int skew, double now, vjwt_verdict_t *v)
 {
-    const json_t *jexp = json_object_get(payload, "exp");
-    const json_t *jnbf = json_object_get(payload, "nbf");
-    double exp = jexp ? json_number_value(jexp) : 0, nbf = jnbf ? json_number_value(jnbf) : 0;
+    vjwt_lifetime_t lt;
+    vjwt_lifetime_of(payload, &lt);
+    return vjwt_lifetime_check(p, &lt, require_exp, skew, now, v);
+}
+
+apr_status_t vjwt_lifetime_check(apr_pool_t *p, const vjwt_lifetime_t *lt, int require_exp,
+                                 int skew, double now, vjwt_verdict_t *v)
+{
+    int jexp = lt->has_exp, jnbf = lt->has_nbf;
+    double exp = lt->exp, nbf = lt->nbf;
 
     if (!jexp && require_exp) {
         return vjwt_fail(v, p, VJWT_R_JWT_INVALID,

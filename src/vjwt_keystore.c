@@ -5,11 +5,14 @@
 #include <apr_lib.h>
 #include <apr_hash.h>
 #include <apr_thread_mutex.h>
+#include <apr_portable.h>
+#include <stdatomic.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "vjwt_keystore.h"
+#include "vjwt_crypto.h"
 #include "vjwt_b64.h"
 #include "vjwt_json.h"
 
@@ -17,6 +20,7 @@
  * for scripts/check-lognos.sh. */
 #define VJWT_TAG(n)       (1##n - 100000)
 #define MAX_UNKNOWN_KIDS  1024
+#define UNKNOWN_SLOTS     (2 * MAX_UNKNOWN_KIDS)
 #define MAX_BAD_RECORDS   256
 #define MAX_SKIP_NOTES    10
 #define COLD_POLL         apr_time_from_msec(50)
@@ -33,10 +37,20 @@ typedef struct snapshot {
     const char *jwks_text; /* to tell a rotation from a plain refresh */
     apr_time_t fetched;
     apr_time_t refresh_at;
-    int refs;
-    int retired;
-    apr_hash_t *unknown_kids; /* kids that stayed unknown after a fetch; guarded by mutex */
+    /* Kids that stayed unknown after a fetch: a set of 64-bit digests (open addressing,
+     * 0 = empty) that readers probe without a lock; added to under the source's mutex. */
+    _Atomic apr_uint64_t unknown[UNKNOWN_SLOTS];
+    int n_unknown;           /* under the source's mutex */
+    apr_uint64_t retired_at; /* the store epoch when it was replaced (under retire_mu) */
+    struct snapshot *next_retired;
 } snapshot_t;
+
+/* One reader's slot, alone in its cache line: 0 when free, else the epoch its reader began in. */
+#define READER_SLOTS 128
+typedef struct {
+    _Atomic apr_uint64_t epoch;
+    char pad[64 - sizeof(apr_uint64_t)];
+} reader_slot_t;
 
 struct vjwt_ks_source {
     vjwt_ks_kind_e kind;
@@ -45,11 +59,11 @@ struct vjwt_ks_source {
     const char *attempt_key;
     const char *generation_key; /* the fetch time of the shared record, small */
     vjwt_store_t *store;
-    apr_thread_mutex_t *mutex;       /* cur, refs, unknown_kids */
+    apr_thread_mutex_t *mutex;       /* writers of cur and of its unknown kids */
     apr_thread_mutex_t *fetch_mutex; /* one fetch at a time in this process */
-    snapshot_t *cur;
-    apr_time_t local_attempt; /* attempt marker without a shared cache; with one, the last
-                               * fetch of a lost record (lost_record) */
+    _Atomic(snapshot_t *) cur;       /* read without a lock, inside a read section */
+    apr_time_t local_attempt;        /* attempt marker without a shared cache; with one, the last
+                                      * fetch of a lost record (lost_record) */
 };
 
 struct vjwt_store {
@@ -61,6 +75,12 @@ struct vjwt_store {
     apr_thread_mutex_t *bad_mu; /* bad_keys, bad_pool */
     apr_pool_t *bad_pool;       /* only under bad_mu */
     apr_hash_t *bad_keys;       /* cache keys whose value failed authentication (logged) */
+    /* Readers (see "read sections" below): no lock, an epoch in a slot. */
+    _Atomic apr_uint64_t epoch; /* advanced by every retirement; starts at 1 */
+    atomic_int overflow;        /* readers that found no free slot */
+    reader_slot_t slots[READER_SLOTS];
+    apr_thread_mutex_t *retire_mu; /* retired (writers only) */
+    snapshot_t *retired;           /* replaced snapshots a reader may still see */
 };
 
 typedef enum { UPDATE_COLD, UPDATE_REFRESH, UPDATE_KID } update_mode_e;
@@ -123,17 +143,22 @@ const char *vjwt_ks_source_url(const vjwt_ks_source_t *src)
 
 static void snapshot_destroy(snapshot_t *s);
 
-/* The store's pool goes: the current snapshots go with it (readers are gone by then). */
+/* The store's pool goes: every snapshot goes with it (readers are gone by then). */
 static apr_status_t store_cleanup(void *data)
 {
     vjwt_store_t *st = data;
+    snapshot_t *s;
     int i;
     for (i = 0; i < st->sources->nelts; i++) {
         vjwt_ks_source_t *src = APR_ARRAY_IDX(st->sources, i, vjwt_ks_source_t *);
-        if (src->cur && src->cur->refs == 0) {
-            snapshot_destroy(src->cur);
+        s = atomic_exchange(&src->cur, NULL);
+        if (s) {
+            snapshot_destroy(s);
         }
-        src->cur = NULL;
+    }
+    while ((s = st->retired) != NULL) {
+        st->retired = s->next_retired;
+        snapshot_destroy(s);
     }
     return APR_SUCCESS;
 }
@@ -152,7 +177,13 @@ apr_status_t vjwt_store_make(vjwt_store_t **out, apr_pool_t *p, const vjwt_store
         vjwt_cache_mac_key(st->mac_key, o->cache_secret, o->cache_secret_len);
         st->sealed = 1;
     }
+    atomic_init(&st->epoch, 1);
+    atomic_init(&st->overflow, 0);
+    for (i = 0; i < READER_SLOTS; i++) {
+        atomic_init(&st->slots[i].epoch, 0);
+    }
     if (apr_thread_mutex_create(&st->bad_mu, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS ||
+        apr_thread_mutex_create(&st->retire_mu, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS ||
         apr_pool_create(&st->bad_pool, p) != APR_SUCCESS) {
         return APR_ENOMEM;
     }
@@ -161,7 +192,7 @@ apr_status_t vjwt_store_make(vjwt_store_t **out, apr_pool_t *p, const vjwt_store
         vjwt_ks_source_t *src = APR_ARRAY_IDX(registry, i, vjwt_ks_source_t *);
         apr_status_t rv;
         src->store = st;
-        src->cur = NULL;
+        atomic_init(&src->cur, NULL);
         src->local_attempt = 0;
         rv = apr_thread_mutex_create(&src->mutex, APR_THREAD_MUTEX_DEFAULT, p);
         if (rv == APR_SUCCESS) {
@@ -239,67 +270,138 @@ static snapshot_t *snapshot_build(const vjwt_ks_source_t *src, const char *issue
     s->jwks_text = apr_pstrmemdup(sp, jwks, len);
     s->fetched = fetched;
     s->refresh_at = refresh_at;
-    s->unknown_kids = apr_hash_make(sp);
     (void)src;
     return s;
 }
 
-/* Swap in a new snapshot; the old one goes when its last reader lets go. */
-static void snapshot_install(vjwt_ks_source_t *src, snapshot_t *s)
+/* ---- read sections ------------------------------------------------------------------
+ * Epoch-based reclamation: a reader takes a free slot (compare-and-swap) and writes the
+ * store's epoch into it, then loads the current snapshots; a replaced snapshot is tagged
+ * with the epoch it was retired in and freed once no slot holds an epoch at or below that
+ * tag. Readers take no lock and never wait; only writers (fetches, the background tick)
+ * take retire_mu. All atomics are sequentially consistent: a reader whose slot the
+ * writer did not see loads the snapshot the writer installed. */
+
+/* Where a thread starts looking for a free slot, so threads rarely try the same one. */
+static unsigned slot_hint(void)
 {
-    snapshot_t *old;
-    apr_thread_mutex_lock(src->mutex);
-    old = src->cur;
-    src->cur = s;
-    if (old) {
-        old->retired = 1;
-        if (old->refs == 0) {
-            snapshot_destroy(old);
-        }
-    }
-    apr_thread_mutex_unlock(src->mutex);
+    apr_uint64_t h = (apr_uint64_t)(apr_uintptr_t)apr_os_thread_current();
+    return (unsigned)((h * APR_UINT64_C(0x9E3779B97F4A7C15)) >> 40) % READER_SLOTS;
 }
 
-typedef struct {
-    vjwt_ks_source_t *src;
-    snapshot_t *snap;
-} ref_t;
-
-static apr_status_t snapshot_release(void *data)
+void vjwt_store_read_begin(vjwt_store_t *st, vjwt_store_read_t *rd)
 {
-    ref_t *ref = data;
-    apr_thread_mutex_lock(ref->src->mutex);
-    if (--ref->snap->refs == 0 && ref->snap->retired) {
-        snapshot_destroy(ref->snap);
+    unsigned start = slot_hint(), i;
+    rd->st = st;
+    for (i = 0; i < READER_SLOTS; i++) {
+        unsigned n = (start + i) % READER_SLOTS;
+        apr_uint64_t expect = 0, e = atomic_load(&st->epoch);
+        if (atomic_load(&st->slots[n].epoch) == 0 &&
+            atomic_compare_exchange_strong(&st->slots[n].epoch, &expect, e)) {
+            rd->slot = (int)n;
+            return;
+        }
     }
-    apr_thread_mutex_unlock(ref->src->mutex);
+    atomic_fetch_add(&st->overflow, 1); /* holds back every reclamation while it reads */
+    rd->slot = -1;
+}
+
+void vjwt_store_read_end(vjwt_store_read_t *rd)
+{
+    if (!rd->st) {
+        return;
+    }
+    if (rd->slot >= 0) {
+        atomic_store(&rd->st->slots[rd->slot].epoch, 0);
+    }
+    else {
+        atomic_fetch_sub(&rd->st->overflow, 1);
+    }
+    rd->st = NULL;
+}
+
+static apr_status_t read_end_cleanup(void *data)
+{
+    vjwt_store_read_end(data);
     return APR_SUCCESS;
 }
 
-/* The current snapshot with a reference released when rp goes; NULL when there is none. */
-static snapshot_t *snapshot_acquire(vjwt_ks_source_t *src, apr_pool_t *rp)
+/* 1 when no reader that began in epoch e or before is still reading. */
+static int readers_past(vjwt_store_t *st, apr_uint64_t e)
+{
+    int i;
+    if (atomic_load(&st->overflow) > 0) {
+        return 0;
+    }
+    for (i = 0; i < READER_SLOTS; i++) {
+        apr_uint64_t v = atomic_load(&st->slots[i].epoch);
+        if (v != 0 && v <= e) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Frees the retired snapshots that no reader can still see. */
+static void reclaim(vjwt_store_t *st)
+{
+    snapshot_t **pp, *s;
+    apr_thread_mutex_lock(st->retire_mu);
+    for (pp = &st->retired; (s = *pp) != NULL;) {
+        if (readers_past(st, s->retired_at)) {
+            *pp = s->next_retired;
+            snapshot_destroy(s);
+        }
+        else {
+            pp = &s->next_retired;
+        }
+    }
+    apr_thread_mutex_unlock(st->retire_mu);
+}
+
+int vjwt_store_retired(vjwt_store_t *st)
 {
     snapshot_t *s;
+    int n = 0;
+    apr_thread_mutex_lock(st->retire_mu);
+    for (s = st->retired; s; s = s->next_retired) {
+        n++;
+    }
+    apr_thread_mutex_unlock(st->retire_mu);
+    return n;
+}
+
+/* Swap in a new snapshot; the old one goes once every reader that may see it is done. */
+static void snapshot_install(vjwt_ks_source_t *src, snapshot_t *s)
+{
+    vjwt_store_t *st = src->store;
+    snapshot_t *old;
     apr_thread_mutex_lock(src->mutex);
-    s = src->cur;
-    if (s) {
-        s->refs++;
-    }
+    old = atomic_exchange(&src->cur, s);
     apr_thread_mutex_unlock(src->mutex);
-    if (s) {
-        ref_t *ref = apr_palloc(rp, sizeof(*ref));
-        ref->src = src;
-        ref->snap = s;
-        apr_pool_cleanup_register(rp, ref, snapshot_release, apr_pool_cleanup_null);
+    if (old) {
+        apr_thread_mutex_lock(st->retire_mu);
+        old->retired_at = atomic_fetch_add(&st->epoch, 1);
+        old->next_retired = st->retired;
+        st->retired = old;
+        apr_thread_mutex_unlock(st->retire_mu);
+        reclaim(st);
     }
-    return s;
+}
+
+/* The current snapshot (NULL when there is none); valid until the read section ends. */
+static snapshot_t *snapshot_current(vjwt_ks_source_t *src)
+{
+    return atomic_load(&src->cur);
 }
 
 static apr_time_t current_fetched(vjwt_ks_source_t *src)
 {
+    snapshot_t *s;
     apr_time_t t;
-    apr_thread_mutex_lock(src->mutex);
-    t = src->cur ? src->cur->fetched : 0;
+    apr_thread_mutex_lock(src->mutex); /* a writer's view: cur is not replaced meanwhile */
+    s = atomic_load(&src->cur);
+    t = s ? s->fetched : 0;
     apr_thread_mutex_unlock(src->mutex);
     return t;
 }
@@ -909,7 +1011,8 @@ static int fetch_and_install(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t n
     {
         int rotated;
         apr_thread_mutex_lock(src->mutex);
-        rotated = !src->cur || strcmp(src->cur->jwks_text, s->jwks_text) != 0;
+        snapshot_t *cur = atomic_load(&src->cur);
+        rotated = !cur || strcmp(cur->jwks_text, s->jwks_text) != 0;
         apr_thread_mutex_unlock(src->mutex);
         vjwt_log(&st->o.log, rotated ? VJWT_LOG_NOTICE : VJWT_LOG_INFO, VJWT_TAG(00200), tp,
                  "keys of %s %s: %d key(s) [%s]%s%s; next refresh in %" APR_TIME_T_FMT " s",
@@ -1018,7 +1121,8 @@ static int settled_by_record(vjwt_ks_source_t *src, apr_pool_t *tp, update_mode_
     }
     if (mode == UPDATE_REFRESH && *have) {
         apr_thread_mutex_lock(src->mutex);
-        due = src->cur ? src->cur->refresh_at : 0;
+        s = atomic_load(&src->cur);
+        due = s ? s->refresh_at : 0;
         apr_thread_mutex_unlock(src->mutex);
         return due > now;
     }
@@ -1068,33 +1172,62 @@ done:
 /* ------------------------------------------------------------------------------------ */
 /* request path and background                                                          */
 
-void vjwt_store_collect(vjwt_store_t *st, apr_pool_t *rp, const apr_array_header_t *sources,
-                        const apr_array_header_t *static_keys, vjwt_keys_view_t *view)
+/* The current snapshot of src if it is usable now; one that never loaded keys (or whose
+ * keys are too old) is loaded first, as vjwt_store_collect says. Inside a read section. */
+static snapshot_t *usable_snapshot(vjwt_store_t *st, vjwt_ks_source_t *src, apr_pool_t *rp,
+                                   apr_time_t now)
+{
+    snapshot_t *s = snapshot_current(src);
+    if (!snapshot_usable(st, s, now)) {
+        apr_pool_t *tp;
+        apr_pool_create(&tp, rp);
+        source_update(src, tp, UPDATE_COLD, NULL);
+        apr_pool_destroy(tp);
+        s = snapshot_current(src);
+    }
+    return snapshot_usable(st, s, now) ? s : NULL;
+}
+
+/* FNV-1a step over a snapshot's fetch time: a new key set always has a new one. */
+static apr_uint64_t generation_step(apr_uint64_t g, const snapshot_t *s, int i)
+{
+    return (g ^ (apr_uint64_t)s->fetched ^ (apr_uint64_t)i) * APR_UINT64_C(1099511628211);
+}
+
+int vjwt_store_generation(vjwt_store_t *st, const apr_array_header_t *sources, apr_uint64_t *gen)
 {
     apr_time_t now = now_of(st);
-    int i, k;
-    view->keys = apr_array_make(rp, 8, sizeof(const vjwt_key_t *));
+    int i;
+    *gen = 0;
+    for (i = 0; sources && i < sources->nelts; i++) {
+        snapshot_t *s = snapshot_current(APR_ARRAY_IDX(sources, i, vjwt_ks_source_t *));
+        if (!snapshot_usable(st, s, now)) {
+            return 0;
+        }
+        *gen = generation_step(*gen, s, i);
+    }
+    return 1;
+}
+
+void vjwt_store_view(vjwt_store_t *st, apr_pool_t *rp, const apr_array_header_t *sources,
+                     const apr_array_header_t *static_keys, vjwt_keys_view_t *view)
+{
+    apr_time_t now = now_of(st);
+    int i, k, nstatic = static_keys ? static_keys->nelts : 0;
+    view->keys = apr_array_make(rp, nstatic + 8, sizeof(const vjwt_key_t *));
     view->issuers = apr_array_make(rp, 2, sizeof(const char *));
-    view->key_issuers = apr_array_make(rp, 8, sizeof(const char *));
+    view->key_issuers = apr_array_make(rp, nstatic + 8, sizeof(const char *));
     view->unavailable = 0;
     view->generation = 0;
     if (static_keys) {
         apr_array_cat(view->keys, static_keys);
-        for (i = 0; i < static_keys->nelts; i++) {
+        for (i = 0; i < nstatic; i++) {
             APR_ARRAY_PUSH(view->key_issuers, const char *) = NULL;
         }
     }
     for (i = 0; sources && i < sources->nelts; i++) {
-        vjwt_ks_source_t *src = APR_ARRAY_IDX(sources, i, vjwt_ks_source_t *);
-        snapshot_t *s = snapshot_acquire(src, rp);
-        if (!snapshot_usable(st, s, now)) {
-            apr_pool_t *tp;
-            apr_pool_create(&tp, rp);
-            source_update(src, tp, UPDATE_COLD, NULL);
-            apr_pool_destroy(tp);
-            s = snapshot_acquire(src, rp);
-        }
-        if (!snapshot_usable(st, s, now)) {
+        snapshot_t *s = usable_snapshot(st, APR_ARRAY_IDX(sources, i, vjwt_ks_source_t *), rp, now);
+        if (!s) {
             view->unavailable++;
             continue;
         }
@@ -1102,13 +1235,20 @@ void vjwt_store_collect(vjwt_store_t *st, apr_pool_t *rp, const apr_array_header
         for (k = 0; k < s->keys->nelts; k++) {
             APR_ARRAY_PUSH(view->key_issuers, const char *) = s->issuer ? s->issuer : "";
         }
-        /* FNV-1a over the fetch times: a new key set always has a new one */
-        view->generation = (view->generation ^ (apr_uint64_t)s->fetched ^ (apr_uint64_t)i) *
-                           APR_UINT64_C(1099511628211);
+        view->generation = generation_step(view->generation, s, i);
         if (s->issuer) {
             APR_ARRAY_PUSH(view->issuers, const char *) = s->issuer;
         }
     }
+}
+
+void vjwt_store_collect(vjwt_store_t *st, apr_pool_t *rp, const apr_array_header_t *sources,
+                        const apr_array_header_t *static_keys, vjwt_keys_view_t *view)
+{
+    vjwt_store_read_t *rd = apr_palloc(rp, sizeof(*rd));
+    vjwt_store_read_begin(st, rd);
+    apr_pool_cleanup_register(rp, rd, read_end_cleanup, apr_pool_cleanup_null);
+    vjwt_store_view(st, rp, sources, static_keys, view);
 }
 
 static int has_kid(const snapshot_t *s, const char *kid)
@@ -1123,26 +1263,67 @@ static int has_kid(const snapshot_t *s, const char *kid)
     return 0;
 }
 
+/* The set of unknown kids holds a 64-bit digest of each: the first bytes of its SHA-256
+ * (never 0), so that no kid can be chosen to pass for another. */
+static apr_uint64_t unknown_digest(const char *kid)
+{
+    unsigned char d[32];
+    apr_uint64_t h = 0;
+    int i;
+    vjwt_sha256(kid, strlen(kid), d);
+    for (i = 0; i < 8; i++) {
+        h = (h << 8) | d[i];
+    }
+    return h ? h : 1;
+}
+
+static int unknown_has(snapshot_t *s, apr_uint64_t h)
+{
+    unsigned i, n = (unsigned)(h % UNKNOWN_SLOTS);
+    for (i = 0; i < UNKNOWN_SLOTS; i++, n = (n + 1) % UNKNOWN_SLOTS) {
+        apr_uint64_t v = atomic_load(&s->unknown[n]);
+        if (v == h) {
+            return 1;
+        }
+        if (v == 0) {
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* Under the source's mutex; at most MAX_UNKNOWN_KIDS, so probes stay short. */
+static void unknown_add(snapshot_t *s, apr_uint64_t h)
+{
+    unsigned n = (unsigned)(h % UNKNOWN_SLOTS);
+    if (s->n_unknown >= MAX_UNKNOWN_KIDS || unknown_has(s, h)) {
+        return;
+    }
+    while (atomic_load(&s->unknown[n]) != 0) {
+        n = (n + 1) % UNKNOWN_SLOTS;
+    }
+    atomic_store(&s->unknown[n], h);
+    s->n_unknown++;
+}
+
 int vjwt_store_refetch_for_kid(vjwt_store_t *st, apr_pool_t *rp, const apr_array_header_t *sources,
                                const char *kid)
 {
+    apr_uint64_t kid_digest = unknown_digest(kid);
+    vjwt_store_read_t rd;
     int i, changed = 0;
+    vjwt_store_read_begin(st, &rd);
     for (i = 0; sources && i < sources->nelts; i++) {
         vjwt_ks_source_t *src = APR_ARRAY_IDX(sources, i, vjwt_ks_source_t *);
         snapshot_t *s;
-        int known_unknown = 0, updated;
+        int updated;
         apr_pool_t *tp;
         apr_time_t seen;
 
-        apr_thread_mutex_lock(src->mutex);
+        s = snapshot_current(src);
         /* A source without usable keys was just tried by vjwt_store_collect in this
          * request (waiting up to the fetch limit): trying it again would double the wait. */
-        if (!snapshot_usable(st, src->cur, now_of(st)) ||
-            apr_hash_get(src->cur->unknown_kids, kid, APR_HASH_KEY_STRING)) {
-            known_unknown = 1;
-        }
-        apr_thread_mutex_unlock(src->mutex);
-        if (known_unknown) {
+        if (!snapshot_usable(st, s, now_of(st)) || unknown_has(s, kid_digest)) {
             continue;
         }
         apr_pool_create(&tp, rp);
@@ -1155,16 +1336,14 @@ int vjwt_store_refetch_for_kid(vjwt_store_t *st, apr_pool_t *rp, const apr_array
         }
         /* Keys fetched after the kid was first seen still lack it: remember that until the
          * next fetch. (Older keys from the shared cache prove nothing.) */
-        s = snapshot_acquire(src, rp);
+        s = snapshot_current(src);
         if (s && s->fetched >= seen && !has_kid(s, kid)) {
             apr_thread_mutex_lock(src->mutex);
-            if (apr_hash_count(s->unknown_kids) < MAX_UNKNOWN_KIDS) {
-                const char *copy = apr_pstrdup(s->pool, kid);
-                apr_hash_set(s->unknown_kids, copy, APR_HASH_KEY_STRING, copy);
-            }
+            unknown_add(s, kid_digest);
             apr_thread_mutex_unlock(src->mutex);
         }
     }
+    vjwt_store_read_end(&rd);
     return changed;
 }
 
@@ -1199,12 +1378,14 @@ void vjwt_store_tick(vjwt_store_t *st, apr_pool_t *p)
         vjwt_ks_source_t *src = APR_ARRAY_IDX(st->sources, i, vjwt_ks_source_t *);
         apr_time_t due, have;
         apr_pool_t *tp;
+        snapshot_t *s;
         if (st->o.stopping && st->o.stopping()) {
             return; /* the process is going: leave the rest (and keep exit short) */
         }
         apr_thread_mutex_lock(src->mutex);
-        due = src->cur ? src->cur->refresh_at : 0;
-        have = src->cur ? src->cur->fetched : 0;
+        s = atomic_load(&src->cur);
+        due = s ? s->refresh_at : 0;
+        have = s ? s->fetched : 0;
         apr_thread_mutex_unlock(src->mutex);
         apr_pool_create(&tp, p);
         if (due <= now) {
@@ -1215,4 +1396,5 @@ void vjwt_store_tick(vjwt_store_t *st, apr_pool_t *p)
         }
         apr_pool_destroy(tp);
     }
+    reclaim(st); /* snapshots whose last readers have finished since they were replaced */
 }

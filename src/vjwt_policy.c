@@ -1,5 +1,6 @@
 /* vjwt_policy.c - the policy model: unset fields, merge, defaults, value parsers. */
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
 #include <apr_strings.h>
@@ -10,9 +11,27 @@
 #include "vjwt_token.h"
 #include "vjwt_verdict.h"
 
+/* Policies are made at configuration time; the counter only has to be unique per process
+ * (each child inherits the idents of the configuration it serves). */
+static atomic_ullong next_ident = 1;
+
+/* A merge's ident from its inputs' (splitmix64's finalizer over both). */
+static apr_uint64_t merged_ident(apr_uint64_t base, apr_uint64_t add)
+{
+    apr_uint64_t z = base * APR_UINT64_C(0x9E3779B97F4A7C15) + add;
+    if (base == 0 || add == 0) {
+        return 0;
+    }
+    z = (z ^ (z >> 30)) * APR_UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * APR_UINT64_C(0x94D049BB133111EB);
+    z ^= z >> 31;
+    return z ? z : 1;
+}
+
 vjwt_policy_t *vjwt_policy_make(apr_pool_t *p)
 {
     vjwt_policy_t *pol = apr_pcalloc(p, sizeof(*pol));
+    pol->ident = (apr_uint64_t)atomic_fetch_add(&next_ident, 1);
     pol->source = VJWT_SRC_UNSET;
     pol->status = VJWT_UNSET;
     pol->require_exp = VJWT_UNSET;
@@ -32,6 +51,7 @@ vjwt_policy_t *vjwt_policy_make(apr_pool_t *p)
 vjwt_policy_t *vjwt_policy_merge(apr_pool_t *p, const vjwt_policy_t *base, const vjwt_policy_t *add)
 {
     vjwt_policy_t *n = apr_palloc(p, sizeof(*n));
+    n->ident = merged_ident(base->ident, add->ident);
     /* The token source is one field: header-name, query-parameter-name and token-value
      * exclude each other, so a child that sets one replaces the parent's choice. */
     if (add->source != VJWT_SRC_UNSET) {

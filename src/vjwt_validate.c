@@ -219,31 +219,6 @@ static const apr_array_header_t *keys_for_issuer(apr_pool_t *p, const apr_array_
     return out;
 }
 
-/* The memo scope of a token verified under pol and o (decryption keys only for a JWE). */
-static void memo_scope(vjwt_sigcache_scope_t *scope, const vjwt_policy_t *pol,
-                       const vjwt_validate_opts_t *o, const void *decryption_keys)
-{
-    memset(scope, 0, sizeof(*scope));
-    scope->keys = pol->keys; /* config-time identities; fetched keys are the generation */
-    scope->sources = pol->sources;
-    scope->generation = o->key_generation;
-    scope->alg_mask = vjwt_policy_alg_mask(pol);
-    scope->min_rsa_bits = vjwt_policy_min_rsa_bits(pol);
-    scope->require_signed = vjwt_policy_require_signed(pol);
-    scope->decryption_keys = decryption_keys;
-}
-
-/* How long a verified token may stay in the memo: until its exp at the latest (the memo
- * clamps to its own maximum). */
-static apr_time_t memo_until(const vjwt_token_t *t)
-{
-    const json_t *exp = json_object_get(t->payload, "exp");
-    return json_is_number(exp) && json_number_value(exp) > 0 &&
-                   json_number_value(exp) < 253402300799.0
-               ? (apr_time_t)(json_number_value(exp) * APR_USEC_PER_SEC)
-               : APR_INT64_MAX;
-}
-
 /* The signature stage alone, on the keys o and t's issuer allow; *used as for
  * vjwt_validate_signature. */
 static apr_status_t verify_token(apr_pool_t *p, const vjwt_policy_t *pol,
@@ -255,27 +230,6 @@ static apr_status_t verify_token(apr_pool_t *p, const vjwt_policy_t *pol,
     return vjwt_validate_signature(p, t, keys, vjwt_policy_alg_mask(pol),
                                    vjwt_policy_min_rsa_bits(pol), vjwt_policy_require_signed(pol),
                                    used, v);
-}
-
-/* The signature stage, through the memo of verified signatures when there is one. */
-static apr_status_t check_signature(apr_pool_t *p, const vjwt_policy_t *pol,
-                                    const vjwt_validate_opts_t *o, const vjwt_token_t *t,
-                                    double now, vjwt_verdict_t *v)
-{
-    const vjwt_key_t *used = NULL;
-    vjwt_sigcache_scope_t scope;
-    apr_time_t tnow = (apr_time_t)(now * APR_USEC_PER_SEC);
-    apr_status_t rv;
-
-    memo_scope(&scope, pol, o, NULL);
-    if (o->sigcache && vjwt_sigcache_hit(o->sigcache, t->raw, t->raw_len, &scope, tnow)) {
-        return APR_SUCCESS;
-    }
-    rv = verify_token(p, pol, o, t, &used, v);
-    if (rv == APR_SUCCESS && used && o->sigcache) {
-        vjwt_sigcache_put(o->sigcache, t->raw, t->raw_len, &scope, tnow, memo_until(t));
-    }
-    return rv;
 }
 
 /* ---- encrypted tokens (JWE) ----------------------------------------------------------- */
@@ -323,21 +277,6 @@ static apr_status_t parse_inner(apr_pool_t *p, const vjwt_policy_t *pol, const c
     return APR_SUCCESS;
 }
 
-/* The outer protected header of a JWE, for a token model from the memo. */
-static json_t *jwe_header_of(apr_pool_t *p, const char *token, apr_size_t len)
-{
-    const char *dot = memchr(token, '.', len);
-    unsigned char *buf;
-    apr_size_t n;
-    json_t *h = NULL;
-    const char *err = NULL;
-    if (!dot || vjwt_b64url_decode(p, token, (apr_size_t)(dot - token), &buf, &n) != APR_SUCCESS ||
-        vjwt_json_parse(&h, p, (const char *)buf, n, 1, &err) != APR_SUCCESS) {
-        return NULL;
-    }
-    return h;
-}
-
 /* The signature stage of a decrypted inner token; a bare claims set is an unsigned token. */
 static apr_status_t check_inner_signature(apr_pool_t *p, const vjwt_policy_t *pol,
                                           const vjwt_validate_opts_t *o, const vjwt_token_t *t,
@@ -355,34 +294,20 @@ static apr_status_t check_inner_signature(apr_pool_t *p, const vjwt_policy_t *po
 }
 
 /* Decrypts a JWE and judges its inner token's signature (*out: the inner token, once it
- * parsed). A JWE in the memo is neither decrypted nor verified again. */
+ * parsed). */
 static apr_status_t open_jwe(apr_pool_t *p, const vjwt_policy_t *pol, const vjwt_validate_opts_t *o,
-                             const char *token, apr_size_t len, double now, vjwt_token_t **out,
+                             const char *token, apr_size_t len, vjwt_token_t **out,
                              vjwt_verdict_t *v)
 {
     const apr_array_header_t *dkeys =
         o->decryption_keys ? o->decryption_keys : pol->decryption_keys;
-    apr_time_t tnow = (apr_time_t)(now * APR_USEC_PER_SEC);
-    vjwt_sigcache_scope_t scope;
     vjwt_jwe_limits_t lim;
     vjwt_jwe_result_t r;
-    const char *pt;
-    apr_size_t pt_len = 0;
     apr_status_t rv;
 
     if (!dkeys || dkeys->nelts == 0) {
         return vjwt_fail(v, p, VJWT_R_JWT_INVALID,
                          "The JWT has 5 segments (JWE): encrypted token but no decryption keys.");
-    }
-    memo_scope(&scope, pol, o, dkeys);
-    pt = o->sigcache ? vjwt_sigcache_get_data(o->sigcache, p, token, len, &scope, tnow, &pt_len)
-                     : NULL;
-    if (pt) {
-        rv = parse_inner(p, pol, pt, pt_len, out, v);
-        if (rv == APR_SUCCESS) {
-            (*out)->jwe_header = jwe_header_of(p, token, len);
-        }
-        return rv;
     }
     if (!o->jwe_ctx) {
         return vjwt_fail(v, p, VJWT_R_JWT_INVALID,
@@ -400,18 +325,13 @@ static apr_status_t open_jwe(apr_pool_t *p, const vjwt_policy_t *pol, const vjwt
         (*out)->jwe_header = r.header;
         rv = check_inner_signature(p, pol, o, *out, v);
     }
-    if (rv == APR_SUCCESS && o->sigcache) {
-        vjwt_sigcache_put_data(o->sigcache, token, len, &scope, tnow, memo_until(*out), r.plaintext,
-                               r.plaintext_len);
-    }
     return rv;
 }
 
 /* Steps 2-8: the token (for a JWE, its inner token) parsed into *t and its signature. */
 static apr_status_t parse_and_verify(apr_pool_t *p, const vjwt_policy_t *pol,
                                      const vjwt_validate_opts_t *o, const char *token,
-                                     apr_size_t len, double now, vjwt_token_t **t,
-                                     vjwt_verdict_t *v)
+                                     apr_size_t len, vjwt_token_t **t, vjwt_verdict_t *v)
 {
     apr_size_t max = vjwt_policy_max_token_len(pol);
     apr_status_t rv;
@@ -419,11 +339,38 @@ static apr_status_t parse_and_verify(apr_pool_t *p, const vjwt_policy_t *pol,
     *t = NULL;
     if (!is_jwe(token, len)) {
         rv = vjwt_token_parse(t, p, token, len, max, v);
-        return rv == APR_SUCCESS ? check_signature(p, pol, o, *t, now, v) : rv;
+        return rv == APR_SUCCESS ? verify_token(p, pol, o, *t, NULL, v) : rv;
     }
     /* the limit applies to the whole JWE, before anything is decoded */
     rv = vjwt_token_check_length(p, len, max, v);
-    return rv == APR_SUCCESS ? open_jwe(p, pol, o, token, len, now, t, v) : rv;
+    return rv == APR_SUCCESS ? open_jwe(p, pol, o, token, len, t, v) : rv;
+}
+
+apr_status_t vjwt_validate_token_stage(apr_pool_t *p, const vjwt_policy_t *pol,
+                                       const vjwt_validate_opts_t *o, const char *token,
+                                       apr_size_t len, vjwt_token_t **out, vjwt_verdict_t *v)
+{
+    vjwt_token_t *t = NULL;
+    apr_status_t rv = parse_and_verify(p, pol, o, token, len, &t, v);
+    if (out) {
+        *out = t;
+    }
+    return rv == APR_SUCCESS ? vjwt_claims_check_types(p, t->payload, v) : rv;
+}
+
+apr_status_t vjwt_validate_claims_stage(apr_pool_t *p, const vjwt_policy_t *pol,
+                                        const vjwt_validate_opts_t *o, const vjwt_token_t *t,
+                                        vjwt_verdict_t *v)
+{
+    apr_status_t rv = vjwt_claims_check_audience(p, t->payload, pol->audiences,
+                                                 vjwt_policy_aud_ignore_trailing_slash(pol), v);
+    if (rv == APR_SUCCESS) {
+        rv = vjwt_claims_check_issuer_ex(p, t->payload, pol->issuers, o->discovered_issuers, v);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = vjwt_claims_check_required(p, t->payload, pol->claims, v);
+    }
+    return rv;
 }
 
 apr_status_t vjwt_validate_with(apr_pool_t *p, const vjwt_policy_t *pol,
@@ -433,26 +380,16 @@ apr_status_t vjwt_validate_with(apr_pool_t *p, const vjwt_policy_t *pol,
     vjwt_token_t *t = NULL;
     apr_status_t rv;
 
-    rv = parse_and_verify(p, pol, o, token, len, now, &t, v);
+    rv = vjwt_validate_token_stage(p, pol, o, token, len, &t, v);
     if (out) {
         *out = t;
-    }
-    if (rv == APR_SUCCESS) {
-        rv = vjwt_claims_check_types(p, t->payload, v);
     }
     if (rv == APR_SUCCESS) {
         rv = vjwt_claims_check_lifetime(p, t->payload, vjwt_policy_require_exp(pol),
                                         vjwt_policy_clock_skew(pol), now, v);
     }
     if (rv == APR_SUCCESS) {
-        rv = vjwt_claims_check_audience(p, t->payload, pol->audiences,
-                                        vjwt_policy_aud_ignore_trailing_slash(pol), v);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = vjwt_claims_check_issuer_ex(p, t->payload, pol->issuers, o->discovered_issuers, v);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = vjwt_claims_check_required(p, t->payload, pol->claims, v);
+        rv = vjwt_validate_claims_stage(p, pol, o, t, v);
     }
     if (rv == APR_SUCCESS && v) {
         v->reason = VJWT_R_OK;

@@ -27,6 +27,19 @@ apr_status_t vjwt_claims_check_types(apr_pool_t *p, const json_t *payload, vjwt_
 apr_status_t vjwt_claims_check_lifetime(apr_pool_t *p, const json_t *payload, int require_exp,
                                         int skew, double now, vjwt_verdict_t *v);
 
+/* The time claims of a payload whose types passed step 9, kept so that the only step that
+ * depends on the clock can run again without the payload (the token cache). */
+typedef struct {
+    double exp, nbf, iat;
+    int has_exp, has_nbf, has_iat;
+} vjwt_lifetime_t;
+
+void vjwt_lifetime_of(const json_t *payload, vjwt_lifetime_t *lt);
+
+/* Step 10 on extracted times: the same verdicts as vjwt_claims_check_lifetime. */
+apr_status_t vjwt_lifetime_check(apr_pool_t *p, const vjwt_lifetime_t *lt, int require_exp,
+                                 int skew, double now, vjwt_verdict_t *v);
+
 /* Step 11: audiences NULL or empty = not checked. */
 apr_status_t vjwt_claims_check_audience(apr_pool_t *p, const json_t *payload,
                                         const apr_array_header_t *audiences,

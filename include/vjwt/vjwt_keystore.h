@@ -7,8 +7,9 @@
  * is made after the configuration is read (vjwt_store_make, in the parent, before fork);
  * from then on every function is safe on any thread of any child.
  *
- * Readers never hold a lock while verifying: vjwt_store_collect takes a reference on each
- * source's current snapshot (released by a cleanup on the request pool). A fetch never
+ * Readers take no lock at all: inside a read section (vjwt_store_read_begin/end, an epoch
+ * in a slot taken by compare-and-swap) they load each source's current snapshot, and a
+ * replaced snapshot is freed only once every read section that may see it has ended. A fetch never
  * runs under a lock that readers need; at most one fetch per source runs at a time in a
  * process, and the cache port's lock plus an attempt marker in the shared cache keep it to
  * at most one per refetch interval in the whole server (and every host sharing the cache).
@@ -111,10 +112,32 @@ typedef struct {
     apr_uint64_t generation; /* changes whenever a source's keys change */
 } vjwt_keys_view_t;
 
-/* Request path: the keys of static_keys (may be NULL) and of every source in sources
- * (vjwt_ks_source_t *). A source that has never loaded keys in this process is loaded at
- * once (from the shared cache, or fetched, waiting at most the fetch timeout, subject to
- * the refetch floor). References are released by a cleanup on rp. */
+/* A read section: the snapshots (keys, issuers) seen inside it stay valid until it ends.
+ * Lock-free and wait-free for the reader; any thread may end it. */
+typedef struct {
+    vjwt_store_t *st;
+    int slot; /* -1: counted among the readers that found no free slot */
+} vjwt_store_read_t;
+
+void vjwt_store_read_begin(vjwt_store_t *st, vjwt_store_read_t *rd);
+void vjwt_store_read_end(vjwt_store_read_t *rd); /* idempotent */
+
+/* Snapshots replaced but not yet freed: a read section that began before they were
+ * replaced is still open (they go at the next install or tick after it ends). */
+int vjwt_store_retired(vjwt_store_t *st);
+
+/* Inside a read section: 1 and *gen (as vjwt_keys_view_t.generation) when every source in
+ * sources has usable keys now; 0 otherwise. No allocation, no fetch. */
+int vjwt_store_generation(vjwt_store_t *st, const apr_array_header_t *sources, apr_uint64_t *gen);
+
+/* Inside a read section: the keys of static_keys (may be NULL) and of every source in
+ * sources (vjwt_ks_source_t *). A source that has never loaded keys in this process is
+ * loaded at once (from the shared cache, or fetched, waiting at most the fetch timeout,
+ * subject to the refetch floor). The view is valid until the read section ends. */
+void vjwt_store_view(vjwt_store_t *st, apr_pool_t *rp, const apr_array_header_t *sources,
+                     const apr_array_header_t *static_keys, vjwt_keys_view_t *view);
+
+/* vjwt_store_view in a read section that ends when rp is cleared or destroyed. */
 void vjwt_store_collect(vjwt_store_t *st, apr_pool_t *rp, const apr_array_header_t *sources,
                         const apr_array_header_t *static_keys, vjwt_keys_view_t *view);
 

@@ -64,6 +64,11 @@ typedef struct {
     int www_authenticate; /* 0/1 */
     const char *realm;    /* NULL = server name */
     int enabled;          /* 1 once any field of the policy was set in some scope */
+    /* Identity for the token cache: policies with the same ident judge every token the
+     * same way. vjwt_policy_make gives each policy a new one; vjwt_policy_merge derives the
+     * merged policy's from its two inputs', so that the per-request merges of httpd's
+     * sections give equal idents for equal merges. 0: never cached. */
+    apr_uint64_t ident;
 } vjwt_policy_t;
 
 /* Every field unset. */

@@ -15,7 +15,6 @@
 #include "vjwt_token.h"
 #include "vjwt_jwk.h"
 #include "vjwt_jwe.h"
-#include "vjwt_sigcache.h"
 
 /* Steps 7-8: the signature stage alone (docs/conformance.md#key-choice for key selection and
  * binding, #algorithms for the allowlist). keys holds vjwt_key_t *. *used (may be NULL) gets the
@@ -50,7 +49,6 @@ apr_status_t vjwt_validate_ex(apr_pool_t *p, const vjwt_policy_t *pol,
 typedef struct {
     const apr_array_header_t *keys;               /* NULL: the policy's keys */
     const apr_array_header_t *discovered_issuers; /* issuers of discovery documents */
-    vjwt_sigcache_t *sigcache;                    /* memo of verified signatures */
     apr_uint64_t key_generation;                  /* changes when fetched keys change */
     /* Where each key of keys came from (const char *, same order; NULL: no binding):
      * NULL = configured in the policy, "" = fetched from a JWKS URL, otherwise the issuer
@@ -60,7 +58,7 @@ typedef struct {
     const apr_array_header_t *key_issuers;
     /* Encrypted tokens: the decryption keys (const vjwt_jwe_key_t *; NULL: the policy's
      * decryption_keys) and the JWE context made at configuration time (NULL: a JWE fails
-     * unless the memo holds it). */
+     * to decrypt). */
     const apr_array_header_t *decryption_keys;
     const vjwt_jwe_ctx_t *jwe_ctx;
 } vjwt_validate_opts_t;
@@ -68,5 +66,18 @@ typedef struct {
 apr_status_t vjwt_validate_with(apr_pool_t *p, const vjwt_policy_t *pol,
                                 const vjwt_validate_opts_t *o, const char *token, apr_size_t len,
                                 double now, vjwt_token_t **out, vjwt_verdict_t *v);
+
+/* vjwt_validate_with in the three parts the token cache keeps apart
+ * (docs/conformance.md#pipeline): the token stage (steps 2-9: parse, decrypt, signature,
+ * claim types; *out as for vjwt_validate), which never looks at the clock; step 10, the
+ * lifetime (vjwt_claims.h); and the claims stage (steps 11-13: audience, issuer, required
+ * claims), which never looks at the clock either. Run in that order they are
+ * vjwt_validate_with. */
+apr_status_t vjwt_validate_token_stage(apr_pool_t *p, const vjwt_policy_t *pol,
+                                       const vjwt_validate_opts_t *o, const char *token,
+                                       apr_size_t len, vjwt_token_t **out, vjwt_verdict_t *v);
+apr_status_t vjwt_validate_claims_stage(apr_pool_t *p, const vjwt_policy_t *pol,
+                                        const vjwt_validate_opts_t *o, const vjwt_token_t *t,
+                                        vjwt_verdict_t *v);
 
 #endif

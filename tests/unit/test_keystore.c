@@ -2113,9 +2113,15 @@ static void t_snapshot_lifetime(void **state)
         assert_string_equal(APR_ARRAY_IDX(va.issuers, 0, const char *), ISS);
         assert_int_equal(EVP_PKEY_eq(key_at(&vb, 0)->pkey, g_rsa2), 1);
     }
-    apr_pool_destroy(ra); /* the first snapshot goes now */
+    /* both replaced snapshots wait: A's read section began before either was replaced */
+    assert_int_equal(vjwt_store_retired(e.st), 2);
+    apr_pool_destroy(ra); /* the first snapshot goes at the next tick; B still reads the second */
+    vjwt_store_tick(e.st, p);
+    assert_int_equal(vjwt_store_retired(e.st), 1);
     assert_int_equal(EVP_PKEY_eq(key_at(&vb, 0)->pkey, g_rsa2), 1);
     apr_pool_destroy(rb);
+    vjwt_store_tick(e.st, p);
+    assert_int_equal(vjwt_store_retired(e.st), 0);
 
     /* a reader holding the current snapshot and the same snapshot twice in one pool */
     apr_pool_create(&rc, p);
@@ -2137,6 +2143,40 @@ static void t_snapshot_lifetime(void **state)
     vjwt_store_tick(e.st, p);
     apr_pool_destroy(ra);
     assert_kids(p, &e, "r1");
+}
+
+/* More read sections than slots: the extra ones are counted and hold back every
+ * reclamation until they end. */
+static void t_read_section_overflow(void **state)
+{
+    apr_pool_t *p = *state;
+    vjwt_store_opts_t o = base_opts(0);
+    env_t e;
+    vjwt_store_read_t rd[140];
+    vjwt_keys_view_t v;
+    apr_pool_t *rp;
+    int i;
+    std_idp(p);
+    env_make(&e, p, &o, VJWT_KS_DISCOVERY, DISC, NULL);
+    apr_pool_create(&rp, p);
+    collect(&e, rp, &v); /* loads the keys; its read section ends with rp */
+    apr_pool_destroy(rp);
+    for (i = 0; i < 140; i++) {
+        vjwt_store_read_begin(e.st, &rd[i]);
+    }
+    assert_int_equal(rd[139].slot, -1);
+    for (i = 0; i < 139; i++) {
+        vjwt_store_read_end(&rd[i]); /* all but one overflowing section */
+    }
+    serve(JWKS, jwks_text(p, jwk(p, g_rsa2, "r2"), NULL), -1);
+    clock_add(SEC(3601));
+    vjwt_store_tick(e.st, p);
+    vjwt_store_tick(e.st, p);
+    assert_int_equal(vjwt_store_retired(e.st), 1);
+    vjwt_store_read_end(&rd[139]);
+    vjwt_store_read_end(&rd[139]); /* idempotent */
+    vjwt_store_tick(e.st, p);
+    assert_int_equal(vjwt_store_retired(e.st), 0);
 }
 
 /* ---- threads ------------------------------------------------------------------------- */
@@ -2282,7 +2322,7 @@ static apr_status_t stored(apr_pool_t *p, env_t *e, const vjwt_policy_t *pol, co
                            vjwt_token_t **t, vjwt_verdict_t *v)
 {
     memset(v, 0, sizeof(*v));
-    return vjwt_validate_stored(p, e ? e->st : NULL, pol, NULL, tok, strlen(tok), now_s(), t, v);
+    return vjwt_validate_stored(p, e ? e->st : NULL, pol, tok, strlen(tok), now_s(), t, v);
 }
 
 static vjwt_policy_t *src_policy(apr_pool_t *p, env_t *e)
@@ -2557,6 +2597,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_oct_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(t_two_sources, setup, teardown),
         cmocka_unit_test_setup_teardown(t_snapshot_lifetime, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_read_section_overflow, setup, teardown),
         cmocka_unit_test_setup_teardown(t_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(t_cache_record_seal, setup, teardown),
         cmocka_unit_test_setup_teardown(t_sealed_share, setup, teardown),

@@ -20,7 +20,6 @@
 #include "vjwt_jwk.h"
 #include "vjwt_pipeline.h"
 #include "vjwt_policy.h"
-#include "vjwt_sigcache.h"
 #include "vjwt_validate.h"
 
 #define POOL ((apr_pool_t *)*state)
@@ -330,121 +329,98 @@ static void test_stored_entry_point(void **state)
     assert_non_null(t->jwe_header);
 }
 
-/* ---- the memo ----------------------------------------------------------------------------- */
+/* ---- the token cache ------------------------------------------------------------------ */
 
-/* A JWE in the memo is judged without its decryption: with no JWE context at all it still
- * passes, while claims are checked every time. */
-static void test_memo_skips_decryption(void **state)
+/* vjwt_validate_request with ro's caches. */
+static apr_status_t run_cached(apr_pool_t *p, const vjwt_policy_t *pol, vjwt_request_opts_t *ro,
+                               const char *token, vjwt_outcome_t *out, vjwt_verdict_t *v)
+{
+    v->reason = VJWT_R_OK;
+    v->detail = NULL;
+    return vjwt_validate_request(p, NULL, pol, ro, token, strlen(token), NOW, out, v);
+}
+
+static void cache_opts(apr_pool_t *p, vjwt_request_opts_t *ro)
+{
+    memset(ro, 0, sizeof(*ro));
+    assert_int_equal(vjwt_vcache_make(&ro->accepted, p, 100, 1 << 20, apr_time_from_sec(3600)),
+                     APR_SUCCESS);
+    assert_int_equal(vjwt_vcache_make(&ro->rejected, p, 100, 1 << 20, apr_time_from_sec(3600)),
+                     APR_SUCCESS);
+    ro->base.jwe_ctx = ctx_of(p);
+}
+
+/* A JWE in the cache is judged without its decryption: with no JWE context at all it
+ * still passes, and its record names the outer header for the log line. */
+static void test_cache_skips_decryption(void **state)
 {
     apr_pool_t *p = POOL;
     vjwt_policy_t *pol = policy(p), *pol2;
-    vjwt_validate_opts_t o;
-    vjwt_sigcache_t *c;
-    vjwt_token_t *t = NULL;
+    vjwt_request_opts_t ro;
+    vjwt_outcome_t out;
+    vjwt_vcache_stats_t st;
     vjwt_verdict_t v;
-    int n;
-    apr_uint64_t hits, misses;
     const char *jwe = tok("oaep_a256gcm_rs256");
 
-    memset(&o, 0, sizeof(o));
-    assert_int_equal(vjwt_sigcache_make(&c, p, 100, apr_time_from_sec(3600)), APR_SUCCESS);
-    o.sigcache = c;
-    o.jwe_ctx = ctx_of(p);
-    assert_int_equal(run(p, pol, &o, jwe, NULL, &v), APR_SUCCESS);
-    vjwt_sigcache_stats(c, &n, &hits, &misses);
-    assert_int_equal(n, 1); /* one entry: the JWE, not its inner token besides */
-    o.jwe_ctx = NULL;       /* no way to decrypt any more */
-    assert_int_equal(run(p, pol, &o, jwe, &t, &v), APR_SUCCESS);
-    assert_string_equal(t->alg, "RS256");
-    assert_string_equal(json_string_value(json_object_get(t->jwe_header, "alg")), "RSA-OAEP");
-    vjwt_sigcache_stats(c, &n, &hits, &misses);
-    assert_int_equal(hits, 1);
-    /* claims are checked again on a hit */
+    cache_opts(p, &ro);
+    assert_int_equal(run_cached(p, pol, &ro, jwe, &out, &v), APR_SUCCESS);
+    vjwt_vcache_stats(ro.accepted, &st);
+    assert_int_equal(st.entries, 1); /* one entry: the JWE, not its inner token besides */
+    ro.base.jwe_ctx = NULL;          /* no way to decrypt any more */
+    assert_int_equal(run_cached(p, pol, &ro, jwe, &out, &v), APR_SUCCESS);
+    assert_true(out.cached);
+    assert_string_equal(out.rec->alg, "RS256");
+    assert_string_equal(out.rec->key_alg, "RSA-OAEP");
+    assert_string_equal(out.rec->enc, "A256GCM");
+    assert_true(out.rec->sensitive); /* wiped when the cache lets it go */
+    /* another policy (other decryption keys, other audiences) is another entry: a miss, and
+     * then no context to decrypt */
     pol2 = apr_pmemdup(p, pol, sizeof(*pol));
-    pol2->audiences = strs(p, "api://other");
-    assert_int_not_equal(run(p, pol2, &o, jwe, NULL, &v), APR_SUCCESS);
-    assert_int_equal(v.reason, VJWT_R_TOKEN_AUDIENCE_NOT_ALLOWED);
-    /* other decryption keys are another scope: a miss, and then no context to decrypt */
-    pol2 = apr_pmemdup(p, pol, sizeof(*pol));
+    pol2->ident = vjwt_policy_make(p)->ident;
     pol2->decryption_keys = apr_array_copy(p, pol->decryption_keys);
-    assert_int_not_equal(run(p, pol2, &o, jwe, NULL, &v), APR_SUCCESS);
+    assert_int_not_equal(run_cached(p, pol2, &ro, jwe, &out, &v), APR_SUCCESS);
     assert_int_equal(v.reason, VJWT_R_JWT_INVALID);
-    /* so is require-signed-tokens */
-    pol2 = apr_pmemdup(p, pol, sizeof(*pol));
-    pol2->require_signed = 0;
-    assert_int_not_equal(run(p, pol2, &o, jwe, NULL, &v), APR_SUCCESS);
-    /* failures are not remembered */
-    o.jwe_ctx = ctx_of(p);
-    assert_int_not_equal(run(p, pol, &o, tok("dir_untrusted"), NULL, &v), APR_SUCCESS);
-    o.jwe_ctx = NULL;
-    assert_int_not_equal(run(p, pol, &o, tok("dir_untrusted"), NULL, &v), APR_SUCCESS);
-    assert_contains(v.detail, "no JWE context");
+    /* a JWE refused for good is kept among the rejected: the same verdict, without
+     * decrypting again */
+    ro.base.jwe_ctx = ctx_of(p);
+    assert_int_not_equal(run_cached(p, pol, &ro, tok("dir_untrusted"), &out, &v), APR_SUCCESS);
+    assert_int_equal(v.reason, VJWT_R_TOKEN_SIGNATURE_INVALID);
+    ro.base.jwe_ctx = NULL;
+    assert_int_not_equal(run_cached(p, pol, &ro, tok("dir_untrusted"), &out, &v), APR_SUCCESS);
+    assert_true(out.cached);
+    assert_int_equal(v.reason, VJWT_R_TOKEN_SIGNATURE_INVALID);
 }
 
-/* The memo's plaintexts are bounded in bytes: a memo that would hold too much starts afresh. */
-static void test_memo_data_bound(void **state)
-{
-    apr_pool_t *p = POOL;
-    vjwt_sigcache_t *c;
-    vjwt_sigcache_scope_t s = {NULL, NULL, 0, 1, 2048, 1, (void *)1};
-    apr_time_t now = apr_time_from_sec(1000);
-    apr_size_t big = VJWT_SIGCACHE_MAX_DATA / 4, len = 0;
-    char *data = apr_pcalloc(p, big + 1);
-    int n;
-    apr_uint64_t hits, misses;
-
-    assert_int_equal(vjwt_sigcache_make(&c, p, 1000, apr_time_from_sec(60)), APR_SUCCESS);
-    vjwt_sigcache_put_data(c, "too-big", 7, &s, now, now + 10, data, big + 1);
-    assert_null(vjwt_sigcache_get_data(c, p, "too-big", 7, &s, now, &len));
-    vjwt_sigcache_put_data(c, "t1", 2, &s, now, now + 10, data, big);
-    vjwt_sigcache_put_data(c, "t2", 2, &s, now, now + 10, data, big);
-    vjwt_sigcache_put_data(c, "t3", 2, &s, now, now + 10, data, big);
-    vjwt_sigcache_put_data(c, "t4", 2, &s, now, now + 10, data, big);
-    vjwt_sigcache_stats(c, &n, &hits, &misses);
-    assert_int_equal(n, 4);
-    vjwt_sigcache_put_data(c, "t5", 2, &s, now, now + 10, "abc", 3);
-    vjwt_sigcache_stats(c, &n, &hits, &misses);
-    assert_int_equal(n, 1); /* started afresh */
-    assert_string_equal(vjwt_sigcache_get_data(c, p, "t5", 2, &s, now, &len), "abc");
-    assert_int_equal(len, 3);
-    /* a JWS entry has no data */
-    vjwt_sigcache_put(c, "jws", 3, &s, now, now + 10);
-    assert_true(vjwt_sigcache_hit(c, "jws", 3, &s, now));
-    assert_null(vjwt_sigcache_get_data(c, p, "jws", 3, &s, now, &len));
-}
-
-/* What the memo saves on RSA-OAEP + A256GCM around RS256: printed, and at least a factor 3
+/* What the cache saves on RSA-OAEP + A256GCM around RS256: printed, and at least a factor 3
  * (a decryption with a 2048-bit RSA private key costs far more than a lookup). */
-static void test_memo_timing(void **state)
+static void test_cache_timing(void **state)
 {
     apr_pool_t *p = POOL, *rp;
     vjwt_policy_t *pol = policy(p);
-    vjwt_validate_opts_t o;
-    vjwt_sigcache_t *c;
+    vjwt_request_opts_t ro;
+    vjwt_outcome_t out;
     vjwt_verdict_t v;
     const char *jwe = tok("oaep_a256gcm_rs256");
     apr_time_t t0, cold, warm;
     int i, n = 100;
 
-    memset(&o, 0, sizeof(o));
-    o.jwe_ctx = ctx_of(p);
+    cache_opts(p, &ro);
     apr_pool_create(&rp, p);
     t0 = apr_time_now();
     for (i = 0; i < n; i++) {
         apr_pool_clear(rp);
-        assert_int_equal(run(rp, pol, &o, jwe, NULL, &v), APR_SUCCESS);
+        assert_int_equal(run(rp, pol, NULL, jwe, NULL, &v), APR_SUCCESS);
     }
     cold = apr_time_now() - t0;
-    assert_int_equal(vjwt_sigcache_make(&c, p, 100, apr_time_from_sec(3600)), APR_SUCCESS);
-    o.sigcache = c;
     t0 = apr_time_now();
     for (i = 0; i < n; i++) {
         apr_pool_clear(rp);
-        assert_int_equal(run(rp, pol, &o, jwe, NULL, &v), APR_SUCCESS);
+        assert_int_equal(run_cached(rp, pol, &ro, jwe, &out, &v), APR_SUCCESS);
     }
     warm = apr_time_now() - t0;
-    printf("RSA-OAEP+A256GCM(RS256): %.1f us without the memo, %.1f us with it\n", (double)cold / n,
-           (double)warm / n);
+    apr_pool_destroy(rp);
+    printf("RSA-OAEP+A256GCM(RS256): %.1f us without the cache, %.1f us with it\n",
+           (double)cold / n, (double)warm / n);
     assert_true(warm * 3 < cold);
 }
 
@@ -462,9 +438,8 @@ int main(void)
         T(test_bare_claims_set),
         T(test_max_length_whole_jwe),
         T(test_stored_entry_point),
-        T(test_memo_skips_decryption),
-        T(test_memo_data_bound),
-        T(test_memo_timing),
+        T(test_cache_skips_decryption),
+        T(test_cache_timing),
 #undef T
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

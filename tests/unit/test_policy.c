@@ -790,6 +790,7 @@ static void set_bad_(apr_pool_t *p, vjwt_field_e f, const char *v, const char *w
     if (!strstr(err, want)) {
         fail_msg("line %d: field %d '%s': error '%s' lacks '%s'", line, (int)f, v, err, want);
     }
+    fresh->ident = pol->ident; /* each policy has its own */
     if (memcmp(pol, fresh, sizeof(*pol)) != 0) {
         fail_msg("line %d: field %d '%s' rejected but changed the policy", line, (int)f, v);
     }
