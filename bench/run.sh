@@ -18,3 +18,7 @@ for alg in HS256 RS256 PS256 ES256 ES384 EdDSA; do
   us=$(echo "($end - $start) * 1000000 / $N" | bc -l)
   printf '%-8s %10d %12.1f %10s\n' "$alg" "$N" "$us" "$(cat "$WORK/rss")"
 done
+# The request path in the core (vjwt_validate_request): afresh and through the token cache.
+if [ -x "$BUILD/bench/bench_request" ]; then
+  "$BUILD/bench/bench_request" "$WORK" "${BENCH_REQUEST_N:-2000}"
+fi
