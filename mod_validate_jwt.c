@@ -293,13 +293,18 @@ static apr_status_t validate(request_rec *r, const vjwt_policy_t *pol, const cha
                              vjwt_outcome_t *out, vjwt_verdict_t *v)
 {
     vjwt_request_opts_t ro;
+    apr_status_t rv;
     memset(&ro, 0, sizeof(ro));
     vjwt_mod_token_cache(&ro.accepted, &ro.rejected);
     ro.base.jwe_ctx = the_jwe_ctx;
     ro.refs = top_pool(r);
     ro.require_user = 1;
-    return vjwt_validate_request(r->pool, vjwt_mod_store(), pol, &ro, token, strlen(token),
-                                 (double)apr_time_now() / APR_USEC_PER_SEC, out, v);
+    rv = vjwt_validate_request(r->pool, vjwt_mod_store(), pol, &ro, token, strlen(token),
+                               (double)apr_time_now() / APR_USEC_PER_SEC, out, v);
+    if (ro.accepted && vjwt_mod_metrics()) {
+        vjwt_metrics_token_cache(vjwt_mod_metrics(), out->cached);
+    }
+    return rv;
 }
 
 static void accepted(request_rec *r, const vjwt_policy_t *pol, const vjwt_outcome_t *out,
@@ -324,6 +329,39 @@ static void accepted(request_rec *r, const vjwt_policy_t *pol, const vjwt_outcom
     }
 }
 
+/* ValidateJWTReportOnly: the failure is reported (environment, a warning, the metrics)
+ * and the request goes on, authenticated with an empty REMOTE_USER and no claims. */
+static int report_only(request_rec *r, const vjwt_dir_conf_t *dc, const vjwt_verdict_t *v,
+                       const vjwt_verified_t *rec, const char *token)
+{
+    const char *reason = vjwt_reason_name(v->reason);
+    const char *detail = v->detail ? v->detail : reason;
+    set_error_env(r, dc->pol, reason, detail);
+    apr_table_setn(r->subprocess_env, "VALIDATE_JWT_REPORT_ONLY", "1");
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                  VJWT_LOGNO(00362) "JWT would be rejected (ValidateJWTReportOnly): reason=%s "
+                                    "detail=\"%s\" alg=\"%s\" kid=\"%s\" token=%s%s",
+                  reason, vjwt_sanitize(r->pool, detail, 1024),
+                  rec && rec->alg ? vjwt_sanitize(r->pool, rec->alg, 32) : "-",
+                  rec && rec->kid ? vjwt_sanitize(r->pool, rec->kid, 64) : "-",
+                  token ? vjwt_token_fingerprint(r->pool, token, strlen(token)) : "-",
+                  jwe_log_fields(r->pool, rec, token));
+    vjwt_mod_count(r, dc, VJWT_RESULT_REPORTED, v->reason);
+    r->user = apr_pstrdup(r->pool, ""); /* authenticated, with no identity */
+    return OK;
+}
+
+/* A failure: reported in report-only mode, else counted and answered. */
+static int failed(request_rec *r, const vjwt_dir_conf_t *dc, const vjwt_verdict_t *v,
+                  const vjwt_verified_t *rec, const char *token)
+{
+    if (dc->report_only == 1) {
+        return report_only(r, dc, v, rec, token);
+    }
+    vjwt_mod_count(r, dc, VJWT_RESULT_REJECTED, v->reason);
+    return fail_request(r, dc->pol, v, rec, token);
+}
+
 static int vjwt_check_authn(request_rec *r)
 {
     const char *type = ap_auth_type(r);
@@ -345,11 +383,12 @@ static int vjwt_check_authn(request_rec *r)
     if (!token) {
         v.reason = VJWT_R_TOKEN_NOT_PRESENT;
         v.detail = "JWT not present.";
-        return fail_request(r, pol, &v, NULL, NULL);
+        return failed(r, dc, &v, NULL, NULL);
     }
     if (validate(r, pol, token, &out, &v) != APR_SUCCESS) {
-        return fail_request(r, pol, &v, out.rec, token);
+        return failed(r, dc, &v, out.rec, token);
     }
+    vjwt_mod_count(r, dc, VJWT_RESULT_ACCEPTED, VJWT_R_OK);
     accepted(r, pol, &out, token);
     return OK;
 }
@@ -413,6 +452,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_check_authn(vjwt_check_authn, NULL, NULL, APR_HOOK_MIDDLE, AP_AUTH_INTERNAL_PER_CONF);
     vjwt_mod_config_register_hooks(p);
     vjwt_mod_store_register_hooks(p);
+    vjwt_mod_metrics_register_hooks(p);
 }
 
 module AP_MODULE_DECLARE_DATA validate_jwt_module = {STANDARD20_MODULE_STUFF,

@@ -5,7 +5,9 @@
  *   httpd/vjwt_mod_config.c   every directive, the config objects and their merge,
  *                             check_config
  *   httpd/vjwt_mod_store.c    key sources, socache + global mutex (the core's cache port),
- *                             watchdog, verified-signature memo, log bridge
+ *                             watchdog, token cache, log bridge
+ *   httpd/vjwt_mod_metrics.c  shared counters, the validate-jwt-metrics handler, the
+ *                             mod_status section
  * Authorization providers (Require ...) get a file of their own that reads the request's
  * validated token through vjwt_mod_request_token().
  *
@@ -61,6 +63,8 @@ typedef struct {
     const char *policy;   /* the ValidateJWTPolicy file of this scope */
     const char *file;     /* where the first ValidateJWT directive of the scope is */
     int line;
+    const char *scope; /* the section's path (metrics label); the most specific one wins */
+    int report_only;   /* ValidateJWTReportOnly: -1 unset, 0 off, 1 on */
 } vjwt_dir_conf_t;
 
 /* vjwt_mod_config.c: config objects, the directive table and the check_config hook. */
@@ -79,6 +83,16 @@ vjwt_srv_conf_t *vjwt_mod_srv_conf(server_rec *s);
  * payload are checked claims), or NULL when it did not authenticate this request. Valid for
  * the request's lifetime; for authorization providers and logging. */
 const vjwt_token_t *vjwt_mod_request_token(const request_rec *r);
+
+/* vjwt_mod_metrics.c: the shared counters (NULL when they could not be made), a request's
+ * verdict counted under its scope (the policy id, else the section's path), the key
+ * store's fetch reports (vjwt_store_opts_t.on_fetch), and the hooks. */
+vjwt_metrics_t *vjwt_mod_metrics(void);
+void vjwt_mod_count(request_rec *r, const vjwt_dir_conf_t *dc, vjwt_result_e result,
+                    vjwt_reason_e reason);
+void vjwt_mod_on_fetch(void *baton, const char *url, int result, apr_interval_time_t took, int keys,
+                       apr_time_t fetched);
+void vjwt_mod_metrics_register_hooks(apr_pool_t *p);
 
 /* vjwt_mod_store.c */
 

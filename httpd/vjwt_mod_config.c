@@ -84,6 +84,8 @@ void *vjwt_mod_create_dir_conf(apr_pool_t *p, char *dir)
 {
     vjwt_dir_conf_t *dc = apr_pcalloc(p, sizeof(*dc));
     dc->pol = vjwt_policy_make(p);
+    dc->scope = dir;
+    dc->report_only = -1;
     return dc;
 }
 
@@ -92,6 +94,8 @@ void *vjwt_mod_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     vjwt_dir_conf_t *base = basev, *add = addv, *n = apr_pcalloc(p, sizeof(*n));
     n->pol = vjwt_policy_merge(p, base->pol, add->pol);
     n->token_expr = add->pol->source != VJWT_SRC_UNSET ? add->token_expr : base->token_expr;
+    n->scope = add->scope ? add->scope : base->scope;
+    n->report_only = add->report_only != -1 ? add->report_only : base->report_only;
     return n;
 }
 
@@ -878,6 +882,15 @@ static const char *parse_size(const char *s, apr_size_t *out)
     return NULL;
 }
 
+/* ValidateJWTReportOnly On|Off: judge every request, stop none (README "Operations"). */
+static const char *cmd_report_only(cmd_parms *cmd, void *dcfg, int on)
+{
+    vjwt_dir_conf_t *dc = dcfg;
+    (void)cmd;
+    dc->report_only = on;
+    return NULL;
+}
+
 static const char *cmd_token_cache(cmd_parms *cmd, void *dcfg, const char *a1, const char *a2,
                                    const char *a3)
 {
@@ -1036,6 +1049,9 @@ const command_rec vjwt_mod_cmds[] = {
                   "Query-string parameter that carries the token"),
     AP_INIT_TAKE1("ValidateJWTTokenValue", cmd_source, FIELD(VJWT_F_TOKEN_VALUE), DIR_CONF,
                   "An ap_expr string expression that yields the token"),
+    AP_INIT_FLAG("ValidateJWTReportOnly", cmd_report_only, NULL, DIR_AUTH,
+                 "On|Off: validate and report every failure, but let every request through "
+                 "(default Off)"),
     AP_INIT_TAKE1("ValidateJWTRequireScheme", cmd_field, FIELD(VJWT_F_REQUIRE_SCHEME), DIR_AUTH,
                   "Authorization scheme the token must use (e.g. Bearer)"),
     AP_INIT_TAKE1("ValidateJWTFailedValidationHTTPCode", cmd_field, FIELD(VJWT_F_STATUS), DIR_AUTH,

@@ -386,6 +386,7 @@ static const char *setup_cache(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec 
 static void store_options(vjwt_store_opts_t *o, const vjwt_srv_conf_t *sc, server_rec *s)
 {
     vjwt_store_opts_default(o);
+    o->on_fetch = vjwt_mod_on_fetch;
     if (sc->refresh > 0) {
         o->refresh = apr_time_from_sec(sc->refresh);
     }

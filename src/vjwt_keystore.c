@@ -994,9 +994,13 @@ static int fetch_and_install(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t n
 {
     vjwt_store_t *st = src->store;
     const char *err = NULL;
+    apr_time_t started = apr_time_now();
     snapshot_t *s;
     s = source_fetch(src, tp, now, &err);
     if (!s) {
+        if (st->o.on_fetch) {
+            st->o.on_fetch(st->o.on_fetch_baton, src->url, 1, apr_time_now() - started, 0, 0);
+        }
         attempt_failed(src, tp, now);
         apr_time_t kept = current_fetched(src);
         vjwt_log(&st->o.log, VJWT_LOG_WARN, VJWT_TAG(00201), tp,
@@ -1019,6 +1023,10 @@ static int fetch_and_install(vjwt_ks_source_t *src, apr_pool_t *tp, apr_time_t n
                  src->url, rotated ? "loaded" : "refreshed (unchanged)", s->keys->nelts,
                  kid_list(tp, s), s->issuer ? ", issuer " : "", s->issuer ? s->issuer : "",
                  apr_time_sec(s->refresh_at - now));
+        if (st->o.on_fetch) {
+            st->o.on_fetch(st->o.on_fetch_baton, src->url, rotated ? 0 : 2,
+                           apr_time_now() - started, s->keys->nelts, s->fetched);
+        }
     }
     record_store(src, tp, s);
     snapshot_install(src, s);

@@ -16,6 +16,7 @@
 #include "vjwt_crypto.h"
 #include "vjwt_vcache.h"
 #include "vjwt_verified.h"
+#include "vjwt_metrics.h"
 #include "vjwt_validate.h"
 #include "vjwt_fetch.h"
 #include "vjwt_keystore.h"

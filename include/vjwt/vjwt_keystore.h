@@ -57,6 +57,13 @@ typedef struct {
      * derived from it (vjwt_cache_record_seal); NULL = values are stored as they are. */
     const unsigned char *cache_secret;
     apr_size_t cache_secret_len;
+    /* Told of every fetch that ended in this process (NULL: nobody): the source's URL, the
+     * outcome (a vjwt_fetch_result_e of vjwt_metrics.h: 0 ok, 1 error, 2 ok but the key
+     * set was unchanged), how long it took, and on success the number of usable keys and
+     * the fetch time. Called from the fetching thread, with no lock held. */
+    void (*on_fetch)(void *baton, const char *url, int result, apr_interval_time_t took, int keys,
+                     apr_time_t fetched);
+    void *on_fetch_baton;
     int (*stopping)(void); /* NULL, or nonzero once the process is stopping: the tick
                             * returns early and fetches in progress are aborted */
 } vjwt_store_opts_t;
