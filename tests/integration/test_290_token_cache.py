@@ -18,16 +18,22 @@ import time
 
 import pytest
 
+import vjwt_env
 from vjwt_env import assert_fail, assert_pass, load_modules
 from vjwt_fakeidp import public_jwk
 from vjwt_tokens import b64std, hmac_jwk, mint, now
 
 JWKS = "/cache/jwks"
+# one child, so that every request sees the same cache
+ONE_CHILD = (["ServerLimit 1", "StartServers 1", "MinSpareServers 1", "MaxSpareServers 1",
+              "MaxRequestWorkers 1"] if vjwt_env.MPM == "prefork" else
+             ["ServerLimit 1", "StartServers 1", "MaxRequestWorkers 10", "ThreadsPerChild 10"])
 ISS = "https://cache.fake.test"
 
 
 @pytest.fixture(scope="module")
 def env(httpd, keys, fakeidp):
+    # (prefork: one process serves one request at a time and says so once: AH00161)
     F = fakeidp()
     F.add_jwks(JWKS, [public_jwk(keys.ec256, kid="k1"), public_jwk(keys.ec256b, kid="k2")])
     hs = "ValidateJWTIssuerSigningKey %s" % b64std(keys.hs64)
@@ -58,11 +64,14 @@ def env(httpd, keys, fakeidp):
         "LogLevel warn validate_jwt:debug",
         "ValidateJWTKeysRefetchInterval 1",
         "ValidateJWTKeysRefreshInterval 2",
-        # one child, so that every request sees the same cache
-        "ServerLimit 1", "StartServers 1", "MaxRequestWorkers 10", "ThreadsPerChild 10",
-    ])
+    ] + ONE_CHILD)
     srv = httpd.start("token-cache", locs, server_conf=server_conf)
     return {"srv": srv, "F": F}
+
+
+@pytest.fixture(autouse=True)
+def _one_child_busy(expect_log):
+    expect_log(r"AH00161")
 
 
 def _accepted_lines(resp):
