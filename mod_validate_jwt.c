@@ -40,7 +40,7 @@ static const vjwt_jwe_ctx_t *the_jwe_ctx;
 
 /* The APIM failure body, `{ "statusCode": N, "message": "..." }` byte for byte
  * (docs/conformance.md#failure-response); jansson encodes the message as a JSON string. */
-static const char *failure_body(apr_pool_t *p, int status, const char *message)
+const char *vjwt_mod_failure_body(apr_pool_t *p, int status, const char *message)
 {
     json_t *s = vjwt_json_own(p, json_string(message));
     const char *text = vjwt_json_text(p, s);
@@ -51,7 +51,7 @@ static const char *failure_body(apr_pool_t *p, int status, const char *message)
     return apr_psprintf(p, "{ \"statusCode\": %d, \"message\": %s }", status, text);
 }
 
-static const char *realm_of(request_rec *r, const vjwt_policy_t *pol)
+const char *vjwt_mod_realm(request_rec *r, const vjwt_policy_t *pol)
 {
     const char *realm = pol->realm ? pol->realm : r->server->server_hostname;
     char *out, *o;
@@ -69,8 +69,8 @@ static const char *realm_of(request_rec *r, const vjwt_policy_t *pol)
 }
 
 /* The failure in the environment, for ErrorDocument, logging and CGI. */
-static void set_error_env(request_rec *r, const vjwt_policy_t *pol, const char *reason,
-                          const char *detail)
+void vjwt_mod_set_error_env(request_rec *r, const vjwt_policy_t *pol, const char *reason,
+                            const char *detail)
 {
     apr_table_setn(r->subprocess_env, "VALIDATE_JWT_ERROR_SOURCE", "validate-jwt");
     apr_table_setn(r->subprocess_env, "VALIDATE_JWT_ERROR_REASON", reason);
@@ -85,7 +85,7 @@ static void set_error_headers(request_rec *r, const vjwt_policy_t *pol, const vj
                               int status)
 {
     if (status == HTTP_UNAUTHORIZED && vjwt_policy_www_authenticate(pol)) {
-        const char *realm = realm_of(r, pol);
+        const char *realm = vjwt_mod_realm(r, pol);
         apr_table_setn(r->err_headers_out, "WWW-Authenticate",
                        v->reason == VJWT_R_TOKEN_NOT_PRESENT
                            ? apr_psprintf(r->pool, "Bearer realm=\"%s\"", realm)
@@ -128,7 +128,7 @@ static const char *jwe_log_fields(apr_pool_t *p, const vjwt_token_t *t, const ch
 /* Writes the APIM JSON body as the response; DONE tells httpd it was sent. */
 static int send_failure_body(request_rec *r, int status, const char *message)
 {
-    const char *body = failure_body(r->pool, status, message);
+    const char *body = vjwt_mod_failure_body(r->pool, status, message);
     ap_discard_request_body(r);
     r->status = status;
     r->status_line = NULL;
@@ -150,7 +150,7 @@ static int fail_request(request_rec *r, const vjwt_policy_t *pol, const vjwt_ver
     const char *reason = vjwt_reason_name(v->reason);
     const char *detail = v->detail ? v->detail : reason;
 
-    set_error_env(r, pol, reason, detail);
+    vjwt_mod_set_error_env(r, pol, reason, detail);
     /* every client-controlled value is quoted and escaped: it can't add a field */
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   VJWT_LOGNO(00100) "JWT rejected: reason=%s status=%d detail=\"%s\" "
@@ -237,12 +237,48 @@ static void export_output_var(request_rec *r, const char *x, const vjwt_token_t 
     }
 }
 
+/* ValidateJWTClaimHeader headers and ValidateJWTPassClaimsAs payload (values built by the
+ * core, vjwt_export.h). */
+static void export_chosen(request_rec *r, const vjwt_policy_t *pol, const vjwt_token_t *t)
+{
+    apr_array_header_t *items = apr_array_make(r->pool, 4, sizeof(vjwt_export_item_t));
+    apr_array_header_t *skipped = apr_array_make(r->pool, 1, sizeof(const char *));
+    vjwt_export_item_t env, hdr;
+    int i;
+    vjwt_export_claim_headers(r->pool, pol, t, items, skipped);
+    for (i = 0; i < items->nelts; i++) {
+        const vjwt_export_item_t *it = &APR_ARRAY_IDX(items, i, vjwt_export_item_t);
+        apr_table_setn(r->headers_in, it->name, it->value);
+    }
+    if (skipped->nelts > 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      VJWT_LOGNO(00323) "ValidateJWTClaimHeader: headers not set, their claims "
+                                        "are larger than %d bytes or arrays of more than %d "
+                                        "elements: %s",
+                      VJWT_CLAIM_HEADER_MAX_BYTES, VJWT_EXPORT_MAX_ELEMENTS,
+                      log_names(r->pool, skipped));
+    }
+    if (!(vjwt_policy_pass_claims(pol) & VJWT_PASS_PAYLOAD)) {
+        return;
+    }
+    if (vjwt_export_payload(r->pool, t, &env, &hdr)) {
+        apr_table_setn(r->subprocess_env, env.name, env.value);
+        apr_table_setn(r->headers_in, hdr.name, hdr.value);
+    }
+    else {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      VJWT_LOGNO(00324) "ValidateJWTPassClaimsAs payload: the payload holds a "
+                                        "NUL byte and was not passed on");
+    }
+}
+
 static void export_claims(request_rec *r, const vjwt_policy_t *pol, const vjwt_token_t *t)
 {
     vjwt_pass_e pass = vjwt_policy_pass_claims(pol);
     vjwt_export_t ex;
     int i;
-    if (pass == VJWT_PASS_NONE && !(pol->output_var && *pol->output_var)) {
+    export_chosen(r, pol, t);
+    if (!(pass & VJWT_PASS_BOTH) && !(pol->output_var && *pol->output_var)) {
         return;
     }
     vjwt_export_claims(r->pool, t->payload, &ex);
@@ -286,7 +322,8 @@ static int strip_claim_header(void *rec, const char *key, const char *value)
     return 1;
 }
 
-static void strip_claim_headers(request_rec *r)
+/* ... and the headers this scope sets itself: ValidateJWTClaimHeader's and X-JWT-Payload. */
+static void strip_claim_headers(request_rec *r, const vjwt_policy_t *pol)
 {
     apr_array_header_t *names = apr_array_make(r->pool, 1, sizeof(const char *));
     int i;
@@ -294,6 +331,11 @@ static void strip_claim_headers(request_rec *r)
     for (i = 0; i < names->nelts; i++) {
         apr_table_unset(r->headers_in, APR_ARRAY_IDX(names, i, const char *));
     }
+    for (i = 0; pol && pol->claim_headers && i < pol->claim_headers->nelts; i++) {
+        apr_table_unset(r->headers_in,
+                        APR_ARRAY_IDX(pol->claim_headers, i, const vjwt_claim_header_t *)->header);
+    }
+    apr_table_unset(r->headers_in, VJWT_PAYLOAD_HEADER);
 }
 
 /* Runs first in access_checker, which httpd calls for every request, subrequest and internal
@@ -307,16 +349,43 @@ static int vjwt_strip_spoofed(request_rec *r)
     const vjwt_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &validate_jwt_module);
     const char *type = ap_auth_type(r);
     if ((dc && dc->pol->enabled) || (type && !strcasecmp(type, VJWT_AUTH_TYPE))) {
-        strip_claim_headers(r);
+        strip_claim_headers(r, dc ? dc->pol : NULL);
     }
     return DECLINED;
 }
 
-static const char *extract_token(request_rec *r, const vjwt_dir_conf_t *dc)
+/* Every Cookie header line's value. */
+static int collect_value(void *rec, const char *key, const char *value)
+{
+    APR_ARRAY_PUSH((apr_array_header_t *)rec, const char *) = value;
+    return 1;
+}
+
+/* The token of ValidateJWTCookieName; *refused says why when several cookies have the name. */
+static const char *token_from_cookie(request_rec *r, const char *name, const char **refused)
+{
+    apr_array_header_t *vals = apr_array_make(r->pool, 2, sizeof(const char *));
+    const char *tok;
+    int several = 0;
+    apr_table_do(collect_value, vals, r->headers_in, "Cookie", NULL);
+    tok = vjwt_token_from_cookies(r->pool, vals, name, &several);
+    if (several) {
+        *refused = apr_psprintf(r->pool,
+                                "More than one cookie is named '%s'; none of them is taken as "
+                                "the token.",
+                                vjwt_sanitize(r->pool, name, 64));
+    }
+    return tok;
+}
+
+static const char *extract_token(request_rec *r, const vjwt_dir_conf_t *dc, const char **refused)
 {
     const vjwt_policy_t *pol = dc->pol;
     const char *name, *err = NULL, *val;
+    *refused = NULL;
     switch (vjwt_policy_source(pol, &name)) {
+    case VJWT_SRC_COOKIE:
+        return token_from_cookie(r, name, refused);
     case VJWT_SRC_QUERY:
         return vjwt_token_from_query(r->pool, r->args, name);
     case VJWT_SRC_VALUE:
@@ -342,6 +411,46 @@ static const char *extract_token(request_rec *r, const vjwt_dir_conf_t *dc)
     }
 }
 
+/* ValidateJWTForwardToken Off: the token leaves the request before the backend sees it. A
+ * query parameter leaves r->args and the request line's query (r->parsed_uri, r->unparsed_uri)
+ * that proxies and CGI read; the other parameters stay as they were. */
+static void remove_token(request_rec *r, const vjwt_policy_t *pol)
+{
+    apr_array_header_t *vals;
+    const char *name, *rest;
+    int i;
+    switch (vjwt_policy_source(pol, &name)) {
+    case VJWT_SRC_HEADER:
+        apr_table_unset(r->headers_in, name);
+        break;
+    case VJWT_SRC_QUERY:
+        rest = vjwt_query_remove(r->pool, r->args, name);
+        r->args = (char *)rest;
+        r->parsed_uri.query = (char *)rest;
+        if (r->unparsed_uri && strchr(r->unparsed_uri, '?')) {
+            const char *q = strchr(r->unparsed_uri, '?');
+            r->unparsed_uri = apr_pstrcat(
+                r->pool,
+                apr_pstrmemdup(r->pool, r->unparsed_uri, (apr_size_t)(q - r->unparsed_uri)),
+                rest ? "?" : "", rest ? rest : "", NULL);
+        }
+        break;
+    case VJWT_SRC_COOKIE:
+        vals = apr_array_make(r->pool, 2, sizeof(const char *));
+        apr_table_do(collect_value, vals, r->headers_in, "Cookie", NULL);
+        apr_table_unset(r->headers_in, "Cookie");
+        for (i = 0; i < vals->nelts; i++) {
+            rest = vjwt_cookie_remove(r->pool, APR_ARRAY_IDX(vals, i, const char *), name);
+            if (rest) {
+                apr_table_addn(r->headers_in, "Cookie", rest);
+            }
+        }
+        break;
+    default:
+        break; /* ValidateJWTTokenValue: the module does not know where the token came from */
+    }
+}
+
 /* The pipeline with the keys of the policy's discovery documents and JWKS URLs: an unknown
  * kid may refresh them once (rate-limited), and no keys at all is KeysUnavailable (503). */
 static apr_status_t validate(request_rec *r, const vjwt_policy_t *pol, const char *token,
@@ -360,7 +469,7 @@ static int vjwt_check_authn(request_rec *r)
     const char *type = ap_auth_type(r);
     vjwt_dir_conf_t *dc;
     const vjwt_policy_t *pol;
-    const char *token, *user;
+    const char *token, *user, *refused = NULL;
     vjwt_token_t *t = NULL;
     vjwt_verdict_t v = {VJWT_R_OK, NULL};
 
@@ -370,9 +479,13 @@ static int vjwt_check_authn(request_rec *r)
     dc = ap_get_module_config(r->per_dir_config, &validate_jwt_module);
     pol = dc->pol;
     r->ap_auth_type = (char *)VJWT_AUTH_TYPE;
-    strip_claim_headers(r);
+    strip_claim_headers(r, pol);
 
-    token = extract_token(r, dc);
+    token = extract_token(r, dc, &refused);
+    if (refused) {
+        vjwt_fail(&v, r->pool, VJWT_R_JWT_INVALID, "%s", refused);
+        return fail_request(r, pol, &v, NULL, NULL);
+    }
     if (!token) {
         v.reason = VJWT_R_TOKEN_NOT_PRESENT;
         v.detail = "JWT not present.";
@@ -381,7 +494,7 @@ static int vjwt_check_authn(request_rec *r)
     if (validate(r, pol, token, &t, &v) != APR_SUCCESS) {
         return fail_request(r, pol, &v, t, token);
     }
-    user = claim_text(r->pool, json_object_get(t->payload, vjwt_policy_remote_user_claim(pol)));
+    user = claim_text(r->pool, vjwt_claim_lookup(t->payload, vjwt_policy_remote_user_claim(pol)));
     if (!user || !*user) {
         vjwt_fail(&v, r->pool, VJWT_R_TOKEN_CLAIM_NOT_FOUND,
                   "JWT is missing the following claims: %s (ValidateJWTRemoteUserClaim). Access "
@@ -392,6 +505,9 @@ static int vjwt_check_authn(request_rec *r)
     r->user = (char *)user;
     ap_set_module_config(r->request_config, &validate_jwt_module, t);
     export_claims(r, pol, t);
+    if (!vjwt_policy_forward_token(pol)) {
+        remove_token(r, pol);
+    }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                   VJWT_LOGNO(00102) "JWT accepted: user=\"%s\" alg=\"%s\" kid=\"%s\" "
                                     "token=%s%s",
@@ -445,6 +561,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_check_authn(vjwt_check_authn, NULL, NULL, APR_HOOK_MIDDLE, AP_AUTH_INTERNAL_PER_CONF);
     vjwt_mod_config_register_hooks(p);
     vjwt_mod_store_register_hooks(p);
+    vjwt_mod_authz_register_hooks(p);
 }
 
 module AP_MODULE_DECLARE_DATA validate_jwt_module = {STANDARD20_MODULE_STUFF,

@@ -6,8 +6,9 @@
  *                             check_config
  *   httpd/vjwt_mod_store.c    key sources, socache + global mutex (the core's cache port),
  *                             watchdog, verified-signature memo, log bridge
- * Authorization providers (Require ...) get a file of their own that reads the request's
- * validated token through vjwt_mod_request_token().
+ *   httpd/vjwt_mod_authz.c    the authorization providers Require jwt-claim / jwt-scope and
+ *                             their 403 response; they read the request's validated token
+ *                             through vjwt_mod_request_token()
  *
  * Thread context: configuration structs are written at configuration time only.
  */
@@ -78,6 +79,21 @@ vjwt_srv_conf_t *vjwt_mod_srv_conf(server_rec *s);
  * payload are checked claims), or NULL when it did not authenticate this request. Valid for
  * the request's lifetime; for authorization providers and logging. */
 const vjwt_token_t *vjwt_mod_request_token(const request_rec *r);
+
+/* mod_validate_jwt.c: the module's failure body `{ "statusCode": N, "message": "..." }`
+ * (docs/conformance.md#failure-response). */
+const char *vjwt_mod_failure_body(apr_pool_t *p, int status, const char *message);
+
+/* mod_validate_jwt.c: the realm of WWW-Authenticate (ValidateJWTRealm or the server name),
+ * without quotes, backslashes or control characters. */
+const char *vjwt_mod_realm(request_rec *r, const vjwt_policy_t *pol);
+
+/* mod_validate_jwt.c: VALIDATE_JWT_ERROR_SOURCE/REASON/MESSAGE/POLICY_ID of a failure. */
+void vjwt_mod_set_error_env(request_rec *r, const vjwt_policy_t *pol, const char *reason,
+                            const char *detail);
+
+/* vjwt_mod_authz.c: providers, filter and hooks; register_hooks calls this. */
+void vjwt_mod_authz_register_hooks(apr_pool_t *p);
 
 /* vjwt_mod_store.c */
 

@@ -5,6 +5,7 @@
 #include "vjwt_validate.h"
 #include "vjwt_jose.h"
 #include "vjwt_claims.h"
+#include "vjwt_authz.h"
 #include "vjwt_b64.h"
 #include "vjwt_json.h"
 
@@ -441,8 +442,15 @@ apr_status_t vjwt_validate_with(apr_pool_t *p, const vjwt_policy_t *pol,
         rv = vjwt_claims_check_types(p, t->payload, v);
     }
     if (rv == APR_SUCCESS) {
+        rv = vjwt_check_token_type(p, t->header, pol->token_types, v);
+    }
+    if (rv == APR_SUCCESS) {
         rv = vjwt_claims_check_lifetime(p, t->payload, vjwt_policy_require_exp(pol),
                                         vjwt_policy_clock_skew(pol), now, v);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = vjwt_check_token_age(p, t->payload, vjwt_policy_max_token_age(pol),
+                                  vjwt_policy_clock_skew(pol), now, v);
     }
     if (rv == APR_SUCCESS) {
         rv = vjwt_claims_check_audience(p, t->payload, pol->audiences,
