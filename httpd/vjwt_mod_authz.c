@@ -4,13 +4,15 @@
  * arguments are parsed once, at configuration time (parsed_require_line), and each request
  * is judged on the token this module authenticated it with (vjwt_mod_request_token).
  *
- * A denial becomes httpd's 403; this file gives it the module's JSON body
- * ({ "statusCode": 403, "message": "Forbidden." } or "Insufficient scope.") and, for a
- * scope, the RFC 6750 section 3.1 challenge. httpd decides the outcome only after every
- * Require line of the section, so a denial is noted in r->notes, with the error environment;
- * the insert_error_filter hook writes the body when the response is that 403 and no
- * ErrorDocument 403 is configured, and the fixups hook (reached only when the request was
- * granted after all, e.g. by another line of a <RequireAny>) takes the notes back.
+ * A denial is a 403 with the module's JSON body ({ "statusCode": 403, "message":
+ * "Forbidden." } or "Insufficient scope.") and, for a scope, the RFC 6750 section 3.1
+ * challenge. httpd decides the outcome only after every Require line of the section, so a
+ * denial is noted in r->notes, with the error environment. mod_authz_core answers a denied
+ * authenticated user with 401 (AuthzSendForbiddenOnFailure Off, its default): the
+ * note_auth_failure hook, which it calls then, and the insert_error_filter hook turn that
+ * into the 403; the body is the JSON one unless an ErrorDocument 403 is configured. The
+ * fixups hook, reached only when the request was granted after all (e.g. by another line of a
+ * <RequireAny>), takes the notes back.
  *
  * Names: mod_auth_openidc registers `Require claim` (no clash). mod_authnz_jwt registers
  * `Require jwt-claim` too, and claims `AuthType jwt`: httpd keeps one provider per name, that
@@ -42,6 +44,8 @@ APLOG_USE_MODULE(validate_jwt);
 
 #define NOTE_DENIED   "validate-jwt-authz"       /* "scope" or "claim" */
 #define NOTE_SCOPES   "validate-jwt-authz-scope" /* the scopes a denied jwt-scope wanted */
+#define NOTE_AS_401   "validate-jwt-authz-401"   /* mod_authz_core made the denial a 401 */
+#define NOTE_LOG      "validate-jwt-authz-log"   /* the log text of each denial */
 #define JSON_FILTER   "VALIDATE_JWT_AUTHZ_JSON"
 #define REASON        "TokenClaimValueNotAllowed"
 #define MSG_FORBIDDEN "Forbidden."
@@ -130,7 +134,8 @@ static const char *scope_parse(cmd_parms *cmd, const char *line, const void **pa
     return NULL;
 }
 
-/* A denial: noted for the error response, in the error environment and in the log. */
+/* A denial: noted for the error response, with the error environment and the log line,
+ * which is written only when the denial stands (log_denials). */
 static authz_status deny(request_rec *r, const char *require, const char *kind, const char *detail)
 {
     const vjwt_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &validate_jwt_module);
@@ -139,13 +144,28 @@ static authz_status deny(request_rec *r, const char *require, const char *kind, 
         apr_table_setn(r->notes, NOTE_DENIED, kind); /* a scope denial wins the body */
     }
     vjwt_mod_set_error_env(r, dc->pol, REASON, detail);
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                  VJWT_LOGNO(00320) "JWT authorization denied: reason=%s status=403 "
-                                    "require=\"%s\" user=\"%s\" detail=\"%s\"",
-                  REASON, vjwt_sanitize(r->pool, require, 256),
-                  vjwt_sanitize(r->pool, r->user ? r->user : "", 128),
-                  vjwt_sanitize(r->pool, detail, 512));
+    apr_table_addn(r->notes, NOTE_LOG,
+                   apr_psprintf(r->pool, "require=\"%s\" user=\"%s\" detail=\"%s\"",
+                                vjwt_sanitize(r->pool, require, 256),
+                                vjwt_sanitize(r->pool, r->user ? r->user : "", 128),
+                                vjwt_sanitize(r->pool, detail, 512)));
     return AUTHZ_DENIED;
+}
+
+static int log_one(void *rec, const char *key, const char *value)
+{
+    request_rec *r = rec;
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  VJWT_LOGNO(00320) "JWT authorization denied: reason=%s status=403 %s", REASON,
+                  value);
+    return 1;
+}
+
+/* The log lines of the denials of a request whose answer is the 403, once. */
+static void log_denials(request_rec *r)
+{
+    apr_table_do(log_one, r, r->notes, NOTE_LOG, NULL);
+    apr_table_unset(r->notes, NOTE_LOG);
 }
 
 static authz_status claim_check(request_rec *r, const char *line, const void *parsed)
@@ -183,32 +203,74 @@ static authz_status scope_check(request_rec *r, const char *line, const void *pa
 static const authz_provider claim_provider = {&claim_check, &claim_parse};
 static const authz_provider scope_provider = {&scope_check, &scope_parse};
 
-/* The error response of a denial: the JSON body (unless an ErrorDocument 403 exists) and,
- * for a scope, the challenge. Runs in ap_send_error_response before it reads the
+/* RFC 6750 section 3.1: the challenge of a denied jwt-scope of the request d, into out. */
+static void set_challenge(request_rec *d, apr_table_t *out)
+{
+    const vjwt_dir_conf_t *dc = ap_get_module_config(d->per_dir_config, &validate_jwt_module);
+    const char *kind = apr_table_get(d->notes, NOTE_DENIED);
+    const char *scopes = apr_table_get(d->notes, NOTE_SCOPES);
+    if (!kind || strcmp(kind, "scope") != 0 || !vjwt_policy_www_authenticate(dc->pol)) {
+        return;
+    }
+    apr_table_setn(out, "WWW-Authenticate",
+                   apr_psprintf(d->pool,
+                                "Bearer realm=\"%s\", error=\"insufficient_scope\", "
+                                "scope=\"%s\"",
+                                vjwt_mod_realm(d, dc->pol), scopes ? scopes : ""));
+}
+
+/* The ErrorDocument 403 of the request's configuration, or NULL. */
+static const char *error_document(request_rec *r)
+{
+    return ap_response_code_string(r, ap_index_of_response(HTTP_FORBIDDEN));
+}
+
+/* mod_authz_core answers an authenticated user's denial with 401 (unless
+ * AuthzSendForbiddenOnFailure On) and calls this hook just before; the denial must be a 403
+ * (RFC 6750 section 3.1). The status is changed in authz_error_response below; here the
+ * response of the 401 becomes that of the 403: the ErrorDocument 403 when there is one (a
+ * URL is followed by httpd as the 401's would be), else the JSON body. Also answers for
+ * AuthType JWT in general: a failure to note needs no challenge of its own. */
+static int authz_note_failure(request_rec *r, const char *auth_type)
+{
+    const char *doc;
+    if (!auth_type || strcasecmp(auth_type, "JWT") != 0) {
+        return DECLINED;
+    }
+    if (!apr_table_get(r->notes, NOTE_DENIED)) {
+        return OK;
+    }
+    apr_table_setn(r->notes, NOTE_AS_401, "1");
+    log_denials(r);
+    doc = error_document(r);
+    if (doc) {
+        /* a text ErrorDocument is stored with a leading '"' (ap_custom_response adds it) */
+        ap_custom_response(r, HTTP_UNAUTHORIZED, doc[0] == '"' ? doc + 1 : doc);
+    }
+    return OK;
+}
+
+/* The error response of a denial: status 403, the challenge for a scope, and the JSON body
+ * unless an ErrorDocument 403 exists. Runs in ap_send_error_response before it reads the
  * ErrorDocument, and in our own failure responses (then nothing is noted). */
 static void authz_error_response(request_rec *r)
 {
-    const vjwt_dir_conf_t *dc;
     const char *kind = apr_table_get(r->notes, NOTE_DENIED);
-    const char *scopes = apr_table_get(r->notes, NOTE_SCOPES);
-    int scope;
-    if (!kind || r->status != HTTP_FORBIDDEN) {
+    int scope, as_401 = apr_table_get(r->notes, NOTE_AS_401) != NULL;
+    if (!kind || !(r->status == HTTP_FORBIDDEN || (as_401 && r->status == HTTP_UNAUTHORIZED))) {
         return;
     }
-    dc = ap_get_module_config(r->per_dir_config, &validate_jwt_module);
+    log_denials(r);
     scope = !strcmp(kind, "scope");
-    if (scope && vjwt_policy_www_authenticate(dc->pol)) {
-        apr_table_setn(r->err_headers_out, "WWW-Authenticate",
-                       apr_psprintf(r->pool,
-                                    "Bearer realm=\"%s\", error=\"insufficient_scope\", "
-                                    "scope=\"%s\"",
-                                    vjwt_mod_realm(r, dc->pol), scopes ? scopes : ""));
+    set_challenge(r, r->err_headers_out);
+    r->status = HTTP_FORBIDDEN;
+    r->status_line = NULL;
+    if (error_document(r)) {
+        return; /* ErrorDocument 403 wins (authz_note_failure made it the 401's) */
     }
-    if (ap_response_code_string(r, ap_index_of_response(HTTP_FORBIDDEN))) {
-        return; /* ErrorDocument 403 wins */
-    }
+    /* ap_send_error_response picks the body by the status it started with */
     ap_custom_response(
-        r, HTTP_FORBIDDEN,
+        r, as_401 ? HTTP_UNAUTHORIZED : HTTP_FORBIDDEN,
         vjwt_mod_failure_body(r->pool, HTTP_FORBIDDEN, scope ? MSG_SCOPE : MSG_FORBIDDEN));
     ap_add_output_filter(JSON_FILTER, NULL, r, r->connection);
 }
@@ -222,13 +284,28 @@ static apr_status_t json_type_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     return ap_pass_brigade(f->next, bb);
 }
 
-/* Reached only by a request that was granted: a denial of one Require line that another
- * line outweighed leaves no trace. */
-static int authz_granted(request_rec *r)
+/* Fixups: reached by a request that was granted, so a denial of one Require line that
+ * another line outweighed leaves no trace; and by the internal redirect to a URL
+ * ErrorDocument of a denial, whose status httpd copies from the 401. */
+static int authz_fixups(request_rec *r)
 {
+    const char *kind = r->prev ? apr_table_get(r->prev->notes, NOTE_DENIED) : NULL;
+    if (kind) {
+        request_rec *d = r->prev; /* the denied request; this is its URL ErrorDocument */
+        log_denials(d);
+        if (r->status == HTTP_UNAUTHORIZED && apr_table_get(d->notes, NOTE_AS_401)) {
+            r->status = HTTP_FORBIDDEN;
+            r->status_line = NULL;
+        }
+        if (r->status == HTTP_FORBIDDEN) {
+            set_challenge(d, r->err_headers_out);
+        }
+        return DECLINED;
+    }
     if (apr_table_get(r->notes, NOTE_DENIED)) {
         apr_table_unset(r->notes, NOTE_DENIED);
         apr_table_unset(r->notes, NOTE_SCOPES);
+        apr_table_unset(r->notes, NOTE_LOG);
         apr_table_unset(r->subprocess_env, "VALIDATE_JWT_ERROR_SOURCE");
         apr_table_unset(r->subprocess_env, "VALIDATE_JWT_ERROR_REASON");
         apr_table_unset(r->subprocess_env, "VALIDATE_JWT_ERROR_MESSAGE");
@@ -268,5 +345,6 @@ void vjwt_mod_authz_register_hooks(apr_pool_t *p)
                               &scope_provider, AP_AUTH_INTERNAL_PER_CONF);
     ap_register_output_filter(JSON_FILTER, json_type_filter, NULL, AP_FTYPE_CONTENT_SET);
     ap_hook_insert_error_filter(authz_error_response, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_fixups(authz_granted, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_note_auth_failure(authz_note_failure, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_fixups(authz_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
 }
