@@ -412,8 +412,9 @@ static const char *extract_token(request_rec *r, const vjwt_dir_conf_t *dc, cons
 }
 
 /* ValidateJWTForwardToken Off: the token leaves the request before the backend sees it. A
- * query parameter leaves r->args and the request line's query (r->parsed_uri, r->unparsed_uri)
- * that proxies and CGI read; the other parameters stay as they were. */
+ * query parameter leaves r->args and the request's query as proxies, CGI (REQUEST_URI) and
+ * logs read it (r->parsed_uri, r->unparsed_uri, r->the_request); the other parameters stay
+ * as they were. */
 static void remove_token(request_rec *r, const vjwt_policy_t *pol)
 {
     apr_array_header_t *vals;
@@ -428,11 +429,18 @@ static void remove_token(request_rec *r, const vjwt_policy_t *pol)
         r->args = (char *)rest;
         r->parsed_uri.query = (char *)rest;
         if (r->unparsed_uri && strchr(r->unparsed_uri, '?')) {
-            const char *q = strchr(r->unparsed_uri, '?');
-            r->unparsed_uri = apr_pstrcat(
-                r->pool,
-                apr_pstrmemdup(r->pool, r->unparsed_uri, (apr_size_t)(q - r->unparsed_uri)),
-                rest ? "?" : "", rest ? rest : "", NULL);
+            const char *q = strchr(r->unparsed_uri, '?'), *old = r->unparsed_uri;
+            const char *in_line = r->the_request ? strstr(r->the_request, old) : NULL;
+            r->unparsed_uri =
+                apr_pstrcat(r->pool, apr_pstrmemdup(r->pool, old, (apr_size_t)(q - old)),
+                            rest ? "?" : "", rest ? rest : "", NULL);
+            if (in_line) {
+                /* the request line, which CGI's REQUEST_URI and %r are read from */
+                r->the_request = apr_pstrcat(
+                    r->pool,
+                    apr_pstrmemdup(r->pool, r->the_request, (apr_size_t)(in_line - r->the_request)),
+                    r->unparsed_uri, in_line + strlen(old), NULL);
+            }
         }
         break;
     case VJWT_SRC_COOKIE:

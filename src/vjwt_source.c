@@ -6,12 +6,13 @@
 
 #define MAX_COOKIE_PAIRS 1000
 
-/* One cookie-pair of s (up to the next semicolon): name and nlen, val and vlen, spaces around
+/* One cookie-pair of s (up to the next ';', or ',' where httpd joined two Cookie lines; a
+ * cookie-value has neither, RFC 6265 section 4.1.1): name and nlen, val and vlen, spaces around
  * both trimmed; returns where the next pair starts (or the end). */
 static const char *next_pair(const char *s, const char **name, apr_size_t *nlen, const char **val,
                              apr_size_t *vlen)
 {
-    const char *end = s + strcspn(s, ";");
+    const char *end = s + strcspn(s, ";,");
     const char *eq = memchr(s, '=', (apr_size_t)(end - s));
     const char *ne = eq ? eq : end, *vs = eq ? eq + 1 : end, *ve = end;
     while (s < ne && (*s == ' ' || *s == '\t')) {

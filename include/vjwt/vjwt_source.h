@@ -12,7 +12,8 @@
 #include <apr_tables.h>
 
 /* The value of the cookie name among the Cookie header values headers (const char *; RFC
- * 6265 section 4.2.1: name=value pairs separated by ';' and optional spaces; names compare
+ * 6265 section 4.2.1: name=value pairs separated by ';' and optional spaces, or by ',' where
+ * httpd joined several Cookie lines into one; names compare
  * exactly; one pair of double quotes around a value is removed). NULL when there is no such
  * cookie or its value is empty. *several is set to 1, and NULL returned, when more than one
  * cookie has that name in all the values together (e.g. "a=1; a=2", or two Cookie lines):

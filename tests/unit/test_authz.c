@@ -278,6 +278,13 @@ static void test_cookies(void **state)
     several = 0;
     assert_null(vjwt_token_from_cookies(POOL, strs(POOL, "jwt=1; jwt="), "jwt", &several));
     assert_int_equal(several, 1);
+    /* two Cookie lines as httpd joins them */
+    several = 0;
+    assert_null(vjwt_token_from_cookies(POOL, strs(POOL, "jwt=1, jwt=2"), "jwt", &several));
+    assert_int_equal(several, 1);
+    several = 0;
+    assert_string_equal(vjwt_token_from_cookies(POOL, strs(POOL, "a=1, jwt=t"), "jwt", &several),
+                        "t");
 }
 
 static void test_cookie_remove(void **state)
@@ -286,6 +293,7 @@ static void test_cookie_remove(void **state)
     assert_string_equal(vjwt_cookie_remove(POOL, "jwt=tok;b=2", "jwt"), "b=2");
     assert_null(vjwt_cookie_remove(POOL, "jwt=tok", "jwt"));
     assert_string_equal(vjwt_cookie_remove(POOL, "a=1", "jwt"), "a=1");
+    assert_string_equal(vjwt_cookie_remove(POOL, "a=1; jwt=t, b=2", "jwt"), "a=1; b=2");
 }
 
 static void test_query_remove(void **state)
