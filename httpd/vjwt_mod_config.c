@@ -377,6 +377,45 @@ static const char *cmd_required_claim(cmd_parms *cmd, void *dcfg, const char *ar
     return NULL;
 }
 
+/* ValidateJWTEntraTenant TENANT [authority=URL]: the tenant's v2.0 discovery document, its
+ * v2.0 and v1 issuers, and a required tid equal to TENANT, as if written out (README.md
+ * "Microsoft Entra ID"). */
+static const char *cmd_entra_tenant(cmd_parms *cmd, void *dcfg, const char *tenant, const char *opt)
+{
+    vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
+    vjwt_entra_t e;
+    vjwt_claim_req_t *c;
+    apr_array_header_t *iss;
+    const char *err, *authority = NULL;
+    if (opt) {
+        if (strncmp(opt, "authority=", 10) != 0) {
+            return cmd_err(cmd, "takes TENANT [authority=URL], got", opt);
+        }
+        authority = opt + 10;
+    }
+    err = vjwt_entra_expand(cmd->pool, tenant, authority, &e);
+    if (err) {
+        return apr_psprintf(cmd->pool, "%s: '%s' %s", cmd->cmd->name,
+                            authority && !strncmp(err, "authority", 9) ? authority : tenant, err);
+    }
+    scope_list(cmd, dcfg, VJWT_FROM_POLICY_SOURCES, &pol->sources, sizeof(void *));
+    err = vjwt_mod_add_source(cmd, pol, VJWT_KS_DISCOVERY, e.discovery);
+    if (err) {
+        return err;
+    }
+    iss = scope_list(cmd, dcfg, VJWT_FROM_POLICY_ISSUERS, &pol->issuers, sizeof(const char *));
+    APR_ARRAY_PUSH(iss, const char *) = e.issuer_v2;
+    APR_ARRAY_PUSH(iss, const char *) = e.issuer_v1;
+    c = apr_pcalloc(cmd->pool, sizeof(*c));
+    c->name = "tid";
+    c->values = apr_array_make(cmd->pool, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(c->values, const char *) = e.tenant;
+    APR_ARRAY_PUSH(
+        scope_list(cmd, dcfg, VJWT_FROM_POLICY_CLAIMS, &pol->claims, sizeof(vjwt_claim_req_t *)),
+        vjwt_claim_req_t *) = c;
+    return NULL;
+}
+
 /* ValidateJWTClaimHeader CLAIM HEADER (repeatable: lines of a scope add up). */
 static const char *cmd_claim_header(cmd_parms *cmd, void *dcfg, const char *claim,
                                     const char *header)
@@ -1069,6 +1108,9 @@ const command_rec vjwt_mod_cmds[] = {
                     "Accepted header typ values (e.g. at+jwt), any case, application/ optional"),
     AP_INIT_TAKE1("ValidateJWTMaxTokenAge", cmd_field, FIELD(VJWT_F_MAX_TOKEN_AGE), DIR_AUTH,
                   "Seconds a token may be old (iat required)"),
+    AP_INIT_TAKE12("ValidateJWTEntraTenant", cmd_entra_tenant, NULL, DIR_CONF,
+                   "TENANT-ID [authority=URL]: Microsoft Entra ID's discovery document, v2.0 and "
+                   "v1 issuers and tid"),
     AP_INIT_TAKE2("ValidateJWTClaimHeader", cmd_claim_header, NULL, DIR_AUTH,
                   "CLAIM HEADER: the request header HEADER carries the claim's value"),
     AP_INIT_TAKE1("ValidateJWTWWWAuthenticate", cmd_field, FIELD(VJWT_F_WWW_AUTHENTICATE), DIR_AUTH,

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 #include <apr_strings.h>
+#include <apr_lib.h>
 
 #include "vjwt_authz.h"
 #include "vjwt_claims.h"
@@ -263,4 +264,64 @@ apr_status_t vjwt_check_token_age(apr_pool_t *p, const json_t *payload, int max_
                          now - t, max_age);
     }
     return APR_SUCCESS;
+}
+
+static int is_guid(const char *s)
+{
+    int i;
+    if (strlen(s) != 36) {
+        return 0;
+    }
+    for (i = 0; i < 36; i++) {
+        char c = s[i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-') {
+                return 0;
+            }
+        }
+        else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+const char *vjwt_entra_expand(apr_pool_t *p, const char *tenant, const char *authority,
+                              vjwt_entra_t *out)
+{
+    char *t, *a;
+    apr_size_t n;
+    const char *host;
+    if (!is_guid(tenant)) {
+        return "is not a tenant id (a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47)";
+    }
+    t = apr_pstrdup(p, tenant);
+    for (a = t; *a; a++) {
+        *a = (char)apr_tolower(*a);
+    }
+    a = apr_pstrdup(p, authority ? authority : VJWT_ENTRA_AUTHORITY);
+    if (strncasecmp(a, "https://", 8) != 0 && strncasecmp(a, "http://", 7) != 0) {
+        return "authority= must be an http or https URL";
+    }
+    if (strpbrk(a, "?# \t\"")) {
+        return "authority= must be a URL without query, fragment, spaces or quotes";
+    }
+    n = strlen(a);
+    while (n > 0 && a[n - 1] == '/') {
+        a[--n] = 0;
+    }
+    host = strstr(a, "://") + 3;
+    if (!*host) {
+        return "authority= has no host";
+    }
+    out->tenant = t;
+    out->issuer_v2 = apr_pstrcat(p, a, "/", t, "/v2.0", NULL);
+    out->discovery = apr_pstrcat(p, out->issuer_v2, "/.well-known/openid-configuration", NULL);
+    out->issuer_v1 = apr_pstrcat(p,
+                                 strncasecmp(host, "login.chinacloudapi.cn", 22) == 0 &&
+                                         (host[22] == 0 || host[22] == '/' || host[22] == ':')
+                                     ? "https://sts.chinacloudapi.cn/"
+                                     : "https://sts.windows.net/",
+                                 t, "/", NULL);
+    return NULL;
 }

@@ -61,4 +61,24 @@ apr_status_t vjwt_check_token_type(apr_pool_t *p, const json_t *header,
 apr_status_t vjwt_check_token_age(apr_pool_t *p, const json_t *payload, int max_age, int skew,
                                   double now, vjwt_verdict_t *v);
 
+/* ---- ValidateJWTEntraTenant TENANT [authority=URL] -------------------------------------- */
+
+#define VJWT_ENTRA_AUTHORITY "https://login.microsoftonline.com"
+
+/* What the Microsoft Entra ID shorthand stands for. */
+typedef struct {
+    const char *tenant;    /* the tenant id, lower case */
+    const char *discovery; /* AUTHORITY/TENANT/v2.0/.well-known/openid-configuration */
+    const char *issuer_v2; /* AUTHORITY/TENANT/v2.0 */
+    const char *issuer_v1; /* https://sts.windows.net/TENANT/ (the cloud's v1 issuer) */
+} vjwt_entra_t;
+
+/* Expands tenant (a GUID, any case) and authority (NULL = VJWT_ENTRA_AUTHORITY; an http or
+ * https URL without query or fragment; trailing '/' ignored). The v1 issuer is
+ * https://sts.chinacloudapi.cn/TENANT/ for the authority login.chinacloudapi.cn (Azure operated
+ * by 21Vianet) and https://sts.windows.net/TENANT/ for every other authority (global and US
+ * Government clouds). NULL on success, else why not (to follow the value). */
+const char *vjwt_entra_expand(apr_pool_t *p, const char *tenant, const char *authority,
+                              vjwt_entra_t *out);
+
 #endif

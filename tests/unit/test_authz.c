@@ -411,6 +411,37 @@ static void test_policy_fields(void **state)
     assert_int_equal(m->token_types->nelts, 2);
 }
 
+static void test_entra_expand(void **state)
+{
+    vjwt_entra_t e;
+    const char *t = "72F988BF-86f1-41af-91ab-2d7cd011db47";
+    assert_null(vjwt_entra_expand(POOL, t, NULL, &e));
+    assert_string_equal(e.tenant, "72f988bf-86f1-41af-91ab-2d7cd011db47");
+    assert_string_equal(
+        e.issuer_v2, "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0");
+    assert_string_equal(e.discovery, "https://login.microsoftonline.com/"
+                                     "72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0/.well-known/"
+                                     "openid-configuration");
+    assert_string_equal(e.issuer_v1,
+                        "https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/");
+    assert_null(vjwt_entra_expand(POOL, t, "https://login.chinacloudapi.cn//", &e));
+    assert_string_equal(e.issuer_v2,
+                        "https://login.chinacloudapi.cn/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0");
+    assert_string_equal(e.issuer_v1,
+                        "https://sts.chinacloudapi.cn/72f988bf-86f1-41af-91ab-2d7cd011db47/");
+    assert_null(vjwt_entra_expand(POOL, t, "https://login.microsoftonline.us", &e));
+    assert_string_equal(e.issuer_v1,
+                        "https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/");
+    assert_null(vjwt_entra_expand(POOL, t, "https://login.chinacloudapi.cn.evil.test", &e));
+    assert_string_equal(e.issuer_v1,
+                        "https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/");
+    assert_non_null(vjwt_entra_expand(POOL, "contoso.onmicrosoft.com", NULL, &e));
+    assert_non_null(vjwt_entra_expand(POOL, "72f988bf86f141af91ab2d7cd011db47", NULL, &e));
+    assert_non_null(vjwt_entra_expand(POOL, t, "ftp://x", &e));
+    assert_non_null(vjwt_entra_expand(POOL, t, "https://", &e));
+    assert_non_null(vjwt_entra_expand(POOL, t, "https://x/?a", &e));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -434,6 +465,7 @@ int main(void)
         T(test_export_claim_headers),
         T(test_export_payload),
         T(test_policy_fields),
+        T(test_entra_expand),
 #undef T
     };
     vjwt_test_init();
