@@ -310,8 +310,9 @@ const char *vjwt_entra_expand(apr_pool_t *p, const char *tenant, const char *aut
     while (n > 0 && a[n - 1] == '/') {
         a[--n] = 0;
     }
-    host = strstr(a, "://") + 3;
-    if (!*host) {
+    host = strstr(a, "://"); /* gone when only slashes followed the scheme */
+    host = host ? host + 3 : "";
+    if (!*host || *host == '/') {
         return "authority= has no host";
     }
     out->tenant = t;
