@@ -56,6 +56,7 @@ def srv(httpd, keys):
         _loc("fof-claim", key, "AuthzSendForbiddenOnFailure On", "Require jwt-claim role admin"),
         _loc("errurl", key, "ErrorDocument 403 /s/static/", "Require jwt-scope read"),
         _loc("noauth", "Require jwt-claim role admin", auth_type=False),
+        _loc("cors", key, "<LimitExcept OPTIONS>", "  Require jwt-scope read", "</LimitExcept>"),
     ]
     server_conf = load_modules("authz_host")
     return httpd.start("authz", "\n".join(locs), server_conf=server_conf)
@@ -240,3 +241,15 @@ def test_other_authentication(srv, hkey, expect_log):
     expect_log(r"AH01629|AH00027|AH01630|AH01631|AuthType|authentication")
     r = srv.get("/p/noauth/", tok(hkey, role="admin"))
     assert r.status in (401, 403, 500) and not r.reached_backend, r
+
+
+def test_cors_preflight(srv, hkey, expect_log):
+    """<LimitExcept OPTIONS>: a preflight without a token reaches the backend; other methods
+    need the token and the scope."""
+    expect_log(DENIED_LOG)
+    r = srv.request("/p/cors/", method="OPTIONS", headers={"X-JWT-Claim-sub": "evil"})
+    assert r.status == 200 and r.reached_backend, r
+    assert "HTTP_X_JWT_CLAIM_SUB" not in r.env
+    assert_fail(srv.get("/p/cors/"), "TokenNotPresent")
+    assert_pass(srv.get("/p/cors/", tok(hkey, scope="read")))
+    assert_forbidden(srv.get("/p/cors/", tok(hkey, scope="x")), INSUFFICIENT_SCOPE, scope="read")
