@@ -332,8 +332,11 @@ static void strip_claim_headers(request_rec *r, const vjwt_policy_t *pol)
         apr_table_unset(r->headers_in, APR_ARRAY_IDX(names, i, const char *));
     }
     for (i = 0; pol && pol->claim_headers && i < pol->claim_headers->nelts; i++) {
-        apr_table_unset(r->headers_in,
-                        APR_ARRAY_IDX(pol->claim_headers, i, const vjwt_claim_header_t *)->header);
+        const char *h = APR_ARRAY_IDX(pol->claim_headers, i, const vjwt_claim_header_t *)->header;
+        const char *src = NULL;
+        if (vjwt_policy_source(pol, &src) != VJWT_SRC_HEADER || strcasecmp(h, src) != 0) {
+            apr_table_unset(r->headers_in, h); /* never the header the token comes in */
+        }
     }
     apr_table_unset(r->headers_in, VJWT_PAYLOAD_HEADER);
 }

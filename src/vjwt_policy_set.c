@@ -344,8 +344,25 @@ const char *vjwt_policy_set(apr_pool_t *p, vjwt_policy_t *pol, vjwt_field_e fiel
 const char *vjwt_policy_add_claim_header(apr_pool_t *p, vjwt_policy_t *pol, const char *claim,
                                          const char *header)
 {
+    static const char *const reserved[] = {"Authorization",
+                                           "Proxy-Authorization",
+                                           "Cookie",
+                                           "Host",
+                                           "Content-Length",
+                                           "Content-Type",
+                                           "Content-Encoding",
+                                           "Transfer-Encoding",
+                                           "Connection",
+                                           "Keep-Alive",
+                                           "TE",
+                                           "Trailer",
+                                           "Upgrade",
+                                           "Expect",
+                                           "X-JWT-Payload",
+                                           NULL};
     vjwt_claim_header_t *ch;
     const char *err = vjwt_claim_name_check(claim), *c;
+    int i;
     if (err) {
         return err;
     }
@@ -355,6 +372,12 @@ const char *vjwt_policy_add_claim_header(apr_pool_t *p, vjwt_policy_t *pol, cons
     for (c = header; *c; c++) {
         if (!header_char((unsigned char)*c)) {
             return "is not a valid HTTP header name";
+        }
+    }
+    for (i = 0; reserved[i]; i++) {
+        if (!strcasecmp(header, reserved[i])) {
+            return "is a header the module or httpd needs as the client sent it (credentials, "
+                   "cookies, message framing, X-JWT-Payload); choose another name";
         }
     }
     ch = apr_palloc(p, sizeof(*ch));

@@ -163,7 +163,9 @@ const char *vjwt_policy_set(apr_pool_t *p, vjwt_policy_t *pol, vjwt_field_e fiel
                             const char *value, apr_array_header_t *notes);
 
 /* ValidateJWTClaimHeader CLAIM HEADER: checks both and appends the pair to pol->claim_headers
- * (a new list when unset). NULL or an error text as for vjwt_policy_set. */
+ * (a new list when unset). HEADER must not be a header the request needs as the client sent
+ * it (Authorization, Cookie, Host, framing headers...) nor X-JWT-Payload. NULL or an error
+ * text as for vjwt_policy_set. */
 const char *vjwt_policy_add_claim_header(apr_pool_t *p, vjwt_policy_t *pol, const char *claim,
                                          const char *header);
 

@@ -357,6 +357,9 @@ static void test_export_claim_headers(void **state)
     assert_non_null(vjwt_policy_add_claim_header(POOL, pol, "/a~9", "X-Bad"));
     assert_non_null(vjwt_policy_add_claim_header(POOL, pol, "sub", "X Bad"));
     assert_non_null(vjwt_policy_add_claim_header(POOL, pol, "sub", ""));
+    assert_non_null(vjwt_policy_add_claim_header(POOL, pol, "sub", "authorization"));
+    assert_non_null(vjwt_policy_add_claim_header(POOL, pol, "sub", "Cookie"));
+    assert_non_null(vjwt_policy_add_claim_header(POOL, pol, "sub", "x-jwt-payload"));
     vjwt_export_claim_headers(POOL, pol, &t, items, skipped);
     assert_int_equal(items->nelts, 2);
     assert_string_equal(APR_ARRAY_IDX(items, 0, vjwt_export_item_t).name, "X-Roles");
