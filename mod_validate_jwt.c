@@ -516,9 +516,6 @@ static int vjwt_check_authn(request_rec *r)
     r->user = (char *)user;
     ap_set_module_config(r->request_config, &validate_jwt_module, t);
     export_claims(r, pol, t);
-    if (!vjwt_policy_forward_token(pol)) {
-        remove_token(r, pol);
-    }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                   VJWT_LOGNO(00102) "JWT accepted: user=\"%s\" alg=\"%s\" kid=\"%s\" "
                                     "token=%s%s",
@@ -527,6 +524,20 @@ static int vjwt_check_authn(request_rec *r)
                   vjwt_token_fingerprint(r->pool, token, strlen(token)),
                   jwe_log_fields(r->pool, t, token));
     return OK;
+}
+
+/* ValidateJWTForwardToken Off, in fixups: after authentication and authorization, for every
+ * request that reaches a handler, so also where httpd skipped authentication (Require all
+ * granted, <RequireAny> with Require ip) and the token was never looked at. */
+static int vjwt_fixups(request_rec *r)
+{
+    const vjwt_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &validate_jwt_module);
+    const char *type = ap_auth_type(r);
+    if (dc && (dc->pol->enabled || (type && !strcasecmp(type, VJWT_AUTH_TYPE))) &&
+        !vjwt_policy_forward_token(dc->pol)) {
+        remove_token(r, dc->pol);
+    }
+    return DECLINED;
 }
 
 const vjwt_token_t *vjwt_mod_request_token(const request_rec *r)
@@ -570,6 +581,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_post_config(vjwt_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_access_checker(vjwt_strip_spoofed, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_check_authn(vjwt_check_authn, NULL, NULL, APR_HOOK_MIDDLE, AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_fixups(vjwt_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
     vjwt_mod_config_register_hooks(p);
     vjwt_mod_store_register_hooks(p);
     vjwt_mod_authz_register_hooks(p);

@@ -58,6 +58,13 @@ SCOPES = {
 
 def _locs(prefix, key, proxy):
     out = []
+    skip = ["AuthType JWT", key, "ValidateJWTQueryParameterName access_token",
+            "ValidateJWTForwardToken Off", "<RequireAny>", "  Require method GET",
+            "  Require valid-user", "</RequireAny>"]
+    if proxy:
+        skip.append('ProxyPass "http://127.0.0.1:%d/skipped"' % proxy)
+    out.append('<Location "%sskipped">\n%s\n</Location>' % (
+        prefix, "\n".join("    " + l for l in skip)))
     for name, lines in SCOPES.items():
         body = ["AuthType JWT", "Require valid-user", key] + lines
         if proxy:
@@ -180,3 +187,12 @@ def test_one_source_per_scope(httpd):
         '<Location "/p/two">\n    ValidateJWTCookieName jwt\n'
         '    ValidateJWTHeaderName X-T\n</Location>'))
     assert rc != 0 and "a cookie (ValidateJWTCookieName)" in out, out
+
+
+def test_removed_where_authentication_is_skipped(srv, tok):
+    """Require method GET in a RequireAny: httpd never authenticates a GET, the token is
+    not even validated, and still does not reach the backend."""
+    r = srv.get("/p/skipped/", raw_query="a=1&access_token=not-even-a-jwt")
+    assert r.status == 200 and r.env.get("QUERY_STRING") == "a=1", r
+    path, _ = _proxied(srv.get("/x/skipped/", raw_query="access_token=%s&b=2" % tok))
+    assert path == "/skipped/?b=2", path
