@@ -3,8 +3,10 @@
  *
  * Owns: the access_checker hook that strips client-sent claim headers, the check_authn hook
  * for AuthType JWT, the failure response (status, APIM JSON body, WWW-Authenticate,
- * environment) and the success side effects (REMOTE_USER, claims in the environment or
- * headers, the request's validated token). Directives and configuration are in
+ * environment), the success side effects (REMOTE_USER, claims in the environment or
+ * headers, the request's validated token) and the fixups hook that keeps the token from the
+ * backend (ValidateJWTForwardToken Off). The authorization providers are in
+ * httpd/vjwt_mod_authz.c. Directives and configuration are in
  * httpd/vjwt_mod_config.c, the key store's httpd side in httpd/vjwt_mod_store.c (see
  * httpd/vjwt_mod.h). Everything about tokens, keys and claims is in libvjwt (src/), which
  * has no httpd headers.

@@ -1,7 +1,8 @@
 /*
  * vjwt_mod.h - what the files of the httpd glue share. The glue is split by httpd concern:
  *   mod_validate_jwt.c        module record, request hooks (claim-header stripping,
- *                             check_authn) and responses (failure body, success side effects)
+ *                             check_authn, token removal in fixups) and responses (failure
+ *                             body, success side effects)
  *   httpd/vjwt_mod_config.c   every directive, the config objects and their merge,
  *                             check_config
  *   httpd/vjwt_mod_store.c    key sources, socache + global mutex (the core's cache port),
