@@ -3,8 +3,11 @@
  *
  * Owns: the access_checker hook that strips client-sent claim headers, the check_authn hook
  * for AuthType JWT, the failure response (status, APIM JSON body, WWW-Authenticate,
- * environment) and the success side effects (REMOTE_USER, claims in the environment or
- * headers, the request's validated token). Directives and configuration are in
+ * environment), the success side effects (REMOTE_USER, claims in the environment or
+ * headers, the request's validated token) and the fixups hook that keeps the token from the
+ * backend (ValidateJWTForwardToken Off). The authorization providers are in
+ * httpd/vjwt_mod_authz.c, the metrics in httpd/vjwt_mod_metrics.c. Directives and
+ * configuration are in
  * httpd/vjwt_mod_config.c, the key store's httpd side in httpd/vjwt_mod_store.c (see
  * httpd/vjwt_mod.h). Everything about tokens, keys and claims is in libvjwt (src/), which
  * has no httpd headers.
@@ -40,7 +43,7 @@ static const vjwt_jwe_ctx_t *the_jwe_ctx;
 
 /* The APIM failure body, `{ "statusCode": N, "message": "..." }` byte for byte
  * (docs/conformance.md#failure-response); jansson encodes the message as a JSON string. */
-static const char *failure_body(apr_pool_t *p, int status, const char *message)
+const char *vjwt_mod_failure_body(apr_pool_t *p, int status, const char *message)
 {
     json_t *s = vjwt_json_own(p, json_string(message));
     const char *text = vjwt_json_text(p, s);
@@ -51,7 +54,7 @@ static const char *failure_body(apr_pool_t *p, int status, const char *message)
     return apr_psprintf(p, "{ \"statusCode\": %d, \"message\": %s }", status, text);
 }
 
-static const char *realm_of(request_rec *r, const vjwt_policy_t *pol)
+const char *vjwt_mod_realm(request_rec *r, const vjwt_policy_t *pol)
 {
     const char *realm = pol->realm ? pol->realm : r->server->server_hostname;
     char *out, *o;
@@ -69,8 +72,8 @@ static const char *realm_of(request_rec *r, const vjwt_policy_t *pol)
 }
 
 /* The failure in the environment, for ErrorDocument, logging and CGI. */
-static void set_error_env(request_rec *r, const vjwt_policy_t *pol, const char *reason,
-                          const char *detail)
+void vjwt_mod_set_error_env(request_rec *r, const vjwt_policy_t *pol, const char *reason,
+                            const char *detail)
 {
     apr_table_setn(r->subprocess_env, "VALIDATE_JWT_ERROR_SOURCE", "validate-jwt");
     apr_table_setn(r->subprocess_env, "VALIDATE_JWT_ERROR_REASON", reason);
@@ -85,7 +88,7 @@ static void set_error_headers(request_rec *r, const vjwt_policy_t *pol, const vj
                               int status)
 {
     if (status == HTTP_UNAUTHORIZED && vjwt_policy_www_authenticate(pol)) {
-        const char *realm = realm_of(r, pol);
+        const char *realm = vjwt_mod_realm(r, pol);
         apr_table_setn(r->err_headers_out, "WWW-Authenticate",
                        v->reason == VJWT_R_TOKEN_NOT_PRESENT
                            ? apr_psprintf(r->pool, "Bearer realm=\"%s\"", realm)
@@ -121,7 +124,7 @@ static const char *jwe_log_fields(apr_pool_t *p, const vjwt_verified_t *rec, con
 /* Writes the APIM JSON body as the response; DONE tells httpd it was sent. */
 static int send_failure_body(request_rec *r, int status, const char *message)
 {
-    const char *body = failure_body(r->pool, status, message);
+    const char *body = vjwt_mod_failure_body(r->pool, status, message);
     ap_discard_request_body(r);
     r->status = status;
     r->status_line = NULL;
@@ -143,7 +146,7 @@ static int fail_request(request_rec *r, const vjwt_policy_t *pol, const vjwt_ver
     const char *reason = vjwt_reason_name(v->reason);
     const char *detail = v->detail ? v->detail : reason;
 
-    set_error_env(r, pol, reason, detail);
+    vjwt_mod_set_error_env(r, pol, reason, detail);
     /* every client-controlled value is quoted and escaped: it can't add a field */
     if (APLOG_R_IS_LEVEL(r, APLOG_INFO)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
@@ -186,6 +189,19 @@ static void apply_exports(request_rec *r, const vjwt_policy_t *pol, const vjwt_v
                                         "%s",
                       VJWT_EXPORT_MAX_ELEMENTS, rec->unexported_size);
     }
+    if (rec->unexported_headers) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      VJWT_LOGNO(00323) "ValidateJWTClaimHeader: headers not set, their claims "
+                                        "are larger than %d bytes or arrays of more than %d "
+                                        "elements: %s",
+                      VJWT_CLAIM_HEADER_MAX_BYTES, VJWT_EXPORT_MAX_ELEMENTS,
+                      rec->unexported_headers);
+    }
+    if (rec->payload_refused) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      VJWT_LOGNO(00324) "ValidateJWTPassClaimsAs payload: the payload holds a "
+                                        "NUL byte and was not passed on");
+    }
     for (i = 0; i < rec->n_env; i++) {
         apr_table_setn(r->subprocess_env, rec->env[i].name, rec->env[i].value);
     }
@@ -209,7 +225,8 @@ static int strip_claim_header(void *rec, const char *key, const char *value)
     return 1;
 }
 
-static void strip_claim_headers(request_rec *r)
+/* ... and the headers this scope sets itself: ValidateJWTClaimHeader's and X-JWT-Payload. */
+static void strip_claim_headers(request_rec *r, const vjwt_policy_t *pol)
 {
     apr_array_header_t *names = apr_array_make(r->pool, 1, sizeof(const char *));
     int i;
@@ -217,6 +234,14 @@ static void strip_claim_headers(request_rec *r)
     for (i = 0; i < names->nelts; i++) {
         apr_table_unset(r->headers_in, APR_ARRAY_IDX(names, i, const char *));
     }
+    for (i = 0; pol && pol->claim_headers && i < pol->claim_headers->nelts; i++) {
+        const char *h = APR_ARRAY_IDX(pol->claim_headers, i, const vjwt_claim_header_t *)->header;
+        const char *src = NULL;
+        if (vjwt_policy_source(pol, &src) != VJWT_SRC_HEADER || strcasecmp(h, src) != 0) {
+            apr_table_unset(r->headers_in, h); /* never the header the token comes in */
+        }
+    }
+    apr_table_unset(r->headers_in, VJWT_PAYLOAD_HEADER);
 }
 
 /* Runs first in access_checker, which httpd calls for every request, subrequest and internal
@@ -230,16 +255,43 @@ static int vjwt_strip_spoofed(request_rec *r)
     const vjwt_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &validate_jwt_module);
     const char *type = ap_auth_type(r);
     if ((dc && dc->pol->enabled) || (type && !strcasecmp(type, VJWT_AUTH_TYPE))) {
-        strip_claim_headers(r);
+        strip_claim_headers(r, dc ? dc->pol : NULL);
     }
     return DECLINED;
 }
 
-static const char *extract_token(request_rec *r, const vjwt_dir_conf_t *dc)
+/* Every Cookie header line's value. */
+static int collect_value(void *rec, const char *key, const char *value)
+{
+    APR_ARRAY_PUSH((apr_array_header_t *)rec, const char *) = value;
+    return 1;
+}
+
+/* The token of ValidateJWTCookieName; *refused says why when several cookies have the name. */
+static const char *token_from_cookie(request_rec *r, const char *name, const char **refused)
+{
+    apr_array_header_t *vals = apr_array_make(r->pool, 2, sizeof(const char *));
+    const char *tok;
+    int several = 0;
+    apr_table_do(collect_value, vals, r->headers_in, "Cookie", NULL);
+    tok = vjwt_token_from_cookies(r->pool, vals, name, &several);
+    if (several) {
+        *refused = apr_psprintf(r->pool,
+                                "More than one cookie is named '%s'; none of them is taken as "
+                                "the token.",
+                                vjwt_sanitize(r->pool, name, 64));
+    }
+    return tok;
+}
+
+static const char *extract_token(request_rec *r, const vjwt_dir_conf_t *dc, const char **refused)
 {
     const vjwt_policy_t *pol = dc->pol;
     const char *name, *err = NULL, *val;
+    *refused = NULL;
     switch (vjwt_policy_source(pol, &name)) {
+    case VJWT_SRC_COOKIE:
+        return token_from_cookie(r, name, refused);
     case VJWT_SRC_QUERY:
         return vjwt_token_from_query(r->pool, r->args, name);
     case VJWT_SRC_VALUE:
@@ -262,6 +314,54 @@ static const char *extract_token(request_rec *r, const vjwt_dir_conf_t *dc)
             return vjwt_token_from_authorization(r->pool, val, pol->require_scheme);
         }
         return vjwt_token_from_header(r->pool, val);
+    }
+}
+
+/* ValidateJWTForwardToken Off: the token leaves the request before the backend sees it. A
+ * query parameter leaves r->args and the request's query as proxies, CGI (REQUEST_URI) and
+ * logs read it (r->parsed_uri, r->unparsed_uri, r->the_request); the other parameters stay
+ * as they were. */
+static void remove_token(request_rec *r, const vjwt_policy_t *pol)
+{
+    apr_array_header_t *vals;
+    const char *name, *rest;
+    int i;
+    switch (vjwt_policy_source(pol, &name)) {
+    case VJWT_SRC_HEADER:
+        apr_table_unset(r->headers_in, name);
+        break;
+    case VJWT_SRC_QUERY:
+        rest = vjwt_query_remove(r->pool, r->args, name);
+        r->args = (char *)rest;
+        r->parsed_uri.query = (char *)rest;
+        if (r->unparsed_uri && strchr(r->unparsed_uri, '?')) {
+            const char *q = strchr(r->unparsed_uri, '?'), *old = r->unparsed_uri;
+            const char *in_line = r->the_request ? strstr(r->the_request, old) : NULL;
+            r->unparsed_uri =
+                apr_pstrcat(r->pool, apr_pstrmemdup(r->pool, old, (apr_size_t)(q - old)),
+                            rest ? "?" : "", rest ? rest : "", NULL);
+            if (in_line) {
+                /* the request line, which CGI's REQUEST_URI and %r are read from */
+                r->the_request = apr_pstrcat(
+                    r->pool,
+                    apr_pstrmemdup(r->pool, r->the_request, (apr_size_t)(in_line - r->the_request)),
+                    r->unparsed_uri, in_line + strlen(old), NULL);
+            }
+        }
+        break;
+    case VJWT_SRC_COOKIE:
+        vals = apr_array_make(r->pool, 2, sizeof(const char *));
+        apr_table_do(collect_value, vals, r->headers_in, "Cookie", NULL);
+        apr_table_unset(r->headers_in, "Cookie");
+        for (i = 0; i < vals->nelts; i++) {
+            rest = vjwt_cookie_remove(r->pool, APR_ARRAY_IDX(vals, i, const char *), name);
+            if (rest) {
+                apr_table_addn(r->headers_in, "Cookie", rest);
+            }
+        }
+        break;
+    default:
+        break; /* ValidateJWTTokenValue: the module does not know where the token came from */
     }
 }
 
@@ -336,7 +436,7 @@ static int report_only(request_rec *r, const vjwt_dir_conf_t *dc, const vjwt_ver
 {
     const char *reason = vjwt_reason_name(v->reason);
     const char *detail = v->detail ? v->detail : reason;
-    set_error_env(r, dc->pol, reason, detail);
+    vjwt_mod_set_error_env(r, dc->pol, reason, detail);
     apr_table_setn(r->subprocess_env, "VALIDATE_JWT_REPORT_ONLY", "1");
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                   VJWT_LOGNO(00362) "JWT would be rejected (ValidateJWTReportOnly): reason=%s "
@@ -367,7 +467,7 @@ static int vjwt_check_authn(request_rec *r)
     const char *type = ap_auth_type(r);
     vjwt_dir_conf_t *dc;
     const vjwt_policy_t *pol;
-    const char *token;
+    const char *token, *refused = NULL;
     vjwt_outcome_t out;
     vjwt_verdict_t v = {VJWT_R_OK, NULL};
 
@@ -379,7 +479,11 @@ static int vjwt_check_authn(request_rec *r)
     r->ap_auth_type = (char *)VJWT_AUTH_TYPE;
     /* client claim headers are gone already: vjwt_strip_spoofed ran in access_checker */
 
-    token = extract_token(r, dc);
+    token = extract_token(r, dc, &refused);
+    if (refused) {
+        vjwt_fail(&v, r->pool, VJWT_R_JWT_INVALID, "%s", refused);
+        return failed(r, dc, &v, NULL, NULL);
+    }
     if (!token) {
         v.reason = VJWT_R_TOKEN_NOT_PRESENT;
         v.detail = "JWT not present.";
@@ -391,6 +495,20 @@ static int vjwt_check_authn(request_rec *r)
     vjwt_mod_count(r, dc, VJWT_RESULT_ACCEPTED, VJWT_R_OK);
     accepted(r, pol, &out, token);
     return OK;
+}
+
+/* ValidateJWTForwardToken Off, in fixups: after authentication and authorization, for every
+ * request that reaches a handler, so also where httpd skipped authentication (Require all
+ * granted, <RequireAny> with Require ip) and the token was never looked at. */
+static int vjwt_fixups(request_rec *r)
+{
+    const vjwt_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &validate_jwt_module);
+    const char *type = ap_auth_type(r);
+    if (dc && (dc->pol->enabled || (type && !strcasecmp(type, VJWT_AUTH_TYPE))) &&
+        !vjwt_policy_forward_token(dc->pol)) {
+        remove_token(r, dc->pol);
+    }
+    return DECLINED;
 }
 
 const vjwt_token_t *vjwt_mod_request_token(const request_rec *r)
@@ -450,8 +568,10 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_post_config(vjwt_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_access_checker(vjwt_strip_spoofed, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_check_authn(vjwt_check_authn, NULL, NULL, APR_HOOK_MIDDLE, AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_fixups(vjwt_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
     vjwt_mod_config_register_hooks(p);
     vjwt_mod_store_register_hooks(p);
+    vjwt_mod_authz_register_hooks(p);
     vjwt_mod_metrics_register_hooks(p);
 }
 

@@ -1,15 +1,17 @@
 /*
  * vjwt_mod.h - what the files of the httpd glue share. The glue is split by httpd concern:
  *   mod_validate_jwt.c        module record, request hooks (claim-header stripping,
- *                             check_authn) and responses (failure body, success side effects)
+ *                             check_authn, token removal in fixups) and responses (failure
+ *                             body, success side effects)
  *   httpd/vjwt_mod_config.c   every directive, the config objects and their merge,
  *                             check_config
  *   httpd/vjwt_mod_store.c    key sources, socache + global mutex (the core's cache port),
  *                             watchdog, token cache, log bridge
  *   httpd/vjwt_mod_metrics.c  shared counters, the validate-jwt-metrics handler, the
  *                             mod_status section
- * Authorization providers (Require ...) get a file of their own that reads the request's
- * validated token through vjwt_mod_request_token().
+ *   httpd/vjwt_mod_authz.c    the authorization providers Require jwt-claim / jwt-scope and
+ *                             their 403 response; they read the request's validated token
+ *                             through vjwt_mod_request_token()
  *
  * Thread context: configuration structs are written at configuration time only.
  */
@@ -93,6 +95,21 @@ void vjwt_mod_count(request_rec *r, const vjwt_dir_conf_t *dc, vjwt_result_e res
 void vjwt_mod_on_fetch(void *baton, const char *url, int result, apr_interval_time_t took, int keys,
                        apr_time_t fetched);
 void vjwt_mod_metrics_register_hooks(apr_pool_t *p);
+
+/* mod_validate_jwt.c: the module's failure body `{ "statusCode": N, "message": "..." }`
+ * (docs/conformance.md#failure-response). */
+const char *vjwt_mod_failure_body(apr_pool_t *p, int status, const char *message);
+
+/* mod_validate_jwt.c: the realm of WWW-Authenticate (ValidateJWTRealm or the server name),
+ * without quotes, backslashes or control characters. */
+const char *vjwt_mod_realm(request_rec *r, const vjwt_policy_t *pol);
+
+/* mod_validate_jwt.c: VALIDATE_JWT_ERROR_SOURCE/REASON/MESSAGE/POLICY_ID of a failure. */
+void vjwt_mod_set_error_env(request_rec *r, const vjwt_policy_t *pol, const char *reason,
+                            const char *detail);
+
+/* vjwt_mod_authz.c: providers, filter and hooks; register_hooks calls this. */
+void vjwt_mod_authz_register_hooks(apr_pool_t *p);
 
 /* vjwt_mod_store.c */
 

@@ -271,13 +271,14 @@ static const char *source_taken(cmd_parms *cmd, const vjwt_policy_t *pol)
 {
     return apr_psprintf(cmd->pool,
                         "%s: this scope already takes the token from %s; use only one of "
-                        "ValidateJWTHeaderName, ValidateJWTQueryParameterName and "
-                        "ValidateJWTTokenValue per scope",
+                        "ValidateJWTHeaderName, ValidateJWTQueryParameterName, "
+                        "ValidateJWTCookieName and ValidateJWTTokenValue per scope",
                         cmd->cmd->name,
-                        pol->source == VJWT_SRC_HEADER  ? "a header (ValidateJWTHeaderName)"
-                        : pol->source == VJWT_SRC_QUERY ? "the query string "
-                                                          "(ValidateJWTQueryParameterName)"
-                                                        : "ValidateJWTTokenValue");
+                        pol->source == VJWT_SRC_HEADER   ? "a header (ValidateJWTHeaderName)"
+                        : pol->source == VJWT_SRC_QUERY  ? "the query string "
+                                                           "(ValidateJWTQueryParameterName)"
+                        : pol->source == VJWT_SRC_COOKIE ? "a cookie (ValidateJWTCookieName)"
+                                                         : "ValidateJWTTokenValue");
 }
 
 /* The token-source directives: one source per scope (a directive after the scope's
@@ -346,6 +347,9 @@ static const char *cmd_required_claim(cmd_parms *cmd, void *dcfg, const char *ar
     }
     c = apr_pcalloc(cmd->pool, sizeof(*c));
     c->name = APR_ARRAY_IDX(words, 0, const char *);
+    if ((err = vjwt_claim_name_check(c->name)) != NULL) {
+        return cmd_err(cmd, apr_pstrcat(cmd->pool, err, ":", NULL), c->name);
+    }
     c->values = apr_array_make(cmd->pool, 2, sizeof(const char *));
     for (; i < words->nelts; i++) {
         const char *w = APR_ARRAY_IDX(words, i, const char *);
@@ -375,6 +379,62 @@ static const char *cmd_required_claim(cmd_parms *cmd, void *dcfg, const char *ar
         scope_list(cmd, dcfg, VJWT_FROM_POLICY_CLAIMS, &pol->claims, sizeof(vjwt_claim_req_t *)),
         vjwt_claim_req_t *) = c;
     return NULL;
+}
+
+/* ValidateJWTEntraTenant TENANT [authority=URL]: the tenant's v2.0 discovery document, its
+ * v2.0 and v1 issuers, and a required tid equal to TENANT, as if written out (README.md
+ * "Microsoft Entra ID"). */
+static const char *cmd_entra_tenant(cmd_parms *cmd, void *dcfg, const char *tenant, const char *opt)
+{
+    vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
+    vjwt_entra_t e;
+    vjwt_claim_req_t *c;
+    apr_array_header_t *iss;
+    const char *err, *authority = NULL;
+    if (opt) {
+        if (strncmp(opt, "authority=", 10) != 0) {
+            return cmd_err(cmd, "takes TENANT [authority=URL], got", opt);
+        }
+        authority = opt + 10;
+    }
+    err = vjwt_entra_expand(cmd->pool, tenant, authority, &e);
+    if (err) {
+        return apr_psprintf(cmd->pool, "%s: '%s' %s", cmd->cmd->name,
+                            authority && !strncmp(err, "authority", 9) ? authority : tenant, err);
+    }
+    scope_list(cmd, dcfg, VJWT_FROM_POLICY_SOURCES, &pol->sources, sizeof(void *));
+    err = vjwt_mod_add_source(cmd, pol, VJWT_KS_DISCOVERY, e.discovery);
+    if (err) {
+        return err;
+    }
+    iss = scope_list(cmd, dcfg, VJWT_FROM_POLICY_ISSUERS, &pol->issuers, sizeof(const char *));
+    APR_ARRAY_PUSH(iss, const char *) = e.issuer_v2;
+    APR_ARRAY_PUSH(iss, const char *) = e.issuer_v1;
+    c = apr_pcalloc(cmd->pool, sizeof(*c));
+    c->name = "tid";
+    c->values = apr_array_make(cmd->pool, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(c->values, const char *) = e.tenant;
+    APR_ARRAY_PUSH(
+        scope_list(cmd, dcfg, VJWT_FROM_POLICY_CLAIMS, &pol->claims, sizeof(vjwt_claim_req_t *)),
+        vjwt_claim_req_t *) = c;
+    return NULL;
+}
+
+/* ValidateJWTClaimHeader CLAIM HEADER (repeatable: lines of a scope add up). */
+static const char *cmd_claim_header(cmd_parms *cmd, void *dcfg, const char *claim,
+                                    const char *header)
+{
+    vjwt_policy_t *pol = cmd_pol(cmd, dcfg);
+    const char *err = vjwt_policy_add_claim_header(cmd->pool, pol, claim, header);
+    if (!err) {
+        return NULL;
+    }
+    if (!*claim || !*header) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
+    }
+    /* the core checks the claim first: name the value the error is about */
+    return apr_psprintf(cmd->pool, "%s: '%s' %s", cmd->cmd->name,
+                        vjwt_claim_name_check(claim) ? claim : header, err);
 }
 
 /* file: paths of key specs are relative to ServerRoot. */
@@ -1084,8 +1144,21 @@ const command_rec vjwt_mod_cmds[] = {
                     "Allowed JWS algorithms (default all supported, bound to key types)"),
     AP_INIT_TAKE1("ValidateJWTRemoteUserClaim", cmd_field, FIELD(VJWT_F_REMOTE_USER_CLAIM),
                   DIR_AUTH, "Claim that becomes REMOTE_USER (default sub)"),
-    AP_INIT_TAKE1("ValidateJWTPassClaimsAs", cmd_field, FIELD(VJWT_F_PASS_CLAIMS), DIR_AUTH,
-                  "none|headers|environment|both (default environment)"),
+    AP_INIT_RAW_ARGS("ValidateJWTPassClaimsAs", cmd_field, FIELD(VJWT_F_PASS_CLAIMS), DIR_AUTH,
+                     "none|headers|environment|both (default environment), and/or payload"),
+    AP_INIT_TAKE1("ValidateJWTCookieName", cmd_source, FIELD(VJWT_F_COOKIE_NAME), DIR_AUTH,
+                  "Cookie that carries the token"),
+    AP_INIT_TAKE1("ValidateJWTForwardToken", cmd_field, FIELD(VJWT_F_FORWARD_TOKEN), DIR_AUTH,
+                  "On|Off: the token reaches the backend (default On)"),
+    AP_INIT_ITERATE("ValidateJWTTokenType", cmd_field, FIELD(VJWT_F_TOKEN_TYPE), DIR_AUTH,
+                    "Accepted header typ values (e.g. at+jwt), any case, application/ optional"),
+    AP_INIT_TAKE1("ValidateJWTMaxTokenAge", cmd_field, FIELD(VJWT_F_MAX_TOKEN_AGE), DIR_AUTH,
+                  "Seconds a token may be old (iat required)"),
+    AP_INIT_TAKE12("ValidateJWTEntraTenant", cmd_entra_tenant, NULL, DIR_CONF,
+                   "TENANT-ID [authority=URL]: Microsoft Entra ID's discovery document, v2.0 and "
+                   "v1 issuers and tid"),
+    AP_INIT_TAKE2("ValidateJWTClaimHeader", cmd_claim_header, NULL, DIR_AUTH,
+                  "CLAIM HEADER: the request header HEADER carries the claim's value"),
     AP_INIT_TAKE1("ValidateJWTWWWAuthenticate", cmd_field, FIELD(VJWT_F_WWW_AUTHENTICATE), DIR_AUTH,
                   "On|Off: RFC 6750 WWW-Authenticate on 401 (default On)"),
     AP_INIT_TAKE1("ValidateJWTRealm", cmd_field, FIELD(VJWT_F_REALM), DIR_AUTH,

@@ -5,7 +5,8 @@
 # base64 secret, a file, n= e=) and its errors; --decryption-key (ValidateJWTDecryptionKey's
 # grammar) and its errors; encrypted tokens (tests/data/jwe/pipeline.json) decrypted and
 # judged; --policy with named values and decryption keys, options that
-# override or replace the file's lists, and its errors; then (with python3-jwcrypto) keys fetched
+# override or replace the file's lists, and its errors; claim paths and --require-claim /
+# --require-scope; then (with python3-jwcrypto) keys fetched
 # from a loopback server by --jwks-uri and --openid-config: accepted, an unknown kid, and a
 # key source without keys (KeysUnavailable), and the same RSA key as --key 'n=... e=...'.
 # Skips (exit 77) without the vectors.
@@ -56,6 +57,22 @@ expect 1 "TokenExpired" "after exp" -- \
 expect 2 "usage: validate-jwt" "no token" -- "$cli" --key "$key"
 expect 2 "usage: validate-jwt" "two tokens" -- "$cli" --key "$key" "$token" "$token"
 expect 2 "invalid option: --kee" "an unknown option" -- "$cli" --kee "$key" "$token"
+
+# claim paths (RFC 6901) and the authorization providers' decisions
+expect 0 "authorization: granted" "--require-claim of a namespaced (literal) claim" -- \
+  "$cli" --key "$key" --now 1300819000 --require-claim "http://example.com/is_root=true" "$token"
+expect 1 "authorization: 403 TokenClaimValueNotAllowed (jwt-claim /iss bob" "--require-claim denied" -- \
+  "$cli" --key "$key" --now 1300819000 --require-claim /iss=bob "$token"
+expect 1 "jwt-scope read: insufficient_scope" "--require-scope denied" -- \
+  "$cli" --key "$key" --now 1300819000 --require-scope read "$token"
+expect 0 "verdict: OK" "--claim with a JSON Pointer" -- \
+  "$cli" --key "$key" --now 1300819000 --claim /iss=joe "$token"
+expect 1 "TokenClaimValueNotAllowed" "--claim with a JSON Pointer, other value" -- \
+  "$cli" --key "$key" --now 1300819000 --claim /iss=bob "$token"
+expect 2 "JSON Pointer" "--require-claim with a bad pointer" -- \
+  "$cli" --key "$key" --now 1300819000 --require-claim "/a~2=x" "$token"
+expect 2 "expects NAME=VALUE" "--require-claim without a value" -- \
+  "$cli" --key "$key" --now 1300819000 --require-claim iss "$token"
 
 # --key takes the grammar of ValidateJWTIssuerSigningKey as one value
 secret=$(cat "$tmp/secret")

@@ -7,6 +7,7 @@
 #include <apr_time.h>
 
 #include "vjwt_claims.h"
+#include "vjwt_authz.h"
 #include "vjwt_json.h"
 
 #define MAX_NUMERIC_DATE 9007199254740992.0 /* 2^53 */
@@ -367,7 +368,7 @@ apr_status_t vjwt_claims_check_required(apr_pool_t *p, const json_t *payload,
     missing = apr_array_make(p, 1, sizeof(const char *));
     for (i = 0; i < claims->nelts; i++) {
         const vjwt_claim_req_t *c = APR_ARRAY_IDX(claims, i, const vjwt_claim_req_t *);
-        const json_t *val = json_object_get(payload, c->name);
+        const json_t *val = vjwt_claim_lookup(payload, c->name);
         if (!val || json_is_null(val)) {
             APR_ARRAY_PUSH(missing, const char *) = c->name;
             APR_ARRAY_PUSH(missing, const char *) = ", ";
@@ -386,7 +387,7 @@ apr_status_t vjwt_claims_check_required(apr_pool_t *p, const json_t *payload,
         if (!c->values || c->values->nelts == 0) {
             continue;
         }
-        have = vjwt_claim_strings(p, json_object_get(payload, c->name), c->separator);
+        have = vjwt_claim_strings(p, vjwt_claim_lookup(payload, c->name), c->separator);
         ok = !c->match_any;
         for (j = 0; j < c->values->nelts; j++) {
             int found = contains(have, APR_ARRAY_IDX(c->values, j, const char *));

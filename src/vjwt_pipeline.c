@@ -95,8 +95,9 @@ apr_status_t vjwt_validate_stored_ex(apr_pool_t *p, vjwt_store_t *store, const v
     }
     rv = token_stage_stored(p, store, pol, &o, token, len, &t, v, &unavailable);
     if (rv == APR_SUCCESS) {
-        rv = vjwt_claims_check_lifetime(p, t->payload, vjwt_policy_require_exp(pol),
-                                        vjwt_policy_clock_skew(pol), now, v);
+        vjwt_lifetime_t lt;
+        vjwt_lifetime_of(t->payload, &lt);
+        rv = vjwt_validate_time_stage(p, pol, &lt, now, v);
     }
     if (rv == APR_SUCCESS) {
         rv = vjwt_validate_claims_stage(p, pol, &o, t, v);

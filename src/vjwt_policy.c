@@ -42,6 +42,8 @@ vjwt_policy_t *vjwt_policy_make(apr_pool_t *p)
     pol->max_token_len = VJWT_UNSET;
     pol->pass_claims = VJWT_UNSET;
     pol->www_authenticate = VJWT_UNSET;
+    pol->max_token_age = VJWT_UNSET;
+    pol->forward_token = VJWT_UNSET;
     return pol;
 }
 
@@ -84,6 +86,10 @@ vjwt_policy_t *vjwt_policy_merge(apr_pool_t *p, const vjwt_policy_t *base, const
     MERGE_INT(pass_claims);
     MERGE_INT(www_authenticate);
     MERGE_PTR(realm);
+    MERGE_PTR(claim_headers);
+    MERGE_PTR(token_types);
+    MERGE_INT(max_token_age);
+    MERGE_INT(forward_token);
     n->enabled = add->enabled || base->enabled;
     return n;
 }
@@ -153,6 +159,16 @@ vjwt_pass_e vjwt_policy_pass_claims(const vjwt_policy_t *pol)
 int vjwt_policy_www_authenticate(const vjwt_policy_t *pol)
 {
     return DEF(pol->www_authenticate, 1);
+}
+
+int vjwt_policy_max_token_age(const vjwt_policy_t *pol)
+{
+    return DEF(pol->max_token_age, -1);
+}
+
+int vjwt_policy_forward_token(const vjwt_policy_t *pol)
+{
+    return DEF(pol->forward_token, 1);
 }
 
 const char *vjwt_policy_message(const vjwt_policy_t *pol, int reason)

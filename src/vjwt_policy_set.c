@@ -11,6 +11,7 @@
 #include <apr_lib.h>
 
 #include "vjwt_policy.h"
+#include "vjwt_authz.h"
 
 /* Log tags, documented in docs/log-messages.md. VJWT_TAG(n) keeps the 5-digit form greppable
  * (scripts/check-lognos.sh) and yields the number. */
@@ -23,11 +24,9 @@
 
 const vjwt_option_t vjwt_bool_options[] = {
     {"On", 1}, {"Off", 0}, {"true", 1}, {"false", 0}, {NULL, 0}};
-const vjwt_option_t vjwt_pass_options[] = {{"none", VJWT_PASS_NONE},
-                                           {"headers", VJWT_PASS_HEADERS},
-                                           {"environment", VJWT_PASS_ENV},
-                                           {"both", VJWT_PASS_BOTH},
-                                           {NULL, 0}};
+const vjwt_option_t vjwt_pass_options[] = {
+    {"none", VJWT_PASS_NONE}, {"headers", VJWT_PASS_HEADERS}, {"environment", VJWT_PASS_ENV},
+    {"both", VJWT_PASS_BOTH}, {"payload", VJWT_PASS_PAYLOAD}, {NULL, 0}};
 const vjwt_option_t vjwt_match_options[] = {{"all", 0}, {"any", 1}, {NULL, 0}};
 
 const char *vjwt_option_names(apr_pool_t *p, const vjwt_option_t *table)
@@ -238,6 +237,57 @@ static int realm_char(int c)
     return c != '"' && c != '\\' && !apr_iscntrl(c);
 }
 
+/* none|headers|environment|both and/or payload, as words: "environment payload". */
+static const char *set_pass(const field_t *f, apr_pool_t *p, vjwt_policy_t *pol, const char *v,
+                            apr_array_header_t *notes)
+{
+    char *words = apr_pstrdup(p, v), *last = NULL, *w;
+    int out = 0, n = 0, none = 0;
+    for (w = apr_strtok(words, " \t", &last); w; w = apr_strtok(NULL, " \t", &last)) {
+        int bits = 0;
+        const char *err = vjwt_parse_option(p, f->options, 1, w, &bits);
+        if (err) {
+            return err;
+        }
+        none |= bits == VJWT_PASS_NONE;
+        out |= bits;
+        n++;
+    }
+    if (n == 0) {
+        return apr_pstrcat(p, "must be ", vjwt_option_names(p, f->options), NULL);
+    }
+    if (none && n > 1) {
+        return "none cannot be combined with other choices";
+    }
+    pol->pass_claims = out;
+    return NULL;
+}
+
+/* One accepted typ, added to the list (a directive may give several). */
+static const char *set_type(const field_t *f, apr_pool_t *p, vjwt_policy_t *pol, const char *v,
+                            apr_array_header_t *notes)
+{
+    const char *err = vjwt_token_type_check(v);
+    if (err) {
+        return err;
+    }
+    if (!pol->token_types) {
+        pol->token_types = apr_array_make(p, 2, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(pol->token_types, const char *) = v;
+    return NULL;
+}
+
+static const char *set_claim_name(const field_t *f, apr_pool_t *p, vjwt_policy_t *pol,
+                                  const char *v, apr_array_header_t *notes)
+{
+    const char *err = vjwt_claim_name_check(v);
+    if (!err) {
+        *STR_AT(pol, f) = v;
+    }
+    return err;
+}
+
 #define AT(m) APR_OFFSETOF(vjwt_policy_t, m)
 
 static const field_t fields[] = {
@@ -257,9 +307,9 @@ static const field_t fields[] = {
      "must be made of letters, digits, '_', '-' and '.'", "empty name"},
     {VJWT_F_ID, set_string, AT(id), 0, 0, NULL, NULL, NULL, NULL},
     {VJWT_F_ALGORITHM, set_alg, AT(alg_mask), 0, 0, NULL, NULL, NULL, NULL},
-    {VJWT_F_REMOTE_USER_CLAIM, set_string, AT(remote_user_claim), 0, 0, NULL, NULL, NULL,
+    {VJWT_F_REMOTE_USER_CLAIM, set_claim_name, AT(remote_user_claim), 0, 0, NULL, NULL, NULL,
      "empty claim name"},
-    {VJWT_F_PASS_CLAIMS, set_option, AT(pass_claims), 0, 0, vjwt_pass_options, NULL, NULL, NULL},
+    {VJWT_F_PASS_CLAIMS, set_pass, AT(pass_claims), 0, 0, vjwt_pass_options, NULL, NULL, NULL},
     {VJWT_F_WWW_AUTHENTICATE, set_option, AT(www_authenticate), 0, 0, vjwt_bool_options, NULL, NULL,
      NULL},
     {VJWT_F_REALM, set_string, AT(realm), 0, 0, NULL, realm_char,
@@ -270,6 +320,13 @@ static const field_t fields[] = {
      NULL, NULL},
     {VJWT_F_MAX_TOKEN_LEN, set_number, AT(max_token_len), 64, 1024 * 1024, NULL, NULL,
      "must be a number of bytes from 64 to 1048576", NULL},
+    {VJWT_F_COOKIE_NAME, set_source, 0, VJWT_SRC_COOKIE, 0, NULL, header_char,
+     "is not a valid cookie name", "empty cookie name"},
+    {VJWT_F_FORWARD_TOKEN, set_option, AT(forward_token), 0, 0, vjwt_bool_options, NULL, NULL,
+     NULL},
+    {VJWT_F_TOKEN_TYPE, set_type, AT(token_types), 0, 0, NULL, NULL, NULL, NULL},
+    {VJWT_F_MAX_TOKEN_AGE, set_number, AT(max_token_age), 0, 31536000, NULL, NULL,
+     "must be a number of seconds from 0 to 31536000", NULL},
 };
 
 const char *vjwt_policy_set(apr_pool_t *p, vjwt_policy_t *pol, vjwt_field_e field,
@@ -282,6 +339,55 @@ const char *vjwt_policy_set(apr_pool_t *p, vjwt_policy_t *pol, vjwt_field_e fiel
         }
     }
     return "is not a settable field";
+}
+
+const char *vjwt_policy_add_claim_header(apr_pool_t *p, vjwt_policy_t *pol, const char *claim,
+                                         const char *header)
+{
+    static const char *const reserved[] = {"Authorization",
+                                           "Proxy-Authorization",
+                                           "Cookie",
+                                           "Host",
+                                           "Content-Length",
+                                           "Content-Type",
+                                           "Content-Encoding",
+                                           "Transfer-Encoding",
+                                           "Connection",
+                                           "Keep-Alive",
+                                           "TE",
+                                           "Trailer",
+                                           "Upgrade",
+                                           "Expect",
+                                           "X-JWT-Payload",
+                                           NULL};
+    vjwt_claim_header_t *ch;
+    const char *err = vjwt_claim_name_check(claim), *c;
+    int i;
+    if (err) {
+        return err;
+    }
+    if (!*header) {
+        return "empty header name";
+    }
+    for (c = header; *c; c++) {
+        if (!header_char((unsigned char)*c)) {
+            return "is not a valid HTTP header name";
+        }
+    }
+    for (i = 0; reserved[i]; i++) {
+        if (!strcasecmp(header, reserved[i])) {
+            return "is a header the module or httpd needs as the client sent it (credentials, "
+                   "cookies, message framing, X-JWT-Payload); choose another name";
+        }
+    }
+    ch = apr_palloc(p, sizeof(*ch));
+    ch->claim = claim;
+    ch->header = header;
+    if (!pol->claim_headers) {
+        pol->claim_headers = apr_array_make(p, 2, sizeof(vjwt_claim_header_t *));
+    }
+    APR_ARRAY_PUSH(pol->claim_headers, vjwt_claim_header_t *) = ch;
+    return NULL;
 }
 
 /* ------------------------------------------------------------------------------------ */

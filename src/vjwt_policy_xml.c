@@ -9,6 +9,7 @@
 #include <libxml/xmlerror.h>
 
 #include "vjwt_policy_xml.h"
+#include "vjwt_authz.h"
 #include "vjwt_keyspec.h"
 #include "vjwt_b64.h"
 #include "vjwt_jwk.h"
@@ -393,6 +394,10 @@ static apr_status_t read_claim(ctx_t *c, const xmlNode *k, const char *kp, void 
     }
     if (!name || !*name) {
         return xfail(c, k, kp, "<claim> needs a name=\"...\"");
+    }
+    if (vjwt_claim_name_check(name)) {
+        return xfail(c, k, apr_psprintf(c->p, "%s/@name", kp), "'%s' %s", name,
+                     vjwt_claim_name_check(name));
     }
     cl = apr_pcalloc(c->p, sizeof(*cl));
     cl->name = name;

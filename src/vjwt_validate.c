@@ -5,6 +5,7 @@
 #include "vjwt_validate.h"
 #include "vjwt_jose.h"
 #include "vjwt_claims.h"
+#include "vjwt_authz.h"
 #include "vjwt_b64.h"
 #include "vjwt_json.h"
 
@@ -355,7 +356,20 @@ apr_status_t vjwt_validate_token_stage(apr_pool_t *p, const vjwt_policy_t *pol,
     if (out) {
         *out = t;
     }
-    return rv == APR_SUCCESS ? vjwt_claims_check_types(p, t->payload, v) : rv;
+    if (rv == APR_SUCCESS) {
+        rv = vjwt_claims_check_types(p, t->payload, v);
+    }
+    return rv == APR_SUCCESS ? vjwt_check_token_type(p, t->header, pol->token_types, v) : rv;
+}
+
+apr_status_t vjwt_validate_time_stage(apr_pool_t *p, const vjwt_policy_t *pol,
+                                      const vjwt_lifetime_t *lt, double now, vjwt_verdict_t *v)
+{
+    apr_status_t rv = vjwt_lifetime_check(p, lt, vjwt_policy_require_exp(pol),
+                                          vjwt_policy_clock_skew(pol), now, v);
+    return rv == APR_SUCCESS ? vjwt_check_token_age(p, lt, vjwt_policy_max_token_age(pol),
+                                                    vjwt_policy_clock_skew(pol), now, v)
+                             : rv;
 }
 
 apr_status_t vjwt_validate_claims_stage(apr_pool_t *p, const vjwt_policy_t *pol,
@@ -378,6 +392,7 @@ apr_status_t vjwt_validate_with(apr_pool_t *p, const vjwt_policy_t *pol,
                                 double now, vjwt_token_t **out, vjwt_verdict_t *v)
 {
     vjwt_token_t *t = NULL;
+    vjwt_lifetime_t lt;
     apr_status_t rv;
 
     rv = vjwt_validate_token_stage(p, pol, o, token, len, &t, v);
@@ -385,8 +400,8 @@ apr_status_t vjwt_validate_with(apr_pool_t *p, const vjwt_policy_t *pol,
         *out = t;
     }
     if (rv == APR_SUCCESS) {
-        rv = vjwt_claims_check_lifetime(p, t->payload, vjwt_policy_require_exp(pol),
-                                        vjwt_policy_clock_skew(pol), now, v);
+        vjwt_lifetime_of(t->payload, &lt);
+        rv = vjwt_validate_time_stage(p, pol, &lt, now, v);
     }
     if (rv == APR_SUCCESS) {
         rv = vjwt_validate_claims_stage(p, pol, o, t, v);

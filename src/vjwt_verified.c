@@ -5,7 +5,9 @@
 #include <openssl/crypto.h>
 
 #include "vjwt_verified.h"
+#include "vjwt_validate.h"
 #include "vjwt_export.h"
+#include "vjwt_authz.h"
 #include "vjwt_json.h"
 
 #define ENV_CLAIM_PREFIX "VALIDATE_JWT_CLAIM_"
@@ -108,6 +110,33 @@ static void output_var_fields(apr_pool_t *p, const char *x, const vjwt_token_t *
     }
 }
 
+/* ValidateJWTClaimHeader headers and ValidateJWTPassClaimsAs payload (vjwt_export.h). */
+static void chosen_exports(apr_pool_t *p, const vjwt_policy_t *pol, const vjwt_token_t *t,
+                           vjwt_verified_t *rec, apr_array_header_t *env,
+                           apr_array_header_t *headers)
+{
+    apr_array_header_t *items = apr_array_make(p, 4, sizeof(vjwt_export_item_t));
+    apr_array_header_t *skipped = apr_array_make(p, 1, sizeof(const char *));
+    vjwt_export_item_t e, h;
+    int i;
+    vjwt_export_claim_headers(p, pol, t, items, skipped);
+    for (i = 0; i < items->nelts; i++) {
+        const vjwt_export_item_t *it = &APR_ARRAY_IDX(items, i, vjwt_export_item_t);
+        push_pair(headers, it->name, it->value);
+    }
+    rec->unexported_headers = log_names(p, skipped);
+    if (!(vjwt_policy_pass_claims(pol) & VJWT_PASS_PAYLOAD)) {
+        return;
+    }
+    if (vjwt_export_payload(p, t, &e, &h)) {
+        push_pair(env, e.name, e.value);
+        push_pair(headers, h.name, h.value);
+    }
+    else {
+        rec->payload_refused = 1;
+    }
+}
+
 /* The exports of ValidateJWTPassClaimsAs and ValidateJWTOutputTokenVariableName. */
 static void compose_exports(apr_pool_t *p, const vjwt_policy_t *pol, const vjwt_token_t *t,
                             vjwt_verified_t *rec)
@@ -118,7 +147,8 @@ static void compose_exports(apr_pool_t *p, const vjwt_policy_t *pol, const vjwt_
     apr_array_header_t *headers = apr_array_make(p, 8, sizeof(vjwt_pair_t));
     vjwt_export_t ex;
     int i;
-    if (pass != VJWT_PASS_NONE || out_var) {
+    chosen_exports(p, pol, t, rec, env, headers);
+    if ((pass & VJWT_PASS_BOTH) || out_var) {
         vjwt_export_claims(p, t->payload, &ex);
         rec->unexported_case = log_names(p, ex.collided);
         rec->unexported_size = log_names(p, ex.too_many);
@@ -154,7 +184,7 @@ vjwt_verified_t *vjwt_verified_build(apr_pool_t *p, const vjwt_policy_t *pol, co
         rec->claims_detail = claims_v->detail;
         return rec;
     }
-    rec->user = claim_text(p, json_object_get(t->payload, vjwt_policy_remote_user_claim(pol)));
+    rec->user = claim_text(p, vjwt_claim_lookup(t->payload, vjwt_policy_remote_user_claim(pol)));
     if (rec->user && !*rec->user) {
         rec->user = NULL;
     }
@@ -179,8 +209,7 @@ apr_status_t vjwt_verified_judge(apr_pool_t *p, const vjwt_verified_t *rec,
     if (rec->token_reason != VJWT_R_OK) {
         return recorded(p, rec->token_reason, rec->token_detail, v);
     }
-    rv = vjwt_lifetime_check(p, &rec->life, vjwt_policy_require_exp(pol),
-                             vjwt_policy_clock_skew(pol), now, v);
+    rv = vjwt_validate_time_stage(p, pol, &rec->life, now, v);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -218,7 +247,8 @@ static void each_string(vjwt_verified_t *rec, vjwt_pair_t *env, vjwt_pair_t *hea
                             &rec->unexported_case,
                             &rec->unexported_size,
                             &rec->payload_json,
-                            &rec->output_token};
+                            &rec->output_token,
+                            &rec->unexported_headers};
     size_t i;
     int k;
     for (i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {

@@ -21,6 +21,11 @@
  *        certificate-id= (in the file or an option) needs the module's certificates: the
  *        CLI refuses it unless an option replaces that key list.
  *
+ *     --require-claim NAME=VALUE (repeatable): after an OK verdict, what `Require jwt-claim
+ *        NAME VALUE` decides (NAME may be a JSON Pointer such as /realm_access/roles; --claim
+ *        and --policy claim names take pointers too); --require-scope S (repeatable): what
+ *        `Require jwt-scope S...` decides. A denial prints "authorization: 403 ..." and exits 1.
+ *
  * Prints the verdict (OK or the reason and detail), the header and the payload, and exits
  * 0 when the token is accepted, 1 when rejected, 2 on usage or key errors. Key warnings
  * (short HMAC secret, RSA key below the floor, skipped keys of a key file) go to stderr.
@@ -50,7 +55,8 @@ static void usage(void)
             "[--claim NAME=VALUE] [--alg ALG] [--skew S] [--no-exp] [--unsigned-ok] "
             "[--now EPOCH] [--min-rsa-bits N] [--repeat N] [--openid-config URL] "
             "[--jwks-uri URL] [--decryption-key '[id=KID] file:PATH|BASE64'] "
-            "[--policy FILE [--policy-id ID] [--named-value NAME=VALUE]] TOKEN|-\n");
+            "[--policy FILE [--policy-id ID] [--named-value NAME=VALUE]] "
+            "[--require-claim NAME=VALUE] [--require-scope S] TOKEN|-\n");
     exit(2);
 }
 
@@ -154,6 +160,10 @@ static void add_claim(apr_pool_t *p, vjwt_policy_t *pol, const char *arg)
         APR_ARRAY_PUSH(c->values, const char *) = eq + 1;
     }
     c->name = name;
+    if (vjwt_claim_name_check(name)) {
+        fprintf(stderr, "validate-jwt: --claim %s: %s\n", arg, vjwt_claim_name_check(name));
+        exit(2);
+    }
     if (!pol->claims) {
         pol->claims = apr_array_make(p, 2, sizeof(vjwt_claim_req_t *));
     }
@@ -229,6 +239,64 @@ static apr_array_header_t **option_list(cli_t *cli, unsigned bit, apr_array_head
     return field;
 }
 
+/* --require-claim / --require-scope: the authorization providers' decisions after an OK
+ * verdict (Require jwt-claim NAME VALUE, Require jwt-scope S...). */
+static struct {
+    apr_array_header_t *claims; /* vjwt_claim_req_t *: one value each */
+    apr_array_header_t *scopes; /* const char * */
+} authz;
+
+static void add_require(apr_pool_t *p, int scope, const char *arg)
+{
+    vjwt_claim_req_t *c;
+    char *eq;
+    const char *err;
+    if (scope) {
+        push(p, &authz.scopes, arg);
+        return;
+    }
+    c = apr_pcalloc(p, sizeof(*c));
+    c->name = apr_pstrdup(p, arg);
+    eq = strchr(c->name, '=');
+    err = eq ? (*eq = 0, vjwt_claim_name_check(c->name)) : "expects NAME=VALUE";
+    if (err) {
+        fprintf(stderr, "validate-jwt: --require-claim %s: %s\n", arg, err);
+        exit(2);
+    }
+    c->values = apr_array_make(p, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(c->values, const char *) = eq + 1;
+    if (!authz.claims) {
+        authz.claims = apr_array_make(p, 2, sizeof(vjwt_claim_req_t *));
+    }
+    APR_ARRAY_PUSH(authz.claims, vjwt_claim_req_t *) = c;
+}
+
+/* 0 when every --require-claim and --require-scope grants t, else 1 (printed). */
+static int authorize(apr_pool_t *p, const vjwt_token_t *t)
+{
+    int i;
+    for (i = 0; authz.claims && i < authz.claims->nelts; i++) {
+        const vjwt_claim_req_t *c = APR_ARRAY_IDX(authz.claims, i, const vjwt_claim_req_t *);
+        const json_t *val = vjwt_claim_lookup(t->payload, c->name);
+        if (!val || !vjwt_claim_value_allowed(p, val, c->values)) {
+            printf("authorization: 403 TokenClaimValueNotAllowed (jwt-claim %s %s: %s)\n", c->name,
+                   APR_ARRAY_IDX(c->values, 0, const char *),
+                   val ? "not an allowed value" : "no such claim");
+            return 1;
+        }
+    }
+    if (authz.scopes && !vjwt_scopes_cover(p, t->payload, authz.scopes)) {
+        printf("authorization: 403 TokenClaimValueNotAllowed (jwt-scope %s: "
+               "insufficient_scope)\n",
+               apr_array_pstrcat(p, authz.scopes, ' '));
+        return 1;
+    }
+    if (authz.claims || authz.scopes) {
+        printf("authorization: granted\n");
+    }
+    return 0;
+}
+
 enum {
     OPT_KEY = 256,
     OPT_AUD,
@@ -246,7 +314,9 @@ enum {
     OPT_DECRYPTION_KEY,
     OPT_POLICY,
     OPT_POLICY_ID,
-    OPT_NAMED_VALUE
+    OPT_NAMED_VALUE,
+    OPT_REQUIRE_CLAIM,
+    OPT_REQUIRE_SCOPE
 };
 
 static const apr_getopt_option_t options[] = {
@@ -267,6 +337,8 @@ static const apr_getopt_option_t options[] = {
     {"policy", OPT_POLICY, 1, "an APIM <validate-jwt> policy file"},
     {"policy-id", OPT_POLICY_ID, 1, "the <validate-jwt id=...> of the policy file"},
     {"named-value", OPT_NAMED_VALUE, 1, "NAME=VALUE: what {{NAME}} stands for in the policy"},
+    {"require-claim", OPT_REQUIRE_CLAIM, 1, "NAME=VALUE: Require jwt-claim NAME VALUE"},
+    {"require-scope", OPT_REQUIRE_SCOPE, 1, "S: Require jwt-scope S"},
     {NULL, 0, 0, NULL},
 };
 
@@ -341,6 +413,10 @@ static void apply_option(cli_t *cli, apr_pool_t *p, int opt, const char *val)
         break;
     case OPT_REPEAT:
         cli->repeat = atol(val);
+        break;
+    case OPT_REQUIRE_CLAIM:
+    case OPT_REQUIRE_SCOPE:
+        add_require(p, opt == OPT_REQUIRE_SCOPE, val);
         break;
     default:
         usage();
@@ -575,5 +651,5 @@ int main(int argc, char **argv)
         rc =
             vjwt_validate_stored_ex(rp, store, cli.pol, &vo, token, strlen(token), cli.now, &t, &v);
     }
-    return print_result(rp, rc, t, &v);
+    return print_result(rp, rc, t, &v) || authorize(rp, t);
 }

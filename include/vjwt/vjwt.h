@@ -26,5 +26,7 @@
 #include "vjwt_secret.h"
 #include "vjwt_keyspec.h"
 #include "vjwt_jwe.h"
+#include "vjwt_authz.h"
+#include "vjwt_source.h"
 
 #endif

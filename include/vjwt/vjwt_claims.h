@@ -57,7 +57,7 @@ apr_status_t vjwt_claims_check_issuer_ex(apr_pool_t *p, const json_t *payload,
                                          const apr_array_header_t *configured,
                                          const apr_array_header_t *discovered, vjwt_verdict_t *v);
 
-/* Step 13: presence of all, then values in order. */
+/* Step 13: presence of all, then values in order. Claim names may be paths (vjwt_authz.h). */
 apr_status_t vjwt_claims_check_required(apr_pool_t *p, const json_t *payload,
                                         const apr_array_header_t *claims, vjwt_verdict_t *v);
 

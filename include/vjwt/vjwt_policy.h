@@ -21,14 +21,16 @@ typedef enum {
     VJWT_SRC_UNSET = 0,
     VJWT_SRC_HEADER, /* source_name = header name */
     VJWT_SRC_QUERY,  /* source_name = query parameter name */
-    VJWT_SRC_VALUE   /* source_name = the literal token */
+    VJWT_SRC_VALUE,  /* source_name = the literal token */
+    VJWT_SRC_COOKIE  /* source_name = cookie name */
 } vjwt_source_e;
 
 typedef enum {
     VJWT_PASS_NONE = 0,
     VJWT_PASS_HEADERS = 1,
     VJWT_PASS_ENV = 2,
-    VJWT_PASS_BOTH = 3
+    VJWT_PASS_BOTH = 3,
+    VJWT_PASS_PAYLOAD = 4 /* VALIDATE_JWT_PAYLOAD + X-JWT-Payload; combines with the others */
 } vjwt_pass_e;
 
 typedef struct {
@@ -37,6 +39,12 @@ typedef struct {
     const char *separator;      /* NULL = none */
     apr_array_header_t *values; /* const char *; empty = presence only */
 } vjwt_claim_req_t;
+
+/* ValidateJWTClaimHeader CLAIM HEADER: the request header HEADER carries the claim's value. */
+typedef struct {
+    const char *claim;  /* a claim name or path (vjwt_authz.h) */
+    const char *header; /* an HTTP header name */
+} vjwt_claim_header_t;
 
 typedef struct {
     vjwt_source_e source;
@@ -60,10 +68,14 @@ typedef struct {
     int aud_ignore_trailing_slash;
     int max_token_len;
     const char *remote_user_claim;
-    int pass_claims;      /* vjwt_pass_e */
-    int www_authenticate; /* 0/1 */
-    const char *realm;    /* NULL = server name */
-    int enabled;          /* 1 once any field of the policy was set in some scope */
+    int pass_claims;                   /* vjwt_pass_e */
+    int www_authenticate;              /* 0/1 */
+    const char *realm;                 /* NULL = server name */
+    int enabled;                       /* 1 once any field of the policy was set in some scope */
+    apr_array_header_t *claim_headers; /* vjwt_claim_header_t *; NULL = unset */
+    apr_array_header_t *token_types;   /* const char *: accepted typ values; NULL = unset */
+    int max_token_age;                 /* seconds since iat; VJWT_UNSET = not checked */
+    int forward_token;                 /* 0/1: the token reaches the backend (default 1) */
     /* Identity for the token cache: policies with the same ident judge every token the
      * same way. vjwt_policy_make gives each policy a new one; vjwt_policy_merge derives the
      * merged policy's from its two inputs', so that the per-request merges of httpd's
@@ -91,6 +103,8 @@ apr_size_t vjwt_policy_max_token_len(const vjwt_policy_t *pol);
 const char *vjwt_policy_remote_user_claim(const vjwt_policy_t *pol);
 vjwt_pass_e vjwt_policy_pass_claims(const vjwt_policy_t *pol);
 int vjwt_policy_www_authenticate(const vjwt_policy_t *pol);
+int vjwt_policy_max_token_age(const vjwt_policy_t *pol); /* -1 = not checked */
+int vjwt_policy_forward_token(const vjwt_policy_t *pol);
 
 /* The client-facing message for a failure reason: the configured message, else
  * "JWT not present." for TokenNotPresent and "Invalid JWT." otherwise. */
@@ -121,12 +135,16 @@ typedef enum {
     VJWT_F_ID,             /* any text */
     VJWT_F_ALGORITHM,      /* one JWS algorithm name, added to the allowed set */
     VJWT_F_REMOTE_USER_CLAIM,
-    VJWT_F_PASS_CLAIMS, /* none|headers|environment|both */
+    VJWT_F_PASS_CLAIMS, /* none|headers|environment|both, and/or payload (words) */
     VJWT_F_WWW_AUTHENTICATE,
     VJWT_F_REALM, /* no quotes, backslashes or control characters */
     VJWT_F_MIN_RSA_BITS,
     VJWT_F_AUD_SLASH, /* ignore one trailing slash of audiences */
     VJWT_F_MAX_TOKEN_LEN,
+    VJWT_F_COOKIE_NAME,   /* token from this cookie */
+    VJWT_F_FORWARD_TOKEN, /* bool */
+    VJWT_F_TOKEN_TYPE,    /* one accepted typ, added to the list */
+    VJWT_F_MAX_TOKEN_AGE, /* seconds 0..31536000 */
     VJWT_F_COUNT
 } vjwt_field_e;
 
@@ -148,6 +166,13 @@ typedef struct {
  * one-token-source-per-scope rule is the caller's (a directive may override a policy file). */
 const char *vjwt_policy_set(apr_pool_t *p, vjwt_policy_t *pol, vjwt_field_e field,
                             const char *value, apr_array_header_t *notes);
+
+/* ValidateJWTClaimHeader CLAIM HEADER: checks both and appends the pair to pol->claim_headers
+ * (a new list when unset). HEADER must not be a header the request needs as the client sent
+ * it (Authorization, Cookie, Host, framing headers...) nor X-JWT-Payload. NULL or an error
+ * text as for vjwt_policy_set. */
+const char *vjwt_policy_add_claim_header(apr_pool_t *p, vjwt_policy_t *pol, const char *claim,
+                                         const char *header);
 
 /* Whole-policy checks (what) -> notes:
  *   VJWT_CHECK_SCHEME  require-scheme set while the token does not come from the

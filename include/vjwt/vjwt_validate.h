@@ -15,6 +15,7 @@
 #include "vjwt_token.h"
 #include "vjwt_jwk.h"
 #include "vjwt_jwe.h"
+#include "vjwt_claims.h"
 
 /* Steps 7-8: the signature stage alone (docs/conformance.md#key-choice for key selection and
  * binding, #algorithms for the allowlist). keys holds vjwt_key_t *. *used (may be NULL) gets the
@@ -69,13 +70,16 @@ apr_status_t vjwt_validate_with(apr_pool_t *p, const vjwt_policy_t *pol,
 
 /* vjwt_validate_with in the three parts the token cache keeps apart
  * (docs/conformance.md#pipeline): the token stage (steps 2-9: parse, decrypt, signature,
- * claim types; *out as for vjwt_validate), which never looks at the clock; step 10, the
- * lifetime (vjwt_claims.h); and the claims stage (steps 11-13: audience, issuer, required
+ * claim types, ValidateJWTTokenType; *out as for vjwt_validate), which never looks at the
+ * clock; the time stage (step 10, the lifetime, and ValidateJWTMaxTokenAge), which only
+ * needs the time claims; and the claims stage (steps 11-13: audience, issuer, required
  * claims), which never looks at the clock either. Run in that order they are
  * vjwt_validate_with. */
 apr_status_t vjwt_validate_token_stage(apr_pool_t *p, const vjwt_policy_t *pol,
                                        const vjwt_validate_opts_t *o, const char *token,
                                        apr_size_t len, vjwt_token_t **out, vjwt_verdict_t *v);
+apr_status_t vjwt_validate_time_stage(apr_pool_t *p, const vjwt_policy_t *pol,
+                                      const vjwt_lifetime_t *lt, double now, vjwt_verdict_t *v);
 apr_status_t vjwt_validate_claims_stage(apr_pool_t *p, const vjwt_policy_t *pol,
                                         const vjwt_validate_opts_t *o, const vjwt_token_t *t,
                                         vjwt_verdict_t *v);

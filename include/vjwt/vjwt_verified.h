@@ -42,6 +42,8 @@ typedef struct {
     const vjwt_pair_t *env, *headers; /* composed names and values */
     int n_env, n_headers;
     const char *unexported_case, *unexported_size; /* names left out, for a log line; NULL */
+    const char *unexported_headers; /* ValidateJWTClaimHeader claims too large; NULL */
+    int payload_refused;            /* ValidateJWTPassClaimsAs payload: not passed (a NUL byte) */
     /* The value of ValidateJWTOutputTokenVariableName itself: the decrypted inner token of
      * a JWE; NULL for the token as presented (a JWS, or no output variable). */
     const char *output_token;

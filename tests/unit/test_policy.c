@@ -867,7 +867,7 @@ static void test_set_options(void **state)
     assert_int_equal(SET_OK(VJWT_F_PASS_CLAIMS, "both")->pass_claims, VJWT_PASS_BOTH);
     assert_int_equal(SET_OK(VJWT_F_PASS_CLAIMS, "none")->pass_claims, VJWT_PASS_NONE);
     assert_int_equal(SET_OK(VJWT_F_PASS_CLAIMS, "environment")->pass_claims, VJWT_PASS_ENV);
-    SET_BAD(VJWT_F_PASS_CLAIMS, "cookies", "must be none, headers, environment or both");
+    SET_BAD(VJWT_F_PASS_CLAIMS, "cookies", "must be none, headers, environment, both or payload");
     {
         int any = -1;
         assert_null(vjwt_parse_option(p, vjwt_match_options, 0, "any", &any));
