@@ -134,12 +134,32 @@ static const char *scope_parse(cmd_parms *cmd, const char *line, const void **pa
     return NULL;
 }
 
+/* ValidateJWTReportOnly On: the denial is reported (environment, a warning, the metrics)
+ * and the line grants. */
+static authz_status report_denial(request_rec *r, const vjwt_dir_conf_t *dc, const char *require,
+                                  const char *detail)
+{
+    vjwt_mod_set_error_env(r, dc->pol, REASON, detail);
+    apr_table_setn(r->subprocess_env, "VALIDATE_JWT_REPORT_ONLY", "1");
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                  VJWT_LOGNO(00363) "JWT authorization would be denied (ValidateJWTReportOnly): "
+                                    "reason=%s require=\"%s\" user=\"%s\" detail=\"%s\"",
+                  REASON, vjwt_sanitize(r->pool, require, 256),
+                  vjwt_sanitize(r->pool, r->user ? r->user : "", 128),
+                  vjwt_sanitize(r->pool, detail, 512));
+    vjwt_mod_count(r, dc, VJWT_RESULT_REPORTED, VJWT_R_TOKEN_CLAIM_VALUE_NOT_ALLOWED);
+    return AUTHZ_GRANTED;
+}
+
 /* A denial: noted for the error response, with the error environment and the log line,
  * which is written only when the denial stands (log_denials). */
 static authz_status deny(request_rec *r, const char *require, const char *kind, const char *detail)
 {
     const vjwt_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &validate_jwt_module);
     const char *old = apr_table_get(r->notes, NOTE_DENIED);
+    if (dc->report_only == 1) {
+        return report_denial(r, dc, require, detail);
+    }
     if (!old || strcmp(old, "scope") != 0) {
         apr_table_setn(r->notes, NOTE_DENIED, kind); /* a scope denial wins the body */
     }
@@ -161,11 +181,28 @@ static int log_one(void *rec, const char *key, const char *value)
     return 1;
 }
 
-/* The log lines of the denials of a request whose answer is the 403, once. */
+/* The log lines of the denials of a request whose answer is the 403, once; the request
+ * counts as rejected (its token was counted as accepted by authentication). */
 static void log_denials(request_rec *r)
 {
+    const vjwt_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &validate_jwt_module);
+    if (apr_table_get(r->notes, NOTE_LOG)) {
+        vjwt_mod_count(r, dc, VJWT_RESULT_REJECTED, VJWT_R_TOKEN_CLAIM_VALUE_NOT_ALLOWED);
+    }
     apr_table_do(log_one, r, r->notes, NOTE_LOG, NULL);
     apr_table_unset(r->notes, NOTE_LOG);
+}
+
+/* No token of this module: authentication must run first; in a report-only scope whose
+ * token failed (reported already, REMOTE_USER empty) the line grants. */
+static authz_status no_token(request_rec *r)
+{
+    const vjwt_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &validate_jwt_module);
+    if (r->user && dc && dc->report_only == 1 &&
+        apr_table_get(r->subprocess_env, "VALIDATE_JWT_REPORT_ONLY")) {
+        return AUTHZ_GRANTED;
+    }
+    return AUTHZ_DENIED_NO_USER;
 }
 
 static authz_status claim_check(request_rec *r, const char *line, const void *parsed)
@@ -174,7 +211,7 @@ static authz_status claim_check(request_rec *r, const char *line, const void *pa
     const vjwt_token_t *t = vjwt_mod_request_token(r);
     const json_t *value;
     if (!r->user || !t) {
-        return AUTHZ_DENIED_NO_USER;
+        return no_token(r);
     }
     value = vjwt_claim_lookup(t->payload, req->name);
     if (value && vjwt_claim_value_allowed(r->pool, value, req->values)) {
@@ -190,7 +227,7 @@ static authz_status scope_check(request_rec *r, const char *line, const void *pa
     const require_t *req = parsed;
     const vjwt_token_t *t = vjwt_mod_request_token(r);
     if (!r->user || !t) {
-        return AUTHZ_DENIED_NO_USER;
+        return no_token(r);
     }
     if (vjwt_scopes_cover(r->pool, t->payload, req->values)) {
         return AUTHZ_GRANTED;

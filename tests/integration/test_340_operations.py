@@ -41,6 +41,10 @@ def env(httpd, keys, fakeidp):
         vjwt_env.location("ro", hs, "ValidateJWTReportOnly On", "ValidateJWTPassClaimsAs environment"),
         vjwt_env.location("ro-xml", "ValidateJWTPolicy policies/ops.xml",
                           "ValidateJWTReportOnly On"),
+        '<Location "/p/scoped">', "    AuthType JWT", "    " + hs,
+        "    Require jwt-scope orders.write", "</Location>",
+        '<Location "/p/ro-scoped">', "    AuthType JWT", "    " + hs,
+        "    ValidateJWTReportOnly On", "    Require jwt-scope orders.write", "</Location>",
         '<Location "/metrics">', "    SetHandler validate-jwt-metrics",
         "    Require ip 127.0.0.1", "</Location>",
         '<Location "/server-status">', "    SetHandler server-status",
@@ -194,3 +198,31 @@ def test_counters_survive_graceful_restart(env, keys, expect_log):
 def test_configtest(httpd):
     rc, out, _, _ = httpd.configtest(locations=vjwt_env.location("x", "ValidateJWTReportOnly Maybe"))
     assert rc != 0 and "ValidateJWTReportOnly" in out, out
+
+
+def test_authorization_denials(env, keys, expect_log):
+    """Require jwt-scope: a denial counts as rejected TokenClaimValueNotAllowed; in report-only
+    it is reported (warning VJWT00363) and the request goes on."""
+    srv = env["srv"]
+    expect_log(r"VJWT00363", r"VJWT00362", r"VJWT00320", r"AH01631")
+    before = scrape(srv)
+    reader = mint(hmac_jwk(keys.hs64), "HS256", scope="orders.read")
+    writer = mint(hmac_jwk(keys.hs64), "HS256", scope="orders.read orders.write")
+    r = srv.get("/p/scoped/", reader)
+    assert r.status == 403, r
+    assert_pass(srv.get("/p/scoped/", writer))
+    r = srv.get("/p/ro-scoped/", reader)
+    assert r.status == 200 and r.reached_backend, r
+    assert r.env.get("VALIDATE_JWT_REPORT_ONLY") == "1"
+    assert r.env.get("VALIDATE_JWT_ERROR_REASON") == "TokenClaimValueNotAllowed"
+    assert [l for l in r.errlog if "VJWT00363" in l], r.errlog
+    # report-only with no token at all: reported by authentication, and the Require line
+    # can't judge a token that isn't there: the request goes on
+    r = srv.get("/p/ro-scoped/")
+    assert r.status == 200 and r.reached_backend, r
+    assert r.env.get("VALIDATE_JWT_ERROR_REASON") == "TokenNotPresent"
+    after = scrape(srv)
+    assert requests_total(after, "/p/scoped", "rejected", "TokenClaimValueNotAllowed") - \
+        requests_total(before, "/p/scoped", "rejected", "TokenClaimValueNotAllowed") == 1
+    assert requests_total(after, "/p/ro-scoped", "reported", "TokenClaimValueNotAllowed") - \
+        requests_total(before, "/p/ro-scoped", "reported", "TokenClaimValueNotAllowed") == 1
