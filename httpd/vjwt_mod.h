@@ -38,7 +38,8 @@ typedef struct {
     int max_size;
     int allow_http;
     const char *ca_file;
-    int token_cache; /* ValidateJWTTokenCache: -1 unset, 0 off, 1 on */
+    vjwt_fetch_proxy_t proxy; /* ValidateJWTFetchProxy; zeroes: none (direct) */
+    int token_cache;          /* ValidateJWTTokenCache: -1 unset, 0 off, 1 on */
     int token_cache_entries;
 } vjwt_srv_conf_t;
 
