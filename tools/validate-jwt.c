@@ -919,7 +919,7 @@ static int run_lint(cli_t *cli, apr_pool_t *p)
         for (i = 0; i < found->nelts; i++) {
             const finding_t *f = &APR_ARRAY_IDX(found, i, finding_t);
             json_array_append_new(list,
-                                  json_pack("{s:s, s:i, s:s*, s:s}", "level",
+                                  json_pack("{s:s, s:i, s:s?, s:s}", "level",
                                             f->error ? "error" : "warning", "line", f->line, "tag",
                                             f->tag ? apr_psprintf(p, "VJWT%05d", f->tag) : NULL,
                                             "text", f->text));

@@ -1089,6 +1089,30 @@ static void t_proxy_url_used(void **state)
     assert_int_equal(srv_nreqs(&f->srv), 1);
 }
 
+/* An https key URL through the proxy: a CONNECT tunnel (TLS stays end to end) with the
+ * credentials for the proxy; a refused CONNECT fails the fetch, and its error text holds no
+ * password. */
+static void t_proxy_https_connect(void **state)
+{
+    fixture_t *f = *state;
+    apr_pool_t *p = f->p;
+    vjwt_fetch_opts_t o = opts();
+    vjwt_fetch_result_t res;
+    const char *req;
+    step_t st[] = {{resp(p, "403 Forbidden", "", ""), 0, 0}};
+    srv_script(&f->srv, 1, st);
+    assert_null(vjwt_fetch_proxy_parse(
+        p, apr_psprintf(p, "http://alice:Sekr1t@127.0.0.1:%d", f->srv.port), NULL, &o.proxy));
+    assert_int_equal(vjwt_fetch(p, "https://idp.invalid/jwks", &o, &res), APR_EGENERAL);
+    assert_int_equal(srv_nreqs(&f->srv), 1);
+    req = srv_req(p, &f->srv, 0);
+    assert_true(strncmp(req, "CONNECT idp.invalid:443 HTTP/1.1\r\n", 34) == 0);
+    assert_contains(req, "Proxy-Authorization: Basic YWxpY2U6U2VrcjF0\r\n");
+    assert_not_contains(req, "/jwks");
+    assert_non_null(res.error);
+    assert_not_contains(res.error, "Sekr1t");
+}
+
 /* env: libcurl takes http_proxy from the environment, and no_proxy too. */
 static void t_proxy_env(void **state)
 {
@@ -1539,6 +1563,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_proxy_parse, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(t_redact, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(t_proxy_url_used, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(t_proxy_https_connect, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(t_proxy_env, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(t_cache_control, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(t_check_url, fixture_setup, fixture_teardown),
