@@ -8,15 +8,21 @@ to hand requests for *.invalid to an upstream proxy on loopback without resolvin
 itself; that upstream is the fake IdP, which answers absolute-form requests
 (GET http://idp.invalid:PORT/path, RFC 9112 3.2.2) from its routes. The fake IdP also
 records the Via header tinyproxy adds, so a test can tell a proxied fetch from a direct one.
+An https key URL (a TLS server of this file on 127.0.0.1) goes through tinyproxy's CONNECT,
+allowed only for that server's port.
 """
 
+import json
 import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -36,15 +42,16 @@ pytestmark = pytest.mark.skipif(not os.access(TINYPROXY, os.X_OK),
 class TinyProxy:
     """tinyproxy on 127.0.0.1, its config and log in a temp dir; *.invalid goes upstream."""
 
-    def __init__(self, upstream_port, auth=None):
+    def __init__(self, upstream_port, auth=None, connect_ports=(443,)):
         self.dir = tempfile.mkdtemp(prefix="vjwt-tinyproxy-")
         self.port = free_port()
         self.log = os.path.join(self.dir, "tinyproxy.log")
         lines = ["Port %d" % self.port, "Listen 127.0.0.1", "Timeout 10", "MaxClients 20",
                  "LogLevel Info", 'LogFile "%s"' % self.log,
                  'PidFile "%s"' % os.path.join(self.dir, "tinyproxy.pid"),
-                 "Allow 127.0.0.1", "ConnectPort 443",
-                 'Upstream http 127.0.0.1:%d ".invalid"' % upstream_port]
+                 "Allow 127.0.0.1"]
+        lines += ["ConnectPort %d" % p for p in connect_ports]
+        lines.append('Upstream http 127.0.0.1:%d ".invalid"' % upstream_port)
         if os.geteuid() == 0:
             lines += ["User nobody", "Group nogroup"]
             os.chmod(self.dir, 0o777)
@@ -230,6 +237,77 @@ def test_env_and_no_proxy(httpd, idp, proxy, keys):
     assert_pass(srv.get("/p/lo/", mint(keys.ec256, "ES256", kid="lo")))
     lo = idp.vias("/lo/jwks")
     assert lo and all(v and "tinyproxy" in v for v in lo), lo
+
+
+class TlsJwks:
+    """An https JWK Set server on 127.0.0.1 (a self-signed certificate for IP 127.0.0.1)."""
+
+    def __init__(self, httpd, jwks):
+        d = httpd.path("keys")
+        self.cert, self.key = os.path.join(d, "tls-idp.crt"), os.path.join(d, "tls-idp.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj",
+                        "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", self.key, "-out", self.cert],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.chmod(self.cert, 0o644)
+        body = json.dumps(jwks).encode()
+        hits = self.hits = []
+
+        class H(BaseHTTPRequestHandler):
+            def do_GET(self):
+                hits.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.srv.daemon_threads = True
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.cert, self.key)
+        self.srv.socket = ctx.wrap_socket(self.srv.socket, server_side=True)
+        self.port = self.srv.server_address[1]
+        self.thread = threading.Thread(target=self.srv.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path):
+        return "https://127.0.0.1:%d%s" % (self.port, path)
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+def test_https_through_connect(httpd, idp, keys, expect_log):
+    """An https key URL goes through the proxy as a CONNECT tunnel (the identity provider's
+    certificate checked against ValidateJWTCAFile end to end); a proxy that refuses to
+    CONNECT to that port makes the fetch fail."""
+    tls = TlsJwks(httpd, {"keys": [public_jwk(keys.ec256, kid="tls")]})
+    allow = TinyProxy(idp.port, connect_ports=(tls.port,))
+    deny = TinyProxy(idp.port)
+    try:
+        spec = {"tls": ["ValidateJWTJWKSURI %s" % tls.url("/jwks")]}
+        tok = mint(keys.ec256, "ES256", kid="tls")
+        srv = start(httpd, idp, "proxy-connect", "ValidateJWTFetchProxy %s" % allow.url,
+                    extra=["ValidateJWTCAFile %s" % tls.cert], spec=spec)
+        assert_pass(srv.get("/p/tls/", tok))
+        assert tls.hits == ["/jwks"], tls.hits
+        assert "CONNECT 127.0.0.1:%d" % tls.port in allow.read_log(), allow.read_log()
+
+        expect_log(FETCH_FAIL_RE)
+        srv = start(httpd, idp, "proxy-connect-refused", "ValidateJWTFetchProxy %s" % deny.url,
+                    extra=["ValidateJWTCAFile %s" % tls.cert], spec=spec)
+        assert_unavailable(srv.get("/p/tls/", tok), 10)
+        assert tls.hits == ["/jwks"], tls.hits
+    finally:
+        allow.close()
+        deny.close()
+        tls.close()
 
 
 @pytest.mark.parametrize("args, message", [
