@@ -884,9 +884,15 @@ static int run_lint(cli_t *cli, apr_pool_t *p)
         }
         for (i = 0; i < res.openid->nelts; i++) {
             const vjwt_xml_openid_t *o = &APR_ARRAY_IDX(res.openid, i, vjwt_xml_openid_t);
-            const char *why = vjwt_fetch_check_url(p, o->url, 0);
+            /* a URL that is no URL at all is a syntax error of the directive; plain http to
+             * a host that is not loopback is refused later, by check_config (VJWT00007) */
+            const char *why = vjwt_fetch_check_url(p, o->url, 1);
+            int tag = 0;
+            if (!why && (why = vjwt_fetch_check_url(p, o->url, 0)) != NULL) {
+                tag = 7;
+            }
             if (why) {
-                add_finding(found, file, 1, 7,
+                add_finding(found, file, 1, tag,
                             apr_psprintf(p, "%s:%d: validate-jwt/openid-config: '%s' %s", file,
                                          o->line, o->url, why));
             }
