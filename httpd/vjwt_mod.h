@@ -42,7 +42,8 @@ typedef struct {
     int max_size;
     int allow_http;
     const char *ca_file;
-    int token_cache; /* ValidateJWTTokenCache: -1 unset, 0 off, 1 on */
+    vjwt_fetch_proxy_t proxy; /* ValidateJWTFetchProxy; zeroes: none (direct) */
+    int token_cache;          /* ValidateJWTTokenCache: -1 unset, 0 off, 1 on */
     int token_cache_entries;
     apr_size_t token_cache_bytes; /* 0 = default */
 } vjwt_srv_conf_t;

@@ -916,6 +916,32 @@ static const char *cmd_allow_http(cmd_parms *cmd, void *dcfg, const char *arg)
     return err ? apr_psprintf(cmd->pool, "%s: %s '%s'", cmd->cmd->name, err, arg) : NULL;
 }
 
+/* ValidateJWTFetchProxy none|env|URL [file:PATH]: the credentials file is read now; no
+ * error text holds the credentials (vjwt_fetch_proxy_parse). */
+static const char *cmd_fetch_proxy(cmd_parms *cmd, void *dcfg, const char *a1, const char *a2)
+{
+    vjwt_srv_conf_t *sc = vjwt_mod_srv_conf(cmd->server);
+    const char *err = global_only(cmd), *cred = NULL;
+    if (err) {
+        return err;
+    }
+    if (a2) {
+        if (strncasecmp(a2, "file:", 5) != 0 || !a2[5]) {
+            /* not echoed: it may be the credentials themselves */
+            return apr_psprintf(cmd->pool,
+                                "%s: the second argument must be file:PATH of a file holding "
+                                "user:password",
+                                cmd->cmd->name);
+        }
+        cred = ap_server_root_relative(cmd->pool, a2 + 5);
+        if (!cred) {
+            return apr_psprintf(cmd->pool, "%s: invalid path '%s'", cmd->cmd->name, a2 + 5);
+        }
+    }
+    err = vjwt_fetch_proxy_parse(cmd->pool, a1, cred, &sc->proxy);
+    return err ? apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err) : NULL;
+}
+
 /* A size in bytes: digits with an optional K, M or G (powers of 1024), 64K to 1G. */
 static const char *parse_size(const char *s, apr_size_t *out)
 {
@@ -1205,6 +1231,9 @@ const command_rec vjwt_mod_cmds[] = {
                     "10000 2M)"),
     AP_INIT_TAKE1("ValidateJWTFetchAllowHTTP", cmd_allow_http, NULL, RSRC_CONF,
                   "On|Off: allow plain http key URLs to non-loopback hosts (default Off)"),
+    AP_INIT_TAKE12("ValidateJWTFetchProxy", cmd_fetch_proxy, NULL, RSRC_CONF,
+                   "none|env|URL [file:PATH]: how key fetches reach the network (default none: "
+                   "direct); PATH holds user:password for the proxy"),
     {NULL}};
 
 void vjwt_mod_config_register_hooks(apr_pool_t *p)

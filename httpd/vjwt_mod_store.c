@@ -408,6 +408,7 @@ static void store_options(vjwt_store_opts_t *o, const vjwt_srv_conf_t *sc, serve
     }
     o->fetch.allow_http = sc->allow_http == 1;
     o->fetch.ca_file = sc->ca_file;
+    o->fetch.proxy = sc->proxy;
     o->log.baton = s;
     o->log.is_level = store_is_level;
     o->log.log = store_log;
@@ -472,6 +473,11 @@ static int store_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
                      VJWT_LOGNO(00012) "cannot create the key store");
         return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (sc->proxy.mode != VJWT_PROXY_NONE) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                     VJWT_LOGNO(00340) "ValidateJWTFetchProxy: keys are fetched through %s",
+                     vjwt_fetch_proxy_describe(ptemp, &sc->proxy));
     }
     start_watchdog(pconf, s);
     return OK;

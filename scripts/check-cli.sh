@@ -6,9 +6,12 @@
 # grammar) and its errors; encrypted tokens (tests/data/jwe/pipeline.json) decrypted and
 # judged; --policy with named values and decryption keys, options that
 # override or replace the file's lists, and its errors; claim paths and --require-claim /
-# --require-scope; then (with python3-jwcrypto) keys fetched
+# --require-scope; --lint (clean, broken, warnings, certificate-id with and without
+# --certificate, --json), --certificate, the steps of the verdict and --json; then (with
+# python3-jwcrypto) keys fetched
 # from a loopback server by --jwks-uri and --openid-config: accepted, an unknown kid, and a
-# key source without keys (KeysUnavailable), and the same RSA key as --key 'n=... e=...'.
+# key source without keys (KeysUnavailable), the same RSA key as --key 'n=... e=...', a
+# policy's openid-config fetched once per run, --offline (nothing fetched) and --fetch-proxy.
 # Skips (exit 77) without the vectors.
 set -euo pipefail
 build=${VJWT_BUILD:-$PWD}
@@ -193,6 +196,84 @@ expect 2 "--policy-id and --named-value need --policy" "--policy-id alone" -- \
 expect 2 "expects NAME=VALUE" "--named-value without =" -- \
   "$cli" --policy "$tmp/pol.xml" --named-value sig "$token"
 
+# --lint: what configtest says about ValidateJWTPolicy FILE, with file and line; 0 clean, 1 not
+printf '%s\n' '<validate-jwt header-name="Authorization">' \
+  '  <issuer-signing-keys><key>{{sig}}</key></issuer-signing-keys>' \
+  '  <audiences><audience>api://x</audience></audiences>' '</validate-jwt>' >"$tmp/clean.xml"
+printf '%s\n' '<validate-jwt header-name="X-Token" require-scheme="Bearer" clock-skew="900">' \
+  '  <issuer-signing-keys><key>c2VjcmV0</key></issuer-signing-keys>' \
+  '  <openid-config url="http://idp.example/.well-known/openid-configuration"/>' \
+  '</validate-jwt>' >"$tmp/warn.xml"
+printf '%s\n' '<validate-jwt header-name="Authorization">' \
+  '  <required-claims><claim name="x" match="some"/></required-claims>' '</validate-jwt>' \
+  >"$tmp/broken.xml"
+expect 0 "clean.xml: 0 error(s), 0 warning(s)" "--lint: a clean policy" -- \
+  "$cli" --lint "$tmp/clean.xml" --named-value "sig=$secret"
+expect 1 "clean.xml:2: error: .*the named value {{sig}} is not defined" \
+  "--lint: a named value missing" -- "$cli" --lint "$tmp/clean.xml"
+expect 1 "broken.xml:2: error: validate-jwt/required-claims/claim\[1\]/@match: 'some'" \
+  "--lint: a broken policy" -- "$cli" --lint "$tmp/broken.xml"
+expect 1 "warn.xml:1: warning: VJWT00015: validate-jwt/@clock-skew" "--lint: warnings" -- \
+  "$cli" --lint "$tmp/warn.xml"
+expect 1 "warn.xml:3: error: VJWT00007: validate-jwt/openid-config: .*plain http" \
+  "--lint: an http openid-config" -- "$cli" --lint "$tmp/warn.xml"
+expect 1 "warn.xml: 1 error(s), 3 warning(s)" "--lint: every finding counted" -- \
+  "$cli" --lint "$tmp/warn.xml"
+expect 1 'polcert.xml:2: error: VJWT00006: certificate-id=c names no certificate' \
+  "--lint: certificate-id without --certificate" -- "$cli" --lint "$tmp/polcert.xml"
+openssl req -x509 -key "$tmp/rsa.pem" -out "$tmp/rsa.crt" -subj /CN=cli -days 2 2>/dev/null
+expect 1 'polcert.xml:3: error: VJWT00301: certificate-id=c is a decryption key' \
+  "--lint: a decryption certificate-id with a certificate only" -- \
+  "$cli" --lint "$tmp/polcert.xml" --certificate "c=$tmp/rsa.crt"
+expect 0 "polcert.xml: 0 error(s)" "--lint: certificate-id with --certificate" -- \
+  "$cli" --lint "$tmp/polcert.xml" --certificate "c=$tmp/rsa.pem"
+expect 2 "usage: validate-jwt" "--lint with a token" -- "$cli" --lint "$tmp/clean.xml" "$token"
+expect 2 "give one of them" "--lint and --policy" -- \
+  "$cli" --lint "$tmp/clean.xml" --policy "$tmp/clean.xml"
+expect 1 "cannot open" "--lint: a missing file" -- "$cli" --lint "$tmp/none.xml"
+"$cli" --lint "$tmp/warn.xml" --json >"$tmp/lint.json" || true
+if /usr/bin/python3 - "$tmp/lint.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["clean"] is False and d["errors"] == 1 and d["warnings"] == 3, d
+f = d["findings"]
+assert {x["level"] for x in f} == {"error", "warning"}, f
+assert all(isinstance(x["line"], int) and x["line"] > 0 for x in f), f
+assert [x["tag"] for x in f].count("VJWT00015") == 3, f
+PY
+then echo "check-cli: ok   --lint --json"; else echo "check-cli: FAIL --lint --json"; status=1; fi
+
+# --certificate: the policy's certificate-id= keys, as ValidateJWTCertificate gives them
+expect 1 "TokenSignatureKeyNotFound" "--policy with --certificate (an RSA key for an HS256 token)" -- \
+  "$cli" --policy "$tmp/polcert.xml" --certificate "c=$tmp/rsa.pem" --now 1300819000 "$token"
+expect 2 'certificate-id="c" is a decryption key, but --certificate c=.* holds no private key' \
+  "--policy: a decryption certificate-id with a certificate only" -- \
+  "$cli" --policy "$tmp/polcert.xml" --certificate "c=$tmp/rsa.crt" "$token"
+expect 2 "--certificate: expects ID=FILE" "--certificate without =" -- \
+  "$cli" --key "$secret" --certificate c "$token"
+expect 2 "--certificate c=$tmp/none.pem" "--certificate: a missing file" -- \
+  "$cli" --key "$secret" --certificate "c=$tmp/none.pem" "$token"
+
+# the steps of the verdict, and --json
+expect 1 "4. registered claims and lifetime  failed" "steps: the failing step" -- \
+  "$cli" --key "$key" --aud x --now 1300819381 "$token"
+expect 1 "5. audience                        not reached" "steps: after the failing step" -- \
+  "$cli" --key "$key" --aud x --now 1300819381 "$token"
+expect 0 "3. signature                       ok (alg HS256; 1 static key" "steps: all ok" -- \
+  "$cli" --key "$key" --now 1300819000 "$token"
+"$cli" --key "$key" --aud x --now 1300819000 --json "$token" >"$tmp/v.json" || true
+if /usr/bin/python3 - "$tmp/v.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["valid"] is False and d["verdict"] == "TokenAudienceNotAllowed", d
+assert d["header"]["alg"] == "HS256" and d["payload"]["iss"] == "joe", d
+assert [s["result"] for s in d["steps"]] == ["ok", "ok", "ok", "ok", "failed", "not reached",
+                                             "not reached"], d["steps"]
+PY
+then echo "check-cli: ok   --json"; else echo "check-cli: FAIL --json: $(cat "$tmp/v.json")"; status=1; fi
+expect 2 "--fetch-proxy: expects none, env or an http:// or https:// proxy URL, got 'ftp://p'" "--fetch-proxy: a bad URL" -- \
+  "$cli" --key "$key" --fetch-proxy ftp://p "$token"
+
 # Keys from URLs, as the module fetches them: a loopback server (127.0.0.1, a free port,
 # stops by itself after 120 s) serves a discovery document and a JWK Set of an RSA key;
 # the tokens are minted by jwcrypto.
@@ -206,9 +287,11 @@ from jwcrypto import jwk, jwt
 d = sys.argv[1]
 key = jwk.JWK.generate(kty="RSA", size=2048, kid="k1")
 other = jwk.JWK.generate(kty="RSA", size=2048, kid="k2")
+hits = {}
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        body = docs.get(self.path)
+        hits[self.path] = hits.get(self.path, 0) + 1
+        body = json.dumps(hits) if self.path == "/hits" else docs.get(self.path)
         self.send_response(200 if body else 404)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
@@ -248,4 +331,34 @@ expect 1 "KeysUnavailable" "a key source without keys" -- \
   "$cli" --jwks-uri "$base/missing" --iss "$base" "$(cat "$tmp/tok_k1")"
 expect 0 "verdict: OK" "--key 'id=KID n=B64URL e=B64URL'" -- \
   "$cli" --key "id=k1 n=$(cat "$tmp/n") e=$(cat "$tmp/e")" "$(cat "$tmp/tok_k1")"
+
+# a policy's openid-config is fetched once for the run (an unknown kid included); --offline
+# fetches nothing; --fetch-proxy sends the fetches to the proxy (here: nothing listens)
+hits() { # the hit counts without /hits itself
+  curl -s --noproxy '*' "$base/hits" |
+    /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); d.pop("/hits", None); print(json.dumps(d, sort_keys=True))'
+}
+printf '%s\n' '<validate-jwt header-name="Authorization">' \
+  "  <openid-config url=\"$base/.well-known/openid-configuration\"/>" '</validate-jwt>' \
+  >"$tmp/oidc.xml"
+before=$(hits)
+expect 1 "TokenSignatureKeyNotFound" "--policy with openid-config: an unknown kid" -- \
+  "$cli" --policy "$tmp/oidc.xml" "$(cat "$tmp/tok_k2")"
+after=$(hits)
+if /usr/bin/python3 -c 'import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); d={k: b[k]-a.get(k,0) for k in b if b[k] != a.get(k,0)}; assert d == {"/.well-known/openid-configuration": 1, "/keys": 1}, d' "$before" "$after"; then
+  echo "check-cli: ok   the policy's openid-config fetched once"
+else
+  echo "check-cli: FAIL fetches: before $before after $after"; status=1
+fi
+expect 0 "verdict: OK" "--policy with openid-config: accepted" -- \
+  "$cli" --policy "$tmp/oidc.xml" "$(cat "$tmp/tok_k1")"
+before=$(hits)
+expect 1 "TokenSignatureKeyNotFound" "--offline: static keys only" -- \
+  "$cli" --policy "$tmp/oidc.xml" --offline "$(cat "$tmp/tok_k1")"
+after=$(hits)
+[ "$before" = "$after" ] && echo "check-cli: ok   --offline fetches nothing" ||
+  { echo "check-cli: FAIL --offline fetched: $before -> $after"; status=1; }
+expect 1 "KeysUnavailable" "--fetch-proxy to a proxy that is down" -- \
+  "$cli" --policy "$tmp/oidc.xml" --fetch-proxy "http://u:Pr0xyPw@127.0.0.1:1" "$(cat "$tmp/tok_k1")"
+if grep -q Pr0xyPw "$tmp/out"; then echo "check-cli: FAIL proxy password printed"; status=1; fi
 exit $status

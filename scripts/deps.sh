@@ -12,6 +12,7 @@ PKGS=(
   python3 python3-pytest python3-jwcrypto python3-cryptography python3-requests
   curl ca-certificates
   redis-server memcached
+  tinyproxy
 )
 # node + npm run the real OpenID Provider of the key-fetching tests (tests/idp); a node that
 # is already on PATH (e.g. from nodesource) is used as is.

@@ -2,7 +2,8 @@
 # Installs what is missing, builds from scratch and runs every test: the cmocka unit and
 # vector tests, fuzz replays and checks (make check), built with ASan + UBSan out of tree
 # from the release tarball (make distcheck), and the pytest integration tests against a
-# real httpd with the module built in tree.
+# real httpd with the module built in tree; with VJWT_PACKAGE_TEST=1 also the Debian
+# package test (scripts/package-test.sh: it installs and purges the package on this machine).
 # Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,15 @@ fi
 echo "== integration tests (pytest, real httpd) =="
 if ! make integration; then
   status=1
+fi
+
+# The package test changes this machine's apache2 (installs, enables, purges the package):
+# only when asked for.
+if [ "${VJWT_PACKAGE_TEST:-0}" = 1 ]; then
+  echo "== package test (VJWT_PACKAGE_TEST=1): build, install, a2enmod, configtest, request, purge =="
+  if ! scripts/package-test.sh; then
+    status=1
+  fi
 fi
 
 if [ "$status" -ne 0 ]; then

@@ -4,6 +4,7 @@
 #include <strings.h>
 #include <apr_strings.h>
 #include <apr_lib.h>
+#include <apr_file_io.h>
 #include <curl/curl.h>
 
 #include "vjwt_fetch.h"
@@ -119,6 +120,187 @@ const char *vjwt_fetch_check_url(apr_pool_t *p, const char *url, int allow_http)
     return err;
 }
 
+/* ------------------------------------------------------------------------------------ */
+/* proxy                                                                                */
+
+const char *vjwt_fetch_redact(apr_pool_t *p, const char *text)
+{
+    const char *c = text, *sep;
+    char *out = NULL;
+    while ((sep = strstr(c, "://")) != NULL) {
+        const char *a = sep + 3, *end = a, *at = NULL;
+        /* the authority ends at the path, query, fragment, a quote or white space */
+        while (*end && !strchr("/?#\"'<> \t\r\n", *end)) {
+            if (*end == '@') {
+                at = end;
+            }
+            end++;
+        }
+        if (at) {
+            out = apr_pstrcat(p, out ? out : "", apr_pstrmemdup(p, c, (apr_size_t)(a - c)), "***",
+                              NULL);
+            c = at;
+        }
+        else {
+            out = apr_pstrcat(p, out ? out : "", apr_pstrmemdup(p, c, (apr_size_t)(end - c)), NULL);
+            c = end;
+        }
+    }
+    return out ? apr_pstrcat(p, out, c, NULL) : text;
+}
+
+/* The first line of path, "user:password", into out (at most 4096 bytes). */
+static const char *read_proxy_credentials(apr_pool_t *p, const char *path, vjwt_fetch_proxy_t *out)
+{
+    apr_file_t *f;
+    char buf[4097], *nl, *colon;
+    apr_size_t n = sizeof(buf) - 1, line_len;
+    apr_status_t rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p);
+    if (rv != APR_SUCCESS) {
+        return apr_psprintf(p, "cannot read the proxy credentials file '%s'", path);
+    }
+    rv = apr_file_read_full(f, buf, n, &n);
+    apr_file_close(f);
+    if (rv != APR_SUCCESS && rv != APR_EOF) {
+        return apr_psprintf(p, "cannot read the proxy credentials file '%s'", path);
+    }
+    if (n >= sizeof(buf) - 1) {
+        return apr_psprintf(p, "the proxy credentials file '%s' is larger than 4096 bytes", path);
+    }
+    buf[n] = 0;
+    nl = memchr(buf, '\n', n);
+    line_len = nl ? (apr_size_t)(nl - buf) : n;
+    if (line_len > 0 && buf[line_len - 1] == '\r') {
+        line_len--;
+    }
+    buf[line_len] = 0;
+    colon = strchr(buf, ':');
+    if (!colon || colon == buf || strlen(buf) != line_len) {
+        /* no "user:" at the start of the first line, or a NUL byte inside it */
+        memset(buf, 0, sizeof(buf));
+        return apr_psprintf(p,
+                            "the proxy credentials file '%s' must hold user:password on its "
+                            "first line",
+                            path);
+    }
+    *colon = 0;
+    out->user = apr_pstrdup(p, buf);
+    out->password = apr_pstrdup(p, colon + 1);
+    memset(buf, 0, sizeof(buf));
+    return NULL;
+}
+
+const char *vjwt_fetch_proxy_parse(apr_pool_t *p, const char *arg, const char *cred_file,
+                                   vjwt_fetch_proxy_t *out)
+{
+    CURLU *u;
+    char *host = NULL, *port = NULL, *user = NULL, *pass = NULL, *path = NULL, *query = NULL,
+         *frag = NULL;
+    const char *err = NULL, *sch;
+    memset(out, 0, sizeof(*out));
+    if (!strcasecmp(arg, "none") || !strcasecmp(arg, "env")) {
+        if (cred_file) {
+            return "proxy credentials (file:PATH) go with a proxy URL only";
+        }
+        out->mode = strcasecmp(arg, "none") ? VJWT_PROXY_ENV : VJWT_PROXY_NONE;
+        return NULL;
+    }
+    sch = url_scheme(p, arg);
+    if (strcmp(sch, "http") != 0 && strcmp(sch, "https") != 0) {
+        return apr_psprintf(p, "expects none, env or an http:// or https:// proxy URL, got '%s'",
+                            vjwt_fetch_redact(p, arg));
+    }
+    u = curl_url();
+    if (!u) {
+        return "out of memory";
+    }
+    if (curl_url_set(u, CURLUPART_URL, arg, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host) {
+        err = "is not a proxy URL with a host";
+    }
+    else {
+        curl_url_get(u, CURLUPART_PORT, &port, 0);
+        curl_url_get(u, CURLUPART_USER, &user, CURLU_URLDECODE);
+        curl_url_get(u, CURLUPART_PASSWORD, &pass, CURLU_URLDECODE);
+        curl_url_get(u, CURLUPART_PATH, &path, 0);
+        curl_url_get(u, CURLUPART_QUERY, &query, 0);
+        curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0);
+        if ((path && strcmp(path, "/") != 0 && *path) || query || frag) {
+            err = "is a proxy URL: scheme://[user:password@]host[:port] without a path";
+        }
+        else if (user && cred_file) {
+            err = "has credentials in the URL and in a file: give them once";
+        }
+        else if (user && !*user) {
+            err = "has an empty proxy user name";
+        }
+    }
+    if (!err) {
+        out->mode = VJWT_PROXY_URL;
+        out->url = apr_pstrcat(p, sch, "://", host, port ? ":" : "", port ? port : "", NULL);
+        if (user) {
+            out->user = apr_pstrdup(p, user);
+            out->password = apr_pstrdup(p, pass ? pass : "");
+        }
+    }
+    if (pass) {
+        memset(pass, 0, strlen(pass));
+    }
+    curl_free(host);
+    curl_free(port);
+    curl_free(user);
+    curl_free(pass);
+    curl_free(path);
+    curl_free(query);
+    curl_free(frag);
+    curl_url_cleanup(u);
+    if (err) {
+        memset(out, 0, sizeof(*out));
+        return apr_psprintf(p, "'%s' %s", vjwt_fetch_redact(p, arg), err);
+    }
+    if (cred_file) {
+        err = read_proxy_credentials(p, cred_file, out);
+    }
+    return err;
+}
+
+const char *vjwt_fetch_proxy_describe(apr_pool_t *p, const vjwt_fetch_proxy_t *proxy)
+{
+    switch (proxy->mode) {
+    case VJWT_PROXY_ENV:
+        return "env";
+    case VJWT_PROXY_URL:
+        return apr_pstrcat(p, proxy->url, proxy->user ? " (with credentials)" : "", NULL);
+    default:
+        return "none";
+    }
+}
+
+/* The proxy options of a reset handle. */
+static void set_proxy(CURL *c, const vjwt_fetch_opts_t *o)
+{
+    switch (o->proxy.mode) {
+    case VJWT_PROXY_URL:
+        curl_easy_setopt(c, CURLOPT_PROXY, o->proxy.url);
+        /* every fetch through this proxy: the environment's no_proxy does not apply */
+        curl_easy_setopt(c, CURLOPT_NOPROXY, "");
+        if (o->proxy.user) {
+            curl_easy_setopt(c, CURLOPT_PROXYUSERNAME, o->proxy.user);
+            curl_easy_setopt(c, CURLOPT_PROXYPASSWORD, o->proxy.password);
+        }
+        if (o->ca_file) {
+            curl_easy_setopt(c, CURLOPT_PROXY_CAINFO, o->ca_file);
+        }
+        break;
+    case VJWT_PROXY_ENV:
+        /* libcurl reads https_proxy / http_proxy / no_proxy itself while CURLOPT_PROXY and
+         * CURLOPT_NOPROXY are unset */
+        break;
+    default:
+        curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    }
+}
+
 typedef struct {
     apr_pool_t *p;
     char *buf;
@@ -199,7 +381,7 @@ static int on_progress(void *baton, curl_off_t dltotal, curl_off_t dlnow, curl_o
 }
 
 /* One GET of url on a reset handle: https (http only where allowed), no redirects
- * followed by curl, the time left, the size cap, TLS verification, no proxy, the sink. */
+ * followed by curl, the time left, the size cap, TLS verification, the proxy, the sink. */
 static void prepare_handle(CURL *c, const char *url, const vjwt_fetch_opts_t *o, long connect_ms,
                            long left_ms, sink_t *sink, char *errbuf)
 {
@@ -224,7 +406,7 @@ static void prepare_handle(CURL *c, const char *url, const vjwt_fetch_opts_t *o,
     if (o->ca_file) {
         curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
     }
-    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    set_proxy(c, o);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "mod_validate_jwt");
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
@@ -336,5 +518,8 @@ apr_status_t vjwt_fetch(apr_pool_t *p, const char *url, const vjwt_fetch_opts_t 
         url = redirect;
     }
     curl_easy_cleanup(c);
+    if (res->error) {
+        res->error = vjwt_fetch_redact(p, res->error);
+    }
     return rv;
 }

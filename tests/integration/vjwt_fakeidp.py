@@ -30,6 +30,7 @@ port.  Hits are counted per path (thread-safe, with timestamps) for the fetch-co
 import gzip
 import io
 import json
+import re
 import socket
 import threading
 import time
@@ -91,6 +92,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         idp = self.server.idp
         path = self.path.split("?", 1)[0]
+        # absolute-form (RFC 9112 3.2.2), as a proxy forwards it: the path after the authority
+        m = re.match(r"^https?://[^/]*(/.*)?$", path)
+        if m:
+            path = m.group(1) or "/"
         idp._hit(path, self.headers)
         route = idp.routes.get(path)
         if route is None:
@@ -194,6 +199,7 @@ class FakeIdP:
         self._lock = threading.Lock()
         self._hits = {}
         self._times = {}
+        self._via = {}
         self._server = None
         self._thread = None
         self.port = port
@@ -279,10 +285,16 @@ class FakeIdP:
         with self._lock:
             self._hits[path] = self._hits.get(path, 0) + 1
             self._times.setdefault(path, []).append(time.time())
+            self._via.setdefault(path, []).append(headers.get("Via"))
 
     def hits(self, path):
         with self._lock:
             return self._hits.get(path, 0)
+
+    def vias(self, path):
+        """The Via header of each request for path (None: it came direct, not via a proxy)."""
+        with self._lock:
+            return list(self._via.get(path, []))
 
     def hit_times(self, path):
         with self._lock:
@@ -296,6 +308,7 @@ class FakeIdP:
         with self._lock:
             self._hits.clear()
             self._times.clear()
+            self._via.clear()
 
     def wait_hits(self, path, n, timeout=5.0):
         """Wait until path has at least n hits; returns the count."""

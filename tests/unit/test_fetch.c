@@ -953,6 +953,195 @@ static void t_env_proxy_ignored(void **state)
     srv_stop(&proxy);
 }
 
+/* ---- ValidateJWTFetchProxy ---------------------------------------------------------- */
+
+/* The proxy setting: none, env, a URL with or without credentials (in the URL or a file);
+ * every error text is free of the password. */
+static void t_proxy_parse(void **state)
+{
+    fixture_t *f = *state;
+    apr_pool_t *p = f->p;
+    vjwt_fetch_proxy_t px;
+    const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    const char *good = apr_psprintf(p, "%s/vjwt-proxy-good-%d", dir, (int)getpid());
+    const char *bad = apr_psprintf(p, "%s/vjwt-proxy-bad-%d", dir, (int)getpid());
+    const char *err;
+    FILE *fh;
+    static const struct {
+        const char *arg;
+        const char *want; /* error substring */
+    } errors[] = {
+        {"ftp://proxy:21", "expects none, env or an http:// or https:// proxy URL"},
+        {"socks5://u:Sekr1t@proxy:1080", "expects none, env"},
+        {"proxy:3128", "expects none, env"},
+        {"http://", "is not a proxy URL with a host"},
+        {"http://u:Sekr1t@proxy:3128/path", "without a path"},
+        {"http://u:Sekr1t@proxy:3128/?q=1", "without a path"},
+        {"http://:Sekr1t@proxy:3128", "empty proxy user name"},
+    };
+    size_t i;
+
+    assert_null(vjwt_fetch_proxy_parse(p, "none", NULL, &px));
+    assert_int_equal(px.mode, VJWT_PROXY_NONE);
+    assert_null(vjwt_fetch_proxy_parse(p, "ENV", NULL, &px));
+    assert_int_equal(px.mode, VJWT_PROXY_ENV);
+    assert_string_equal(vjwt_fetch_proxy_describe(p, &px), "env");
+    assert_null(vjwt_fetch_proxy_parse(p, "http://proxy.example:3128", NULL, &px));
+    assert_int_equal(px.mode, VJWT_PROXY_URL);
+    assert_string_equal(px.url, "http://proxy.example:3128");
+    assert_null(px.user);
+    assert_null(vjwt_fetch_proxy_parse(p, "https://proxy.example/", NULL, &px));
+    assert_string_equal(px.url, "https://proxy.example");
+    /* credentials in the URL, percent-decoded, and cut from the URL curl gets */
+    assert_null(vjwt_fetch_proxy_parse(p, "http://al%40ice:p%3Ass%40w0rd@[::1]:8080", NULL, &px));
+    assert_string_equal(px.url, "http://[::1]:8080");
+    assert_string_equal(px.user, "al@ice");
+    assert_string_equal(px.password, "p:ss@w0rd");
+    assert_string_equal(vjwt_fetch_proxy_describe(p, &px), "http://[::1]:8080 (with credentials)");
+
+    for (i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
+        err = vjwt_fetch_proxy_parse(p, errors[i].arg, NULL, &px);
+        assert_non_null(err);
+        assert_contains(err, errors[i].want);
+        assert_not_contains(err, "Sekr1t");
+        assert_int_equal(px.mode, VJWT_PROXY_NONE);
+    }
+
+    /* file:PATH: user:password on the first line */
+    fh = fopen(good, "w");
+    assert_non_null(fh);
+    fputs("bob:pa:ss word\r\nsecond line\n", fh);
+    fclose(fh);
+    assert_null(vjwt_fetch_proxy_parse(p, "http://127.0.0.1:3128", good, &px));
+    assert_string_equal(px.user, "bob");
+    assert_string_equal(px.password, "pa:ss word");
+    err = vjwt_fetch_proxy_parse(p, "http://u:Sekr1t@127.0.0.1:3128", good, &px);
+    assert_contains(err, "in the URL and in a file");
+    assert_not_contains(err, "Sekr1t");
+    assert_contains(vjwt_fetch_proxy_parse(p, "env", good, &px), "with a proxy URL only");
+    fh = fopen(bad, "w");
+    assert_non_null(fh);
+    fputs("Sekr1t-without-a-colon\n", fh);
+    fclose(fh);
+    err = vjwt_fetch_proxy_parse(p, "http://127.0.0.1:3128", bad, &px);
+    assert_contains(err, "must hold user:password on its first line");
+    assert_not_contains(err, "Sekr1t");
+    remove(good);
+    remove(bad);
+    err = vjwt_fetch_proxy_parse(p, "http://127.0.0.1:3128", bad, &px);
+    assert_contains(err, apr_psprintf(p, "cannot read the proxy credentials file '%s'", bad));
+}
+
+static void t_redact(void **state)
+{
+    fixture_t *f = *state;
+    apr_pool_t *p = f->p;
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"GET http://u:pw@host/x: refused", "GET http://***@host/x: refused"},
+        {"proxy 'https://a:b@c@proxy:1' and http://h/p",
+         "proxy 'https://***@proxy:1' and http://h/p"},
+        {"no URL here", "no URL here"},
+        {"http://host/path@x", "http://host/path@x"},
+        {"x://u@h y://v@w", "x://***@h y://***@w"},
+        {"", ""},
+    };
+    size_t i;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_string_equal(vjwt_fetch_redact(p, cases[i].in), cases[i].out);
+    }
+}
+
+/* A proxy URL: the request goes to the proxy in absolute form with Basic credentials (the
+ * target host idp.invalid never resolves: only the proxy can serve it); a failure's error
+ * text has no credentials. */
+static void t_proxy_url_used(void **state)
+{
+    fixture_t *f = *state;
+    apr_pool_t *p = f->p;
+    vjwt_fetch_opts_t o = opts();
+    vjwt_fetch_result_t res;
+    const char *req, *err;
+    step_t st[] = {{resp(p, "200 OK", "", "{\"via\":\"proxy\"}"), 0, 0}};
+    srv_script(&f->srv, 1, st);
+    o.allow_http = 1;
+    err = vjwt_fetch_proxy_parse(
+        p, apr_psprintf(p, "http://alice:Sekr1t@127.0.0.1:%d", f->srv.port), NULL, &o.proxy);
+    assert_null(err);
+    setenv("no_proxy", "*", 1); /* a URL proxy ignores the environment's no_proxy */
+    assert_int_equal(vjwt_fetch(p, "http://idp.invalid/jwks", &o, &res), APR_SUCCESS);
+    unsetenv("no_proxy");
+    assert_string_equal(res.body, "{\"via\":\"proxy\"}");
+    req = srv_req(p, &f->srv, 0);
+    assert_true(strncmp(req, "GET http://idp.invalid/jwks HTTP/1.1\r\n", 38) == 0);
+    /* base64("alice:Sekr1t") */
+    assert_contains(req, "Proxy-Authorization: Basic YWxpY2U6U2VrcjF0\r\n");
+
+    /* the proxy gone: the error names the proxy's host, never the password */
+    o.proxy.url = "http://127.0.0.1:1";
+    assert_int_equal(vjwt_fetch(p, "http://idp.invalid/jwks", &o, &res), APR_EGENERAL);
+    assert_non_null(res.error);
+    assert_not_contains(res.error, "Sekr1t");
+    /* none: the same URL does not resolve */
+    o.proxy.mode = VJWT_PROXY_NONE;
+    assert_int_equal(vjwt_fetch(p, "http://idp.invalid/jwks", &o, &res), APR_EGENERAL);
+    assert_int_equal(srv_nreqs(&f->srv), 1);
+}
+
+/* An https key URL through the proxy: a CONNECT tunnel (TLS stays end to end) with the
+ * credentials for the proxy; a refused CONNECT fails the fetch, and its error text holds no
+ * password. */
+static void t_proxy_https_connect(void **state)
+{
+    fixture_t *f = *state;
+    apr_pool_t *p = f->p;
+    vjwt_fetch_opts_t o = opts();
+    vjwt_fetch_result_t res;
+    const char *req;
+    step_t st[] = {{resp(p, "403 Forbidden", "", ""), 0, 0}};
+    srv_script(&f->srv, 1, st);
+    assert_null(vjwt_fetch_proxy_parse(
+        p, apr_psprintf(p, "http://alice:Sekr1t@127.0.0.1:%d", f->srv.port), NULL, &o.proxy));
+    assert_int_equal(vjwt_fetch(p, "https://idp.invalid/jwks", &o, &res), APR_EGENERAL);
+    assert_int_equal(srv_nreqs(&f->srv), 1);
+    req = srv_req(p, &f->srv, 0);
+    assert_true(strncmp(req, "CONNECT idp.invalid:443 HTTP/1.1\r\n", 34) == 0);
+    assert_contains(req, "Proxy-Authorization: Basic YWxpY2U6U2VrcjF0\r\n");
+    assert_not_contains(req, "/jwks");
+    assert_non_null(res.error);
+    assert_not_contains(res.error, "Sekr1t");
+}
+
+/* env: libcurl takes http_proxy from the environment, and no_proxy too. */
+static void t_proxy_env(void **state)
+{
+    fixture_t *f = *state;
+    apr_pool_t *p = f->p;
+    vjwt_fetch_opts_t o = opts();
+    vjwt_fetch_result_t res;
+    srv_t direct;
+    step_t st[] = {{resp(p, "200 OK", "", "{\"via\":\"proxy\"}"), 0, 0}};
+    step_t dst[] = {{resp(p, "200 OK", "", "{\"via\":\"direct\"}"), 0, 0}};
+    assert_int_equal(srv_start(&direct), 0);
+    srv_script(&direct, 1, dst);
+    srv_script(&f->srv, 1, st);
+    o.proxy.mode = VJWT_PROXY_ENV;
+    setenv("http_proxy", apr_psprintf(p, "http://127.0.0.1:%d", f->srv.port), 1);
+    unsetenv("no_proxy");
+    unsetenv("NO_PROXY");
+    assert_int_equal(vjwt_fetch(p, url_of(p, &direct, "/j"), &o, &res), APR_SUCCESS);
+    assert_string_equal(res.body, "{\"via\":\"proxy\"}");
+    setenv("no_proxy", "127.0.0.1", 1);
+    assert_int_equal(vjwt_fetch(p, url_of(p, &direct, "/j"), &o, &res), APR_SUCCESS);
+    assert_string_equal(res.body, "{\"via\":\"direct\"}");
+    unsetenv("no_proxy");
+    unsetenv("http_proxy");
+    assert_int_equal(srv_nreqs(&f->srv), 1);
+    assert_int_equal(srv_nreqs(&direct), 1);
+    srv_stop(&direct);
+}
+
 /* ---- Cache-Control ------------------------------------------------------------------ */
 
 static void t_cache_control(void **state)
@@ -1371,6 +1560,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_refused_url_not_contacted, fixture_setup,
                                         fixture_teardown),
         cmocka_unit_test_setup_teardown(t_env_proxy_ignored, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(t_proxy_parse, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(t_redact, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(t_proxy_url_used, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(t_proxy_https_connect, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(t_proxy_env, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(t_cache_control, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(t_check_url, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(t_allow_http_fetch, fixture_setup, fixture_teardown),
