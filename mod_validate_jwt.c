@@ -431,13 +431,20 @@ static void accepted(request_rec *r, const vjwt_policy_t *pol, const vjwt_outcom
 
 /* ValidateJWTReportOnly: the failure is reported (environment, a warning, the metrics)
  * and the request goes on, authenticated with an empty REMOTE_USER and no claims. */
+void vjwt_mod_reported(request_rec *r, const vjwt_dir_conf_t *dc, vjwt_reason_e reason,
+                       const char *detail)
+{
+    vjwt_mod_set_error_env(r, dc->pol, vjwt_reason_name(reason), detail);
+    apr_table_setn(r->subprocess_env, "VALIDATE_JWT_REPORT_ONLY", "1");
+    vjwt_mod_count(r, dc, VJWT_RESULT_REPORTED, reason);
+}
+
 static int report_only(request_rec *r, const vjwt_dir_conf_t *dc, const vjwt_verdict_t *v,
                        const vjwt_verified_t *rec, const char *token)
 {
     const char *reason = vjwt_reason_name(v->reason);
     const char *detail = v->detail ? v->detail : reason;
-    vjwt_mod_set_error_env(r, dc->pol, reason, detail);
-    apr_table_setn(r->subprocess_env, "VALIDATE_JWT_REPORT_ONLY", "1");
+    vjwt_mod_reported(r, dc, v->reason, detail);
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                   VJWT_LOGNO(00362) "JWT would be rejected (ValidateJWTReportOnly): reason=%s "
                                     "detail=\"%s\" alg=\"%s\" kid=\"%s\" token=%s%s",
@@ -446,7 +453,6 @@ static int report_only(request_rec *r, const vjwt_dir_conf_t *dc, const vjwt_ver
                   rec && rec->kid ? vjwt_sanitize(r->pool, rec->kid, 64) : "-",
                   token ? vjwt_token_fingerprint(r->pool, token, strlen(token)) : "-",
                   jwe_log_fields(r->pool, rec, token));
-    vjwt_mod_count(r, dc, VJWT_RESULT_REPORTED, v->reason);
     r->user = apr_pstrdup(r->pool, ""); /* authenticated, with no identity */
     return OK;
 }

@@ -105,6 +105,11 @@ const char *vjwt_mod_failure_body(apr_pool_t *p, int status, const char *message
  * without quotes, backslashes or control characters. */
 const char *vjwt_mod_realm(request_rec *r, const vjwt_policy_t *pol);
 
+/* mod_validate_jwt.c: a failure that ValidateJWTReportOnly lets through: the error
+ * environment, VALIDATE_JWT_REPORT_ONLY=1 and a "reported" count (the caller logs it). */
+void vjwt_mod_reported(request_rec *r, const vjwt_dir_conf_t *dc, vjwt_reason_e reason,
+                       const char *detail);
+
 /* mod_validate_jwt.c: VALIDATE_JWT_ERROR_SOURCE/REASON/MESSAGE/POLICY_ID of a failure. */
 void vjwt_mod_set_error_env(request_rec *r, const vjwt_policy_t *pol, const char *reason,
                             const char *detail);

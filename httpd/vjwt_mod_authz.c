@@ -139,15 +139,13 @@ static const char *scope_parse(cmd_parms *cmd, const char *line, const void **pa
 static authz_status report_denial(request_rec *r, const vjwt_dir_conf_t *dc, const char *require,
                                   const char *detail)
 {
-    vjwt_mod_set_error_env(r, dc->pol, REASON, detail);
-    apr_table_setn(r->subprocess_env, "VALIDATE_JWT_REPORT_ONLY", "1");
+    vjwt_mod_reported(r, dc, VJWT_R_TOKEN_CLAIM_VALUE_NOT_ALLOWED, detail);
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                   VJWT_LOGNO(00363) "JWT authorization would be denied (ValidateJWTReportOnly): "
                                     "reason=%s require=\"%s\" user=\"%s\" detail=\"%s\"",
                   REASON, vjwt_sanitize(r->pool, require, 256),
                   vjwt_sanitize(r->pool, r->user ? r->user : "", 128),
                   vjwt_sanitize(r->pool, detail, 512));
-    vjwt_mod_count(r, dc, VJWT_RESULT_REPORTED, VJWT_R_TOKEN_CLAIM_VALUE_NOT_ALLOWED);
     return AUTHZ_GRANTED;
 }
 

@@ -123,26 +123,17 @@ static int metrics_handler(request_rec *r)
 
 /* ---- mod_status ----------------------------------------------------------------------- */
 
-static const char *const result_names[] = {"accepted", "rejected", "reported"};
-
 static void status_auto(request_rec *r, const vjwt_metrics_view_t *v, apr_time_t now,
                         apr_interval_time_t max_stale)
 {
-    int i, res, k;
+    apr_array_header_t *series = vjwt_metrics_series(r->pool, v);
+    int i;
     ap_rprintf(r, "ValidateJWTTokenCacheHits: %" APR_UINT64_T_FMT "\n", v->cache_hits);
     ap_rprintf(r, "ValidateJWTTokenCacheMisses: %" APR_UINT64_T_FMT "\n", v->cache_misses);
-    for (i = 0; i < v->scopes->nelts; i++) {
-        const vjwt_metrics_scope_t *s = &APR_ARRAY_IDX(v->scopes, i, vjwt_metrics_scope_t);
-        for (res = 0; res < VJWT_RESULT__COUNT; res++) {
-            for (k = 0; k < VJWT_R__COUNT; k++) {
-                if (s->count[res][k] || (res == VJWT_RESULT_ACCEPTED && k == VJWT_R_OK)) {
-                    ap_rprintf(r, "ValidateJWTRequests[%s,%s,%s]: %" APR_UINT64_T_FMT "\n", s->name,
-                               result_names[res],
-                               res == VJWT_RESULT_ACCEPTED ? "none" : vjwt_reason_name(k),
-                               s->count[res][k]);
-                }
-            }
-        }
+    for (i = 0; i < series->nelts; i++) {
+        const vjwt_metrics_series_t *e = &APR_ARRAY_IDX(series, i, vjwt_metrics_series_t);
+        ap_rprintf(r, "ValidateJWTRequests[%s,%s,%s]: %" APR_UINT64_T_FMT "\n", e->scope, e->result,
+                   e->reason, e->count);
     }
     for (i = 0; i < v->sources->nelts; i++) {
         const vjwt_metrics_source_t *s = &APR_ARRAY_IDX(v->sources, i, vjwt_metrics_source_t);
@@ -163,27 +154,18 @@ static void status_auto(request_rec *r, const vjwt_metrics_view_t *v, apr_time_t
 static void status_html(request_rec *r, const vjwt_metrics_view_t *v, apr_time_t now,
                         apr_interval_time_t max_stale)
 {
-    int i, res, k;
+    apr_array_header_t *series = vjwt_metrics_series(r->pool, v);
+    int i;
     ap_rputs("<hr />\n<h2>validate_jwt</h2>\n", r);
     ap_rprintf(r, "<p>Token cache: %" APR_UINT64_T_FMT " hits, %" APR_UINT64_T_FMT " misses</p>\n",
                v->cache_hits, v->cache_misses);
     ap_rputs("<table border=\"1\"><tr><th>scope</th><th>result</th><th>reason</th>"
              "<th>requests</th></tr>\n",
              r);
-    for (i = 0; i < v->scopes->nelts; i++) {
-        const vjwt_metrics_scope_t *s = &APR_ARRAY_IDX(v->scopes, i, vjwt_metrics_scope_t);
-        for (res = 0; res < VJWT_RESULT__COUNT; res++) {
-            for (k = 0; k < VJWT_R__COUNT; k++) {
-                if (s->count[res][k] || (res == VJWT_RESULT_ACCEPTED && k == VJWT_R_OK)) {
-                    ap_rprintf(r,
-                               "<tr><td>%s</td><td>%s</td><td>%s</td><td>%" APR_UINT64_T_FMT
-                               "</td></tr>\n",
-                               ap_escape_html(r->pool, s->name), result_names[res],
-                               res == VJWT_RESULT_ACCEPTED ? "none" : vjwt_reason_name(k),
-                               s->count[res][k]);
-                }
-            }
-        }
+    for (i = 0; i < series->nelts; i++) {
+        const vjwt_metrics_series_t *e = &APR_ARRAY_IDX(series, i, vjwt_metrics_series_t);
+        ap_rprintf(r, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%" APR_UINT64_T_FMT "</td></tr>\n",
+                   ap_escape_html(r->pool, e->scope), e->result, e->reason, e->count);
     }
     ap_rputs("</table>\n<table border=\"1\"><tr><th>key source</th><th>keys</th><th>age (s)</th>"
              "<th>stale</th><th>fetches ok</th><th>unchanged</th><th>errors</th></tr>\n",

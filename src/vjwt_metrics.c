@@ -265,26 +265,43 @@ static void family(apr_array_header_t *out, const char *name, const char *type, 
         apr_psprintf(out->pool, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void prom_requests(apr_array_header_t *out, const vjwt_metrics_view_t *v)
+apr_array_header_t *vjwt_metrics_series(apr_pool_t *p, const vjwt_metrics_view_t *v)
 {
+    apr_array_header_t *out = apr_array_make(p, 8, sizeof(vjwt_metrics_series_t));
     int i, r, k;
-    family(out, "validate_jwt_requests_total", "counter",
-           "Requests judged, by configured scope, result and failure reason.");
     for (i = 0; i < v->scopes->nelts; i++) {
         const vjwt_metrics_scope_t *s = &APR_ARRAY_IDX(v->scopes, i, vjwt_metrics_scope_t);
         for (r = 0; r < VJWT_RESULT__COUNT; r++) {
             for (k = 0; k < VJWT_R__COUNT; k++) {
+                vjwt_metrics_series_t *e;
                 /* every scope shows its accepted series; others once they happened */
                 if (s->count[r][k] == 0 && !(r == VJWT_RESULT_ACCEPTED && k == VJWT_R_OK)) {
                     continue;
                 }
-                APR_ARRAY_PUSH(out, const char *) = apr_psprintf(
-                    out->pool,
-                    "validate_jwt_requests_total{scope=\"%s\",result=\"%s\",reason=\"%s\"} "
-                    "%" APR_UINT64_T_FMT "\n",
-                    label(out->pool, s->name), result_names[r], reason_label(r, k), s->count[r][k]);
+                e = apr_array_push(out);
+                e->scope = s->name;
+                e->result = result_names[r];
+                e->reason = reason_label((vjwt_result_e)r, k);
+                e->count = s->count[r][k];
             }
         }
+    }
+    return out;
+}
+
+static void prom_requests(apr_array_header_t *out, const vjwt_metrics_view_t *v)
+{
+    apr_array_header_t *series = vjwt_metrics_series(out->pool, v);
+    int i;
+    family(out, "validate_jwt_requests_total", "counter",
+           "Requests judged, by configured scope, result and failure reason.");
+    for (i = 0; i < series->nelts; i++) {
+        const vjwt_metrics_series_t *e = &APR_ARRAY_IDX(series, i, vjwt_metrics_series_t);
+        APR_ARRAY_PUSH(out, const char *) =
+            apr_psprintf(out->pool,
+                         "validate_jwt_requests_total{scope=\"%s\",result=\"%s\",reason=\"%s\"} "
+                         "%" APR_UINT64_T_FMT "\n",
+                         label(out->pool, e->scope), e->result, e->reason, e->count);
     }
 }
 
@@ -374,23 +391,16 @@ const char *vjwt_metrics_prometheus(apr_pool_t *p, const vjwt_metrics_view_t *v,
     return apr_array_pstrcat(p, out, 0);
 }
 
-static json_t *json_requests(const vjwt_metrics_view_t *v)
+static json_t *json_requests(apr_pool_t *p, const vjwt_metrics_view_t *v)
 {
+    apr_array_header_t *series = vjwt_metrics_series(p, v);
     json_t *arr = json_array();
-    int i, r, k;
-    for (i = 0; i < v->scopes->nelts; i++) {
-        const vjwt_metrics_scope_t *s = &APR_ARRAY_IDX(v->scopes, i, vjwt_metrics_scope_t);
-        for (r = 0; r < VJWT_RESULT__COUNT; r++) {
-            for (k = 0; k < VJWT_R__COUNT; k++) {
-                if (s->count[r][k] == 0 && !(r == VJWT_RESULT_ACCEPTED && k == VJWT_R_OK)) {
-                    continue;
-                }
-                json_array_append_new(arr,
-                                      json_pack("{s:s, s:s, s:s, s:I}", "scope", s->name, "result",
-                                                result_names[r], "reason", reason_label(r, k),
-                                                "count", (json_int_t)s->count[r][k]));
-            }
-        }
+    int i;
+    for (i = 0; i < series->nelts; i++) {
+        const vjwt_metrics_series_t *e = &APR_ARRAY_IDX(series, i, vjwt_metrics_series_t);
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I}", "scope", e->scope, "result",
+                                             e->result, "reason", e->reason, "count",
+                                             (json_int_t)e->count));
     }
     return arr;
 }
@@ -430,7 +440,7 @@ const char *vjwt_metrics_json(apr_pool_t *p, const vjwt_metrics_view_t *v, apr_t
             sources,
             json_source(&APR_ARRAY_IDX(v->sources, i, vjwt_metrics_source_t), now, max_stale));
     }
-    doc = vjwt_json_own(p, json_pack("{s:o, s:o, s:{s:I, s:I}}", "requests", json_requests(v),
+    doc = vjwt_json_own(p, json_pack("{s:o, s:o, s:{s:I, s:I}}", "requests", json_requests(p, v),
                                      "key_sources", sources, "token_cache", "hits",
                                      (json_int_t)v->cache_hits, "misses",
                                      (json_int_t)v->cache_misses));

@@ -88,6 +88,16 @@ extern const double vjwt_metrics_bucket_le[VJWT_METRICS_BUCKETS];
 
 void vjwt_metrics_read(vjwt_metrics_t *m, apr_pool_t *p, vjwt_metrics_view_t *view);
 
+/* One series of validate_jwt_requests_total. */
+typedef struct {
+    const char *scope, *result, *reason; /* reason "none" for accepted */
+    apr_uint64_t count;
+} vjwt_metrics_series_t;
+
+/* The series worth showing (vjwt_metrics_series_t): every scope's accepted one, the others
+ * once they have counted something. Prometheus, JSON and the status page show these. */
+apr_array_header_t *vjwt_metrics_series(apr_pool_t *p, const vjwt_metrics_view_t *v);
+
 /* Keys are stale when the last fetch failed, or when they are older than max_stale (> 0). */
 int vjwt_metrics_stale(const vjwt_metrics_source_t *s, apr_time_t now,
                        apr_interval_time_t max_stale);
