@@ -7,6 +7,7 @@
  */
 #include "vjwt_crypto.h"
 
+#include <stdint.h>
 #include <string.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -19,6 +20,7 @@ static CRYPTO_ONCE crypto_once = CRYPTO_ONCE_STATIC_INIT;
 static EVP_MD *sha2[3]; /* SHA2-256, SHA2-384, SHA2-512 */
 static const char *const sha2_names[3] = {"SHA2-256", "SHA2-384", "SHA2-512"};
 static EVP_MAC *hmac;
+static EVP_CIPHER *aes_ecb[3]; /* AES-128/192/256-ECB */
 static int crypto_ok;
 
 static void crypto_fetch(void)
@@ -28,8 +30,11 @@ static void crypto_fetch(void)
         sha2[i] = EVP_MD_fetch(NULL, sha2_names[i], NULL);
         ok = ok && sha2[i] != NULL;
     }
+    aes_ecb[0] = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
+    aes_ecb[1] = EVP_CIPHER_fetch(NULL, "AES-192-ECB", NULL);
+    aes_ecb[2] = EVP_CIPHER_fetch(NULL, "AES-256-ECB", NULL);
     hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    crypto_ok = ok && hmac != NULL;
+    crypto_ok = ok && hmac != NULL && aes_ecb[0] && aes_ecb[1] && aes_ecb[2];
     ERR_clear_error();
 }
 
@@ -199,4 +204,77 @@ void vjwt_verify_tmpl_free(vjwt_verify_tmpl_t *t)
     EVP_PKEY_CTX_free(t->ecdsa);
     EVP_MD_CTX_free(t->eddsa);
     OPENSSL_free(t);
+}
+
+EVP_CIPHER_CTX *vjwt_aes_kw_ctx_make(const unsigned char *kek, size_t kek_len)
+{
+    EVP_CIPHER_CTX *c;
+    int i = kek_len == 16 ? 0 : kek_len == 24 ? 1 : kek_len == 32 ? 2 : -1;
+
+    if (i < 0 || !kek || !vjwt_crypto_init() || !(c = EVP_CIPHER_CTX_new())) {
+        return NULL;
+    }
+    if (EVP_DecryptInit_ex2(c, aes_ecb[i], kek, NULL, NULL) != 1 ||
+        EVP_CIPHER_CTX_set_padding(c, 0) != 1) {
+        EVP_CIPHER_CTX_free(c);
+        c = NULL;
+    }
+    ERR_clear_error();
+    return c;
+}
+
+#define KW_MAX_N 8 /* 64-bit blocks of key data: a CEK of at most 64 bytes */
+
+int vjwt_aes_unwrap(const EVP_CIPHER_CTX *kw, const unsigned char *ek, size_t ek_len,
+                    unsigned char *out)
+{
+    /* RFC 3394 2.2.3.1: the default initial value */
+    static const unsigned char iv[8] = {0xA6, 0xA6, 0xA6, 0xA6, 0xA6, 0xA6, 0xA6, 0xA6};
+    unsigned char r[KW_MAX_N * 8], b[16], a[8];
+    size_t n = ek_len / 8, i, k;
+    EVP_CIPHER_CTX *c = NULL;
+    int j, outl = 0, ok = 0;
+
+    if (!kw || !ek || !out || ek_len % 8 != 0 || n < 3 || n - 1 > KW_MAX_N) {
+        return 0;
+    }
+    n--; /* n 64-bit blocks of key data after A */
+    c = EVP_CIPHER_CTX_new();
+    if (!c || EVP_CIPHER_CTX_copy(c, kw) != 1) {
+        goto done;
+    }
+    memcpy(a, ek, 8);
+    memcpy(r, ek + 8, 8 * n);
+    /* RFC 3394 2.2.2 (index-based): for j = 5..0, i = n..1:
+     * B = AES-1(K, (A ^ t) | R[i]) with t = n*j+i, A = MSB(64, B), R[i] = LSB(64, B) */
+    for (j = 5; j >= 0; j--) {
+        for (i = n; i >= 1; i--) {
+            uint64_t t = (uint64_t)n * (uint64_t)j + (uint64_t)i;
+            memcpy(b, a, 8);
+            for (k = 0; k < 8; k++) {
+                b[7 - k] ^= (unsigned char)(t >> (8 * k));
+            }
+            memcpy(b + 8, r + 8 * (i - 1), 8);
+            if (EVP_DecryptUpdate(c, b, &outl, b, 16) != 1 || outl != 16) {
+                goto done;
+            }
+            memcpy(a, b, 8);
+            memcpy(r + 8 * (i - 1), b + 8, 8);
+        }
+    }
+    /* 2.2.3: the key data is authentic only when A is the initial value */
+    ok = CRYPTO_memcmp(a, iv, 8) == 0;
+done:
+    if (ok) {
+        memcpy(out, r, 8 * n);
+    }
+    else {
+        memset(out, 0, 8 * n);
+    }
+    EVP_CIPHER_CTX_free(c);
+    OPENSSL_cleanse(r, sizeof(r));
+    OPENSSL_cleanse(b, sizeof(b));
+    OPENSSL_cleanse(a, sizeof(a));
+    ERR_clear_error();
+    return ok;
 }

@@ -8,12 +8,15 @@
  * the function that made them returns; CEKs, KEKs and shared secrets live on the stack and
  * are cleansed on every path.
  *
- * Fetching: the ciphers, digests, HMAC and SSKDF are fetched once by vjwt_jwe_ctx_make. Per
- * call, OpenSSL still looks up by name the digest given to HMAC and SSKDF as a parameter,
- * the RSA-OAEP digests and the key-exchange/asymmetric-cipher implementation of the key.
+ * Fetching: the ciphers, digests, HMAC and SSKDF are fetched once by vjwt_jwe_ctx_make, and
+ * an A*KW key keeps an AES-ECB context keyed once (RFC 3394 unwrap in vjwt_crypto.c, with
+ * AES-NI, where OpenSSL 3.0's key-wrap cipher runs software AES). Per call, OpenSSL still
+ * looks up by name the digest given to HMAC and SSKDF as a parameter, the RSA-OAEP digests
+ * and the key-exchange/asymmetric-cipher implementation of the key.
  */
 #include "vjwt_jwe.h"
 #include "vjwt_b64.h"
+#include "vjwt_crypto.h"
 #include "vjwt_json.h"
 #include "vjwt_jwk.h"
 
@@ -114,10 +117,15 @@ static apr_status_t fail(const char **err, const char *why)
 /* ---- the fetched algorithms ------------------------------------------------------------ */
 
 struct vjwt_jwe_ctx_t {
-    EVP_CIPHER *gcm[3], *cbc[3], *wrap[3];
+    EVP_CIPHER *gcm[3], *cbc[3];
     EVP_MD *sha1, *sha256, *sha[3]; /* sha[i]: SHA-256/384/512 */
     EVP_MAC *hmac;
     EVP_KDF *sskdf;
+    /* the CEK a failed unwrap or RSA decryption goes on with (RFC 7516 section 11.5):
+     * drawn once from the DRBG, never revealed, so the tag check fails as it would with a
+     * fresh random CEK, without a DRBG call (and OpenSSL 3.0's lock in RAND_bytes) per
+     * token */
+    unsigned char fallback_cek[JWE_MAX_CEK];
 };
 
 static apr_status_t ctx_cleanup(void *data)
@@ -127,13 +135,12 @@ static apr_status_t ctx_cleanup(void *data)
     for (i = 0; i < 3; i++) {
         EVP_CIPHER_free(c->gcm[i]);
         EVP_CIPHER_free(c->cbc[i]);
-        EVP_CIPHER_free(c->wrap[i]);
         EVP_MD_free(c->sha[i]);
     }
     EVP_MD_free(c->sha1);
     EVP_MAC_free(c->hmac);
     EVP_KDF_free(c->sskdf);
-    memset(c, 0, sizeof(*c));
+    OPENSSL_cleanse(c, sizeof(*c));
     return APR_SUCCESS;
 }
 
@@ -141,7 +148,6 @@ apr_status_t vjwt_jwe_ctx_make(vjwt_jwe_ctx_t **out, apr_pool_t *p, const char *
 {
     static const char *const gcm[3] = {"AES-128-GCM", "AES-192-GCM", "AES-256-GCM"};
     static const char *const cbc[3] = {"AES-128-CBC", "AES-192-CBC", "AES-256-CBC"};
-    static const char *const wrap[3] = {"AES-128-WRAP", "AES-192-WRAP", "AES-256-WRAP"};
     static const char *const sha[3] = {"SHA2-256", "SHA2-384", "SHA2-512"};
     vjwt_jwe_ctx_t *c;
     int i;
@@ -155,9 +161,8 @@ apr_status_t vjwt_jwe_ctx_make(vjwt_jwe_ctx_t **out, apr_pool_t *p, const char *
     for (i = 0; i < 3; i++) {
         c->gcm[i] = EVP_CIPHER_fetch(NULL, gcm[i], NULL);
         c->cbc[i] = EVP_CIPHER_fetch(NULL, cbc[i], NULL);
-        c->wrap[i] = EVP_CIPHER_fetch(NULL, wrap[i], NULL);
         c->sha[i] = EVP_MD_fetch(NULL, sha[i], NULL);
-        if (!c->gcm[i] || !c->cbc[i] || !c->wrap[i] || !c->sha[i]) {
+        if (!c->gcm[i] || !c->cbc[i] || !c->sha[i]) {
             ERR_clear_error();
             return fail(err, "OpenSSL lacks an AES mode or SHA-2 digest JWE needs");
         }
@@ -170,6 +175,10 @@ apr_status_t vjwt_jwe_ctx_make(vjwt_jwe_ctx_t **out, apr_pool_t *p, const char *
         ERR_clear_error();
         return fail(err, "OpenSSL lacks SHA-1, HMAC or SSKDF");
     }
+    if (RAND_priv_bytes(c->fallback_cek, sizeof(c->fallback_cek)) != 1) {
+        ERR_clear_error();
+        return fail(err, "OpenSSL's random generator failed");
+    }
     *out = c;
     return APR_SUCCESS;
 }
@@ -179,6 +188,8 @@ apr_status_t vjwt_jwe_ctx_make(vjwt_jwe_ctx_t **out, apr_pool_t *p, const char *
 static apr_status_t key_cleanup(void *data)
 {
     vjwt_jwe_key_t *k = data;
+    EVP_CIPHER_CTX_free(k->kw); /* cleanses its key schedule */
+    k->kw = NULL;
     vjwt_key_material_free(&k->pkey, k->secret, k->secret_len);
     return APR_SUCCESS;
 }
@@ -215,6 +226,9 @@ apr_status_t vjwt_jwe_key_from_secret(vjwt_jwe_key_t **out, apr_pool_t *p, const
     k->secret = apr_pmemdup(p, secret, len);
     k->secret_len = len;
     k->bits = (int)(len * 8);
+    if (len <= 32) {
+        k->kw = vjwt_aes_kw_ctx_make(k->secret, len); /* NULL: made per unwrap instead */
+    }
     *out = k;
     return APR_SUCCESS;
 }
@@ -680,28 +694,26 @@ static int key_fits(const vjwt_jwe_key_t *k, const km_alg_t *km, const enc_alg_t
     return 0;
 }
 
-/* RFC 3394 AES key unwrap of ek into exactly want bytes. 1 on success. */
-static int aes_unwrap(const EVP_CIPHER *cipher, const unsigned char *kek, const unsigned char *ek,
-                      apr_size_t ek_len, unsigned char *out, apr_size_t want)
+/* RFC 3394 AES key unwrap of ek into exactly want bytes with tmpl (a key's AES-ECB template)
+ * or, when tmpl is NULL, kek[0..kek_len). 1 on success. */
+static int aes_unwrap(const EVP_CIPHER_CTX *tmpl, const unsigned char *kek, apr_size_t kek_len,
+                      const unsigned char *ek, apr_size_t ek_len, unsigned char *out,
+                      apr_size_t want)
 {
-    unsigned char buf[JWE_MAX_CEK + 16];
-    EVP_CIPHER_CTX *c;
-    int n = 0, m = 0, ok;
-    if (ek_len != want + 8 || ek_len > sizeof(buf)) {
+    unsigned char buf[JWE_MAX_CEK];
+    EVP_CIPHER_CTX *made = NULL;
+    int ok;
+    if (ek_len != want + 8 || want > JWE_MAX_CEK) {
         return 0;
     }
-    c = EVP_CIPHER_CTX_new();
-    if (!c) {
-        return 0;
+    if (!tmpl) {
+        tmpl = made = vjwt_aes_kw_ctx_make(kek, kek_len);
     }
-    EVP_CIPHER_CTX_set_flags(c, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
-    ok = EVP_DecryptInit_ex2(c, cipher, kek, NULL, NULL) == 1 &&
-         EVP_DecryptUpdate(c, buf, &n, ek, (int)ek_len) == 1 && (apr_size_t)n == want &&
-         EVP_DecryptFinal_ex(c, buf + n, &m) == 1 && m == 0;
-    EVP_CIPHER_CTX_free(c);
+    ok = tmpl && vjwt_aes_unwrap(tmpl, ek, ek_len, buf);
     if (ok) {
-        memcpy(out, buf, want);
+        memcpy(out, buf, want); /* else out keeps the random CEK the caller put there */
     }
+    EVP_CIPHER_CTX_free(made);
     OPENSSL_cleanse(buf, sizeof(buf));
     ERR_clear_error();
     return ok;
@@ -788,9 +800,10 @@ static int ecdh_es(apr_pool_t *p, const vjwt_jwe_ctx_t *ctx, const vjwt_jwe_key_
     return ok;
 }
 
-/* The CEK for key k: 1 with cek filled (possibly random, see below), 0 on a failure that
- * reveals nothing secret (ECDH with an unusable epk, out of memory). A failed unwrap or
- * RSA decryption yields a random CEK (RFC 7516 section 11.5), so the tag check fails. */
+/* The CEK for key k: 1 with cek filled (possibly the fallback, see below), 0 on a failure
+ * that reveals nothing secret (ECDH with an unusable epk, out of memory). A failed unwrap or
+ * RSA decryption yields the context's secret fallback CEK (RFC 7516 section 11.5), so the
+ * tag check fails, with the same work done as for a successful one. */
 static int get_cek(apr_pool_t *p, const vjwt_jwe_ctx_t *ctx, const vjwt_jwe_key_t *k,
                    const km_alg_t *km, const enc_alg_t *ce, const jwe_parts_t *w,
                    unsigned char *cek)
@@ -806,13 +819,10 @@ static int get_cek(apr_pool_t *p, const vjwt_jwe_ctx_t *ctx, const vjwt_jwe_key_
     default:
         break;
     }
-    if (RAND_bytes(cek, (int)ce->key_len) != 1) {
-        return 0;
-    }
+    memcpy(cek, ctx->fallback_cek, ce->key_len); /* replaced when the unwrap succeeds */
     switch (km->km) {
     case KM_AESKW:
-        aes_unwrap(ctx->wrap[(km->kek_len - 16) / 8], k->secret, w->ek, w->ek_len, cek,
-                   ce->key_len);
+        aes_unwrap(k->kw, k->secret, k->secret_len, w->ek, w->ek_len, cek, ce->key_len);
         return 1;
     case KM_RSA_OAEP:
         rsa_oaep(ctx, k, km, w->ek, w->ek_len, cek, ce->key_len);
@@ -820,7 +830,7 @@ static int get_cek(apr_pool_t *p, const vjwt_jwe_ctx_t *ctx, const vjwt_jwe_key_
     case KM_ECDH_ES_KW:
         ok = ecdh_es(p, ctx, k, w, km->name, kek, km->kek_len);
         if (ok) {
-            aes_unwrap(ctx->wrap[(km->kek_len - 16) / 8], kek, w->ek, w->ek_len, cek, ce->key_len);
+            aes_unwrap(NULL, kek, km->kek_len, w->ek, w->ek_len, cek, ce->key_len);
         }
         OPENSSL_cleanse(kek, sizeof(kek));
         return ok;

@@ -20,8 +20,8 @@
 #include <stddef.h>
 #include <openssl/evp.h>
 
-/* Fetches SHA-256/384/512 and HMAC once per process (CRYPTO_THREAD_run_once). 1 when all
- * are there; 0 when OpenSSL could not provide one (every caller then fails safe). */
+/* Fetches SHA-256/384/512, HMAC and AES-128/192/256-ECB once per process (CRYPTO_THREAD_run_once).
+ * 1 when all are there; 0 when OpenSSL could not provide one (every caller then fails safe). */
 int vjwt_crypto_init(void);
 
 /* The pre-fetched SHA-2 digest of bits 256, 384 or 512; NULL for other sizes or when
@@ -64,5 +64,19 @@ EVP_MD_CTX *vjwt_eddsa_ctx_make(EVP_PKEY *pkey);
 vjwt_verify_tmpl_t *vjwt_verify_tmpl_make(EVP_PKEY *pkey, int curve_nid,
                                           const unsigned char *secret, size_t secret_len);
 void vjwt_verify_tmpl_free(vjwt_verify_tmpl_t *t);
+
+/* ---- AES key unwrap (RFC 3394), used by JWE A*KW and ECDH-ES+A*KW ------------------ */
+
+/* An AES-ECB decryption context (padding off) keyed with kek of 16, 24 or 32 bytes, with
+ * the pre-fetched cipher; NULL on failure. A template: vjwt_aes_unwrap only copies it. */
+EVP_CIPHER_CTX *vjwt_aes_kw_ctx_make(const unsigned char *kek, size_t kek_len);
+
+/* RFC 3394 section 2.2.2 unwrap of ek[0..ek_len) (a multiple of 8, at least 24 and at most
+ * 8 + 64 bytes) into exactly ek_len - 8 bytes at out, on a copy of kw (from
+ * vjwt_aes_kw_ctx_make): 6n AES block decryptions (AES-NI where the CPU has it), then the
+ * integrity check value compared in constant time. 1 on success; 0 otherwise, out then
+ * zeroed. */
+int vjwt_aes_unwrap(const EVP_CIPHER_CTX *kw, const unsigned char *ek, size_t ek_len,
+                    unsigned char *out);
 
 #endif
