@@ -845,9 +845,14 @@ static int gcm_decrypt(const vjwt_jwe_ctx_t *ctx, const enc_alg_t *ce, const uns
 {
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
     int n = 0, m = 0, ok;
-    ok = c && EVP_DecryptInit_ex2(c, ctx->gcm[ce->idx], NULL, NULL, NULL) == 1 &&
-         EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_IVLEN, (int)w->iv_len, NULL) == 1 &&
-         EVP_DecryptInit_ex2(c, NULL, cek, w->iv, NULL) == 1 &&
+    /* a 96-bit IV (what RFC 7518 5.3 prescribes, checked by parse_parts) is GCM's default:
+     * cipher, key and IV in one initialisation */
+    ok = c &&
+         (w->iv_len == 12
+              ? EVP_DecryptInit_ex2(c, ctx->gcm[ce->idx], cek, w->iv, NULL) == 1
+              : EVP_DecryptInit_ex2(c, ctx->gcm[ce->idx], NULL, NULL, NULL) == 1 &&
+                    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_IVLEN, (int)w->iv_len, NULL) == 1 &&
+                    EVP_DecryptInit_ex2(c, NULL, cek, w->iv, NULL) == 1) &&
          EVP_DecryptUpdate(c, NULL, &n, (const unsigned char *)w->aad, (int)w->aad_len) == 1 &&
          EVP_DecryptUpdate(c, pt, &n, w->ct, (int)w->ct_len) == 1 &&
          EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, (int)w->tag_len, (void *)w->tag) == 1 &&
