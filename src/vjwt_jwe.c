@@ -8,11 +8,13 @@
  * the function that made them returns; CEKs, KEKs and shared secrets live on the stack and
  * are cleansed on every path.
  *
- * Fetching: the ciphers, digests, HMAC and SSKDF are fetched once by vjwt_jwe_ctx_make, and
- * an A*KW key keeps an AES-ECB context keyed once (RFC 3394 unwrap in vjwt_crypto.c, with
- * AES-NI, where OpenSSL 3.0's key-wrap cipher runs software AES). Per call, OpenSSL still
- * looks up by name the digest given to HMAC and SSKDF as a parameter, the RSA-OAEP digests
- * and the key-exchange/asymmetric-cipher implementation of the key.
+ * Fetching: the ciphers, digests, HMAC and SSKDF are fetched once by vjwt_jwe_ctx_make, which
+ * also keeps HMAC contexts with their digest set (duplicated per token), and an A*KW key
+ * keeps an AES-ECB context keyed once (RFC 3394 unwrap in vjwt_crypto.c, with AES-NI, where
+ * OpenSSL 3.0's key-wrap cipher runs software AES). Per call, OpenSSL still looks up by name
+ * the digest given to SSKDF as a parameter, the RSA-OAEP digests and the key-exchange/
+ * asymmetric-cipher implementation of the key (ECDH-ES and RSA-OAEP, whose own cost is one
+ * EC scalar multiplication or RSA private-key operation).
  */
 #include "vjwt_jwe.h"
 #include "vjwt_b64.h"
@@ -120,6 +122,7 @@ struct vjwt_jwe_ctx_t {
     EVP_CIPHER *gcm[3], *cbc[3];
     EVP_MD *sha1, *sha256, *sha[3]; /* sha[i]: SHA-256/384/512 */
     EVP_MAC *hmac;
+    EVP_MAC_CTX *hmac_sha[3]; /* HMAC with SHA-256/384/512 set, no key: duplicated per token */
     EVP_KDF *sskdf;
     /* the CEK a failed unwrap or RSA decryption goes on with (RFC 7516 section 11.5):
      * drawn once from the DRBG, never revealed, so the tag check fails as it would with a
@@ -136,6 +139,7 @@ static apr_status_t ctx_cleanup(void *data)
         EVP_CIPHER_free(c->gcm[i]);
         EVP_CIPHER_free(c->cbc[i]);
         EVP_MD_free(c->sha[i]);
+        EVP_MAC_CTX_free(c->hmac_sha[i]);
     }
     EVP_MD_free(c->sha1);
     EVP_MAC_free(c->hmac);
@@ -174,6 +178,16 @@ apr_status_t vjwt_jwe_ctx_make(vjwt_jwe_ctx_t **out, apr_pool_t *p, const char *
     if (!c->sha1 || !c->hmac || !c->sskdf) {
         ERR_clear_error();
         return fail(err, "OpenSSL lacks SHA-1, HMAC or SSKDF");
+    }
+    for (i = 0; i < 3; i++) {
+        OSSL_PARAM params[2];
+        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)sha[i], 0);
+        params[1] = OSSL_PARAM_construct_end();
+        c->hmac_sha[i] = EVP_MAC_CTX_new(c->hmac);
+        if (!c->hmac_sha[i] || EVP_MAC_CTX_set_params(c->hmac_sha[i], params) != 1) {
+            ERR_clear_error();
+            return fail(err, "OpenSSL cannot set up HMAC with SHA-2");
+        }
     }
     if (RAND_priv_bytes(c->fallback_cek, sizeof(c->fallback_cek)) != 1) {
         ERR_clear_error();
@@ -871,23 +885,20 @@ static int gcm_decrypt(const vjwt_jwe_ctx_t *ctx, const enc_alg_t *ce, const uns
 static int cbc_hs_decrypt(const vjwt_jwe_ctx_t *ctx, const enc_alg_t *ce, const unsigned char *cek,
                           const jwe_parts_t *w, unsigned char *pt, apr_size_t *pt_len)
 {
-    static const char *const mds[3] = {"SHA2-256", "SHA2-384", "SHA2-512"};
     apr_size_t half = ce->key_len / 2;
     unsigned char mac[EVP_MAX_MD_SIZE], al[8];
     size_t macl = 0;
     uint64_t bits = (uint64_t)w->aad_len * 8;
     EVP_MAC_CTX *mc;
     EVP_CIPHER_CTX *c;
-    OSSL_PARAM params[2];
     int i, n = 0, m = 0, ok;
 
     for (i = 0; i < 8; i++) {
         al[i] = (unsigned char)(bits >> (56 - 8 * i));
     }
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)mds[ce->idx], 0);
-    params[1] = OSSL_PARAM_construct_end();
-    mc = EVP_MAC_CTX_new(ctx->hmac);
-    ok = mc && EVP_MAC_init(mc, cek, half, params) == 1 &&
+    /* the digest is set on the template: only the key is given here (no fetch by name) */
+    mc = EVP_MAC_CTX_dup(ctx->hmac_sha[ce->idx]);
+    ok = mc && EVP_MAC_init(mc, cek, half, NULL) == 1 &&
          EVP_MAC_update(mc, (const unsigned char *)w->aad, w->aad_len) == 1 &&
          EVP_MAC_update(mc, w->iv, w->iv_len) == 1 && EVP_MAC_update(mc, w->ct, w->ct_len) == 1 &&
          EVP_MAC_update(mc, al, sizeof(al)) == 1 &&
