@@ -22,7 +22,8 @@
  *
  * Thread context: keys and ctx are made on the thread that owns their pool (configuration
  * time) and are read-only afterwards; vjwt_jwe_decrypt may run on any number of threads at
- * once with the same keys and ctx. There are no globals.
+ * once with the same keys and ctx. The only globals are the algorithm objects vjwt_crypto.h
+ * fetches once per process.
  */
 #ifndef VJWT_JWE_H
 #define VJWT_JWE_H
