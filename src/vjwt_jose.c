@@ -3,9 +3,9 @@
  * (RFC 8725 section 3.1) and signature verification with OpenSSL 3 EVP. See vjwt_jose.h.
  */
 #include "vjwt_jose.h"
+#include "vjwt_crypto.h"
 
 #include <string.h>
-#include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
@@ -168,31 +168,12 @@ int vjwt_key_fits_alg(const vjwt_key_t *key, const vjwt_alg_t *alg, int min_rsa_
     return fits_family(key, alg, min_rsa_bits, why);
 }
 
-static const EVP_MD *alg_md(const vjwt_alg_t *alg)
-{
-    switch (alg->hash_bits) {
-    case 256:
-        return EVP_sha256();
-    case 384:
-        return EVP_sha384();
-    case 512:
-        return EVP_sha512();
-    }
-    return NULL;
-}
-
-static const char *alg_md_name(const vjwt_alg_t *alg)
-{
-    switch (alg->hash_bits) {
-    case 256:
-        return "SHA256";
-    case 384:
-        return "SHA384";
-    case 512:
-        return "SHA512";
-    }
-    return NULL;
-}
+/*
+ * Every verification uses the key's templates (vjwt_crypto.h): a duplicate of a context
+ * initialised when the key was made, and digests fetched once per process, so that no
+ * algorithm is looked up by name per call. A key without templates (one made by hand, not by
+ * vjwt_jwk.c) gets the same contexts built per call.
+ */
 
 /* HMAC over in, full-length constant-time comparison with sig. */
 static apr_status_t verify_hmac(const vjwt_alg_t *alg, const vjwt_key_t *key,
@@ -202,77 +183,70 @@ static apr_status_t verify_hmac(const vjwt_alg_t *alg, const vjwt_key_t *key,
     unsigned char mac[EVP_MAX_MD_SIZE];
     size_t maclen = 0;
     apr_status_t rv = APR_EGENERAL;
+    int i = vjwt_crypto_md_index(alg->hash_bits);
+    EVP_MAC_CTX *c;
 
     /* RFC 7518 3.2: the JWS signature is the full HMAC output, never a prefix */
-    if (siglen != alg->sig_len || !key->secret || key->secret_len == 0) {
+    if (i < 0 || siglen != alg->sig_len || !key->secret || key->secret_len == 0) {
         return APR_EGENERAL;
     }
-    if (!EVP_Q_mac(NULL, "HMAC", NULL, alg_md_name(alg), NULL, key->secret, key->secret_len, in,
-                   inlen, mac, sizeof(mac), &maclen)) {
-        goto done;
-    }
-    if (maclen == siglen && CRYPTO_memcmp(mac, sig, siglen) == 0) {
+    c = key->tmpl && key->tmpl->hmac[i]
+            ? EVP_MAC_CTX_dup(key->tmpl->hmac[i])
+            : vjwt_hmac_ctx_make(key->secret, key->secret_len, alg->hash_bits);
+    if (c && EVP_MAC_update(c, in, inlen) == 1 &&
+        EVP_MAC_final(c, mac, &maclen, sizeof(mac)) == 1 && maclen == siglen &&
+        CRYPTO_memcmp(mac, sig, siglen) == 0) {
         rv = APR_SUCCESS;
     }
-done:
+    EVP_MAC_CTX_free(c);
     OPENSSL_cleanse(mac, sizeof(mac));
     return rv;
 }
 
-/* RSA padding on a verification context: PKCS#1 v1.5, or PSS with MGF1 of the same hash
- * and salt length = hash length (RFC 7518 3.5). 1 on success. */
-static int set_rsa_padding(EVP_PKEY_CTX *pctx, int padding, const EVP_MD *md)
+/* sig over the digest of in, with a duplicate of tmpl (a verification context made by
+ * vjwt_verify_ctx_make), or, when tmpl is NULL, a context made now for pkey. */
+static apr_status_t pkey_verify(EVP_PKEY_CTX *tmpl, EVP_PKEY *pkey, int rsa_padding,
+                                const EVP_MD *md, const unsigned char *sig, apr_size_t siglen,
+                                const unsigned char *in, apr_size_t inlen)
 {
-    if (padding == RSA_PKCS1_PSS_PADDING) {
-        return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0 &&
-               EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) > 0 &&
-               EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) > 0;
-    }
-    return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0;
-}
-
-/* One-shot EVP_DigestVerify of sig over in with pkey; md is NULL for EdDSA. rsa_padding is
- * 0 for non-RSA keys, else RSA_PKCS1_PADDING or RSA_PKCS1_PSS_PADDING (set_rsa_padding). */
-static apr_status_t digest_verify(EVP_PKEY *pkey, const EVP_MD *md, int rsa_padding,
-                                  const unsigned char *sig, apr_size_t siglen,
-                                  const unsigned char *in, apr_size_t inlen)
-{
-    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-    EVP_PKEY_CTX *pctx = NULL; /* owned by mctx */
+    unsigned char dg[EVP_MAX_MD_SIZE];
+    unsigned int dglen = 0;
+    EVP_PKEY_CTX *c;
     apr_status_t rv = APR_EGENERAL;
 
-    if (!mctx || EVP_DigestVerifyInit(mctx, &pctx, md, NULL, pkey) != 1) {
-        goto done;
+    if (!md || EVP_Digest(in, inlen, dg, &dglen, md, NULL) != 1) {
+        return APR_EGENERAL;
     }
-    if (rsa_padding && !set_rsa_padding(pctx, rsa_padding, md)) {
-        goto done;
-    }
-    if (EVP_DigestVerify(mctx, sig, siglen, in, inlen) == 1) {
+    c = tmpl ? EVP_PKEY_CTX_dup(tmpl) : vjwt_verify_ctx_make(pkey, rsa_padding, md);
+    if (c && EVP_PKEY_verify(c, sig, siglen, dg, dglen) == 1) {
         rv = APR_SUCCESS;
     }
-done:
-    EVP_MD_CTX_free(mctx);
+    EVP_PKEY_CTX_free(c);
     return rv;
 }
 
-/* RS* and PS*: a signature exactly as long as the modulus, then digest_verify. */
+/* RS* and PS*: a signature exactly as long as the modulus, then pkey_verify. */
 static apr_status_t verify_rsa(const vjwt_alg_t *alg, const vjwt_key_t *key,
                                const unsigned char *in, apr_size_t inlen, const unsigned char *sig,
                                apr_size_t siglen)
 {
-    const EVP_MD *md = alg_md(alg);
+    int i = vjwt_crypto_md_index(alg->hash_bits);
+    int pss = alg->family == VJWT_FAM_RSA_PSS;
+    EVP_PKEY_CTX *tmpl = NULL;
     int size;
 
-    if (!key->pkey || !md) {
+    if (!key->pkey || i < 0) {
         return APR_EGENERAL;
     }
     size = EVP_PKEY_get_size(key->pkey);
     if (size <= 0 || siglen != (apr_size_t)size) {
         return APR_EGENERAL;
     }
-    return digest_verify(
-        key->pkey, md, alg->family == VJWT_FAM_RSA_PSS ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING,
-        sig, siglen, in, inlen);
+    if (key->tmpl) {
+        tmpl = pss ? key->tmpl->pss[i] : key->tmpl->pkcs1[i];
+    }
+    return pkey_verify(tmpl, key->pkey, pss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING,
+                       vjwt_crypto_md(alg->hash_bits), sig, siglen, in, inlen);
 }
 
 static const unsigned char *ec_order(int nid)
@@ -299,30 +273,43 @@ static int be_is_zero(const unsigned char *a, apr_size_t n)
     return acc == 0;
 }
 
-/* DER (what OpenSSL verifies) of the ECDSA signature R||S with halves of half octets;
- * *derlen 0 on failure. */
-static void ecdsa_der(const unsigned char *sig, apr_size_t half, unsigned char der[256],
-                      int *derlen)
+/* DER INTEGER of the non-zero big-endian a[0..n) (n <= 66) at der; returns its length. */
+static apr_size_t der_integer(unsigned char *der, const unsigned char *a, apr_size_t n)
 {
-    BIGNUM *r = BN_bin2bn(sig, (int)half, NULL);
-    BIGNUM *s = BN_bin2bn(sig + half, (int)half, NULL);
-    ECDSA_SIG *esig = ECDSA_SIG_new();
-    unsigned char *pp = der;
-    int n;
+    apr_size_t pad;
+    while (n > 1 && a[0] == 0) { /* minimal encoding: no leading zero octets */
+        a++;
+        n--;
+    }
+    pad = (a[0] & 0x80) ? 1 : 0; /* a positive number whose first bit is set */
+    der[0] = 0x02;
+    der[1] = (unsigned char)(n + pad);
+    der[2] = 0;
+    memcpy(der + 2 + pad, a, n);
+    return 2 + pad + n;
+}
 
-    *derlen = 0;
-    if (!r || !s || !esig || ECDSA_SIG_set0(esig, r, s) != 1) {
-        goto done;
+/* DER (what OpenSSL verifies) of the ECDSA signature R||S with non-zero halves of half
+ * (<= 66) octets: SEQUENCE { INTEGER r, INTEGER s } (RFC 3279 2.2.3). Returns the length. */
+static apr_size_t ecdsa_der(const unsigned char *sig, apr_size_t half, unsigned char der[160])
+{
+    unsigned char body[2 * (3 + 66)];
+    apr_size_t n = der_integer(body, sig, half);
+    apr_size_t h;
+
+    n += der_integer(body + n, sig + half, half);
+    der[0] = 0x30;
+    if (n < 0x80) {
+        der[1] = (unsigned char)n;
+        h = 2;
     }
-    r = s = NULL; /* owned by esig now */
-    n = i2d_ECDSA_SIG(esig, NULL);
-    if (n > 0 && n <= 256 && i2d_ECDSA_SIG(esig, &pp) == n) {
-        *derlen = n;
+    else {
+        der[1] = 0x81; /* n <= 138: one length octet */
+        der[2] = (unsigned char)n;
+        h = 3;
     }
-done:
-    ECDSA_SIG_free(esig);
-    BN_free(r);
-    BN_free(s);
+    memcpy(der + h, body, n);
+    return h + n;
 }
 
 /* ES*: exactly alg->sig_len octets of R||S (RFC 7518 3.4), r and s in [1, n-1]; converted to
@@ -332,12 +319,12 @@ static apr_status_t verify_ecdsa(const vjwt_alg_t *alg, const vjwt_key_t *key,
                                  const unsigned char *sig, apr_size_t siglen)
 {
     const unsigned char *order = ec_order(alg->curve_nid);
-    const EVP_MD *md = alg_md(alg);
     apr_size_t half = alg->sig_len / 2;
-    unsigned char der[256];
-    int derlen;
+    unsigned char der[160];
+    apr_size_t derlen;
 
-    if (!key->pkey || !order || !md || siglen != alg->sig_len || key->curve_nid != alg->curve_nid) {
+    if (!key->pkey || !order || half > 66 || siglen != alg->sig_len ||
+        key->curve_nid != alg->curve_nid) {
         return APR_EGENERAL;
     }
     /* r, s in [1, n-1]; each half is as long as n, so a byte comparison is a numeric one */
@@ -345,11 +332,9 @@ static apr_status_t verify_ecdsa(const vjwt_alg_t *alg, const vjwt_key_t *key,
         memcmp(sig + half, order, half) >= 0) {
         return APR_EGENERAL;
     }
-    ecdsa_der(sig, half, der, &derlen);
-    if (derlen == 0) {
-        return APR_EGENERAL;
-    }
-    return digest_verify(key->pkey, md, 0, der, (apr_size_t)derlen, in, inlen);
+    derlen = ecdsa_der(sig, half, der);
+    return pkey_verify(key->tmpl ? key->tmpl->ecdsa : NULL, key->pkey, 0,
+                       vjwt_crypto_md(alg->hash_bits), der, derlen, in, inlen);
 }
 
 /* EdDSA (Ed25519): one-shot EVP_DigestVerify without a digest; 64-octet signature. */
@@ -357,10 +342,27 @@ static apr_status_t verify_eddsa(const vjwt_alg_t *alg, const vjwt_key_t *key,
                                  const unsigned char *in, apr_size_t inlen,
                                  const unsigned char *sig, apr_size_t siglen)
 {
+    EVP_MD_CTX *m = NULL;
+    apr_status_t rv = APR_EGENERAL;
+
     if (!key->pkey || siglen != alg->sig_len || key->curve_nid != NID_ED25519) {
         return APR_EGENERAL;
     }
-    return digest_verify(key->pkey, NULL, 0, sig, siglen, in, inlen);
+    if (key->tmpl && key->tmpl->eddsa) {
+        m = EVP_MD_CTX_new();
+        if (m && EVP_MD_CTX_copy_ex(m, key->tmpl->eddsa) != 1) {
+            EVP_MD_CTX_free(m);
+            m = NULL;
+        }
+    }
+    else {
+        m = vjwt_eddsa_ctx_make(key->pkey);
+    }
+    if (m && EVP_DigestVerify(m, sig, siglen, in, inlen) == 1) {
+        rv = APR_SUCCESS;
+    }
+    EVP_MD_CTX_free(m);
+    return rv;
 }
 
 apr_status_t vjwt_jose_verify(const vjwt_alg_t *alg, const vjwt_key_t *key, const unsigned char *in,

@@ -8,12 +8,17 @@
  * the function that made them returns; CEKs, KEKs and shared secrets live on the stack and
  * are cleansed on every path.
  *
- * Fetching: the ciphers, digests, HMAC and SSKDF are fetched once by vjwt_jwe_ctx_make. Per
- * call, OpenSSL still looks up by name the digest given to HMAC and SSKDF as a parameter,
- * the RSA-OAEP digests and the key-exchange/asymmetric-cipher implementation of the key.
+ * Fetching: the ciphers, digests, HMAC and SSKDF are fetched once by vjwt_jwe_ctx_make, which
+ * also keeps HMAC contexts with their digest set (duplicated per token), and an A*KW key
+ * keeps an AES-ECB context keyed once (RFC 3394 unwrap in vjwt_crypto.c, with AES-NI, where
+ * OpenSSL 3.0's key-wrap cipher runs software AES). Per call, OpenSSL still looks up by name
+ * the digest given to SSKDF as a parameter, the RSA-OAEP digests and the key-exchange/
+ * asymmetric-cipher implementation of the key (ECDH-ES and RSA-OAEP, whose own cost is one
+ * EC scalar multiplication or RSA private-key operation).
  */
 #include "vjwt_jwe.h"
 #include "vjwt_b64.h"
+#include "vjwt_crypto.h"
 #include "vjwt_json.h"
 #include "vjwt_jwk.h"
 
@@ -114,10 +119,16 @@ static apr_status_t fail(const char **err, const char *why)
 /* ---- the fetched algorithms ------------------------------------------------------------ */
 
 struct vjwt_jwe_ctx_t {
-    EVP_CIPHER *gcm[3], *cbc[3], *wrap[3];
+    EVP_CIPHER *gcm[3], *cbc[3];
     EVP_MD *sha1, *sha256, *sha[3]; /* sha[i]: SHA-256/384/512 */
     EVP_MAC *hmac;
+    EVP_MAC_CTX *hmac_sha[3]; /* HMAC with SHA-256/384/512 set, no key: duplicated per token */
     EVP_KDF *sskdf;
+    /* the CEK a failed unwrap or RSA decryption goes on with (RFC 7516 section 11.5):
+     * drawn once from the DRBG, never revealed, so the tag check fails as it would with a
+     * fresh random CEK, without a DRBG call (and OpenSSL 3.0's lock in RAND_bytes) per
+     * token */
+    unsigned char fallback_cek[JWE_MAX_CEK];
 };
 
 static apr_status_t ctx_cleanup(void *data)
@@ -127,13 +138,13 @@ static apr_status_t ctx_cleanup(void *data)
     for (i = 0; i < 3; i++) {
         EVP_CIPHER_free(c->gcm[i]);
         EVP_CIPHER_free(c->cbc[i]);
-        EVP_CIPHER_free(c->wrap[i]);
         EVP_MD_free(c->sha[i]);
+        EVP_MAC_CTX_free(c->hmac_sha[i]);
     }
     EVP_MD_free(c->sha1);
     EVP_MAC_free(c->hmac);
     EVP_KDF_free(c->sskdf);
-    memset(c, 0, sizeof(*c));
+    OPENSSL_cleanse(c, sizeof(*c));
     return APR_SUCCESS;
 }
 
@@ -141,7 +152,6 @@ apr_status_t vjwt_jwe_ctx_make(vjwt_jwe_ctx_t **out, apr_pool_t *p, const char *
 {
     static const char *const gcm[3] = {"AES-128-GCM", "AES-192-GCM", "AES-256-GCM"};
     static const char *const cbc[3] = {"AES-128-CBC", "AES-192-CBC", "AES-256-CBC"};
-    static const char *const wrap[3] = {"AES-128-WRAP", "AES-192-WRAP", "AES-256-WRAP"};
     static const char *const sha[3] = {"SHA2-256", "SHA2-384", "SHA2-512"};
     vjwt_jwe_ctx_t *c;
     int i;
@@ -155,9 +165,8 @@ apr_status_t vjwt_jwe_ctx_make(vjwt_jwe_ctx_t **out, apr_pool_t *p, const char *
     for (i = 0; i < 3; i++) {
         c->gcm[i] = EVP_CIPHER_fetch(NULL, gcm[i], NULL);
         c->cbc[i] = EVP_CIPHER_fetch(NULL, cbc[i], NULL);
-        c->wrap[i] = EVP_CIPHER_fetch(NULL, wrap[i], NULL);
         c->sha[i] = EVP_MD_fetch(NULL, sha[i], NULL);
-        if (!c->gcm[i] || !c->cbc[i] || !c->wrap[i] || !c->sha[i]) {
+        if (!c->gcm[i] || !c->cbc[i] || !c->sha[i]) {
             ERR_clear_error();
             return fail(err, "OpenSSL lacks an AES mode or SHA-2 digest JWE needs");
         }
@@ -170,6 +179,20 @@ apr_status_t vjwt_jwe_ctx_make(vjwt_jwe_ctx_t **out, apr_pool_t *p, const char *
         ERR_clear_error();
         return fail(err, "OpenSSL lacks SHA-1, HMAC or SSKDF");
     }
+    for (i = 0; i < 3; i++) {
+        OSSL_PARAM params[2];
+        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)sha[i], 0);
+        params[1] = OSSL_PARAM_construct_end();
+        c->hmac_sha[i] = EVP_MAC_CTX_new(c->hmac);
+        if (!c->hmac_sha[i] || EVP_MAC_CTX_set_params(c->hmac_sha[i], params) != 1) {
+            ERR_clear_error();
+            return fail(err, "OpenSSL cannot set up HMAC with SHA-2");
+        }
+    }
+    if (RAND_priv_bytes(c->fallback_cek, sizeof(c->fallback_cek)) != 1) {
+        ERR_clear_error();
+        return fail(err, "OpenSSL's random generator failed");
+    }
     *out = c;
     return APR_SUCCESS;
 }
@@ -179,6 +202,8 @@ apr_status_t vjwt_jwe_ctx_make(vjwt_jwe_ctx_t **out, apr_pool_t *p, const char *
 static apr_status_t key_cleanup(void *data)
 {
     vjwt_jwe_key_t *k = data;
+    EVP_CIPHER_CTX_free(k->kw); /* cleanses its key schedule */
+    k->kw = NULL;
     vjwt_key_material_free(&k->pkey, k->secret, k->secret_len);
     return APR_SUCCESS;
 }
@@ -215,6 +240,9 @@ apr_status_t vjwt_jwe_key_from_secret(vjwt_jwe_key_t **out, apr_pool_t *p, const
     k->secret = apr_pmemdup(p, secret, len);
     k->secret_len = len;
     k->bits = (int)(len * 8);
+    if (len <= 32) {
+        k->kw = vjwt_aes_kw_ctx_make(k->secret, len); /* NULL: made per unwrap instead */
+    }
     *out = k;
     return APR_SUCCESS;
 }
@@ -680,28 +708,26 @@ static int key_fits(const vjwt_jwe_key_t *k, const km_alg_t *km, const enc_alg_t
     return 0;
 }
 
-/* RFC 3394 AES key unwrap of ek into exactly want bytes. 1 on success. */
-static int aes_unwrap(const EVP_CIPHER *cipher, const unsigned char *kek, const unsigned char *ek,
-                      apr_size_t ek_len, unsigned char *out, apr_size_t want)
+/* RFC 3394 AES key unwrap of ek into exactly want bytes with tmpl (a key's AES-ECB template)
+ * or, when tmpl is NULL, kek[0..kek_len). 1 on success. */
+static int aes_unwrap(const EVP_CIPHER_CTX *tmpl, const unsigned char *kek, apr_size_t kek_len,
+                      const unsigned char *ek, apr_size_t ek_len, unsigned char *out,
+                      apr_size_t want)
 {
-    unsigned char buf[JWE_MAX_CEK + 16];
-    EVP_CIPHER_CTX *c;
-    int n = 0, m = 0, ok;
-    if (ek_len != want + 8 || ek_len > sizeof(buf)) {
+    unsigned char buf[JWE_MAX_CEK];
+    EVP_CIPHER_CTX *made = NULL;
+    int ok;
+    if (ek_len != want + 8 || want > JWE_MAX_CEK) {
         return 0;
     }
-    c = EVP_CIPHER_CTX_new();
-    if (!c) {
-        return 0;
+    if (!tmpl) {
+        tmpl = made = vjwt_aes_kw_ctx_make(kek, kek_len);
     }
-    EVP_CIPHER_CTX_set_flags(c, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
-    ok = EVP_DecryptInit_ex2(c, cipher, kek, NULL, NULL) == 1 &&
-         EVP_DecryptUpdate(c, buf, &n, ek, (int)ek_len) == 1 && (apr_size_t)n == want &&
-         EVP_DecryptFinal_ex(c, buf + n, &m) == 1 && m == 0;
-    EVP_CIPHER_CTX_free(c);
+    ok = tmpl && vjwt_aes_unwrap(tmpl, ek, ek_len, buf);
     if (ok) {
-        memcpy(out, buf, want);
+        memcpy(out, buf, want); /* else out keeps the random CEK the caller put there */
     }
+    EVP_CIPHER_CTX_free(made);
     OPENSSL_cleanse(buf, sizeof(buf));
     ERR_clear_error();
     return ok;
@@ -788,9 +814,10 @@ static int ecdh_es(apr_pool_t *p, const vjwt_jwe_ctx_t *ctx, const vjwt_jwe_key_
     return ok;
 }
 
-/* The CEK for key k: 1 with cek filled (possibly random, see below), 0 on a failure that
- * reveals nothing secret (ECDH with an unusable epk, out of memory). A failed unwrap or
- * RSA decryption yields a random CEK (RFC 7516 section 11.5), so the tag check fails. */
+/* The CEK for key k: 1 with cek filled (possibly the fallback, see below), 0 on a failure
+ * that reveals nothing secret (ECDH with an unusable epk, out of memory). A failed unwrap or
+ * RSA decryption yields the context's secret fallback CEK (RFC 7516 section 11.5), so the
+ * tag check fails, with the same work done as for a successful one. */
 static int get_cek(apr_pool_t *p, const vjwt_jwe_ctx_t *ctx, const vjwt_jwe_key_t *k,
                    const km_alg_t *km, const enc_alg_t *ce, const jwe_parts_t *w,
                    unsigned char *cek)
@@ -806,13 +833,10 @@ static int get_cek(apr_pool_t *p, const vjwt_jwe_ctx_t *ctx, const vjwt_jwe_key_
     default:
         break;
     }
-    if (RAND_bytes(cek, (int)ce->key_len) != 1) {
-        return 0;
-    }
+    memcpy(cek, ctx->fallback_cek, ce->key_len); /* replaced when the unwrap succeeds */
     switch (km->km) {
     case KM_AESKW:
-        aes_unwrap(ctx->wrap[(km->kek_len - 16) / 8], k->secret, w->ek, w->ek_len, cek,
-                   ce->key_len);
+        aes_unwrap(k->kw, k->secret, k->secret_len, w->ek, w->ek_len, cek, ce->key_len);
         return 1;
     case KM_RSA_OAEP:
         rsa_oaep(ctx, k, km, w->ek, w->ek_len, cek, ce->key_len);
@@ -820,7 +844,7 @@ static int get_cek(apr_pool_t *p, const vjwt_jwe_ctx_t *ctx, const vjwt_jwe_key_
     case KM_ECDH_ES_KW:
         ok = ecdh_es(p, ctx, k, w, km->name, kek, km->kek_len);
         if (ok) {
-            aes_unwrap(ctx->wrap[(km->kek_len - 16) / 8], kek, w->ek, w->ek_len, cek, ce->key_len);
+            aes_unwrap(NULL, kek, km->kek_len, w->ek, w->ek_len, cek, ce->key_len);
         }
         OPENSSL_cleanse(kek, sizeof(kek));
         return ok;
@@ -835,9 +859,14 @@ static int gcm_decrypt(const vjwt_jwe_ctx_t *ctx, const enc_alg_t *ce, const uns
 {
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
     int n = 0, m = 0, ok;
-    ok = c && EVP_DecryptInit_ex2(c, ctx->gcm[ce->idx], NULL, NULL, NULL) == 1 &&
-         EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_IVLEN, (int)w->iv_len, NULL) == 1 &&
-         EVP_DecryptInit_ex2(c, NULL, cek, w->iv, NULL) == 1 &&
+    /* a 96-bit IV (what RFC 7518 5.3 prescribes, checked by parse_parts) is GCM's default:
+     * cipher, key and IV in one initialisation */
+    ok = c &&
+         (w->iv_len == 12
+              ? EVP_DecryptInit_ex2(c, ctx->gcm[ce->idx], cek, w->iv, NULL) == 1
+              : EVP_DecryptInit_ex2(c, ctx->gcm[ce->idx], NULL, NULL, NULL) == 1 &&
+                    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_IVLEN, (int)w->iv_len, NULL) == 1 &&
+                    EVP_DecryptInit_ex2(c, NULL, cek, w->iv, NULL) == 1) &&
          EVP_DecryptUpdate(c, NULL, &n, (const unsigned char *)w->aad, (int)w->aad_len) == 1 &&
          EVP_DecryptUpdate(c, pt, &n, w->ct, (int)w->ct_len) == 1 &&
          EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, (int)w->tag_len, (void *)w->tag) == 1 &&
@@ -856,23 +885,20 @@ static int gcm_decrypt(const vjwt_jwe_ctx_t *ctx, const enc_alg_t *ce, const uns
 static int cbc_hs_decrypt(const vjwt_jwe_ctx_t *ctx, const enc_alg_t *ce, const unsigned char *cek,
                           const jwe_parts_t *w, unsigned char *pt, apr_size_t *pt_len)
 {
-    static const char *const mds[3] = {"SHA2-256", "SHA2-384", "SHA2-512"};
     apr_size_t half = ce->key_len / 2;
     unsigned char mac[EVP_MAX_MD_SIZE], al[8];
     size_t macl = 0;
     uint64_t bits = (uint64_t)w->aad_len * 8;
     EVP_MAC_CTX *mc;
     EVP_CIPHER_CTX *c;
-    OSSL_PARAM params[2];
     int i, n = 0, m = 0, ok;
 
     for (i = 0; i < 8; i++) {
         al[i] = (unsigned char)(bits >> (56 - 8 * i));
     }
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)mds[ce->idx], 0);
-    params[1] = OSSL_PARAM_construct_end();
-    mc = EVP_MAC_CTX_new(ctx->hmac);
-    ok = mc && EVP_MAC_init(mc, cek, half, params) == 1 &&
+    /* the digest is set on the template: only the key is given here (no fetch by name) */
+    mc = EVP_MAC_CTX_dup(ctx->hmac_sha[ce->idx]);
+    ok = mc && EVP_MAC_init(mc, cek, half, NULL) == 1 &&
          EVP_MAC_update(mc, (const unsigned char *)w->aad, w->aad_len) == 1 &&
          EVP_MAC_update(mc, w->iv, w->iv_len) == 1 && EVP_MAC_update(mc, w->ct, w->ct_len) == 1 &&
          EVP_MAC_update(mc, al, sizeof(al)) == 1 &&

@@ -8,6 +8,7 @@
  */
 #include "vjwt_jwk.h"
 #include "vjwt_b64.h"
+#include "vjwt_crypto.h"
 #include "vjwt_json.h"
 #include "vjwt_jose.h"
 
@@ -98,20 +99,25 @@ static apr_status_t fail(const char **err, const char *why)
 static apr_status_t key_cleanup(void *data)
 {
     vjwt_key_t *k = data;
+    vjwt_verify_tmpl_free(k->tmpl);
+    k->tmpl = NULL;
     vjwt_key_material_free(&k->pkey, k->secret, k->secret_len);
     return APR_SUCCESS;
 }
 
-/* A new key that owns pkey and secret from now on (either may be NULL). */
-static vjwt_key_t *key_new(apr_pool_t *p, vjwt_kty_e kty, EVP_PKEY *pkey, unsigned char *secret,
-                           apr_size_t secret_len, const char *source)
+/* A new key that owns pkey and secret from now on (either may be NULL), with its
+ * verification templates (vjwt_crypto.h); nid is the curve of an EC or OKP key, else 0. */
+static vjwt_key_t *key_new(apr_pool_t *p, vjwt_kty_e kty, EVP_PKEY *pkey, int nid,
+                           unsigned char *secret, apr_size_t secret_len, const char *source)
 {
     vjwt_key_t *k = apr_pcalloc(p, sizeof(*k));
     k->kty = kty;
     k->pkey = pkey;
+    k->curve_nid = nid;
     k->secret = secret;
     k->secret_len = secret_len;
     k->source = source;
+    k->tmpl = vjwt_verify_tmpl_make(pkey, nid, secret, secret_len);
     apr_pool_cleanup_register(p, k, key_cleanup, apr_pool_cleanup_null);
     return k;
 }
@@ -249,9 +255,8 @@ static apr_status_t key_from_pkey(vjwt_key_t **out, apr_pool_t *p, EVP_PKEY *pke
         EVP_PKEY_free(pkey);
         return APR_EINVAL;
     }
-    k = key_new(p, kty, pkey, NULL, 0, source);
+    k = key_new(p, kty, pkey, nid, NULL, 0, source);
     k->bits = bits;
-    k->curve_nid = nid;
     *out = k;
     return APR_SUCCESS;
 }
@@ -688,7 +693,7 @@ static apr_status_t jwk_oct(vjwt_key_t **out, apr_pool_t *p, json_t *jwk, const 
                             alg->name, alg->hash_bits / 8);
         return APR_EINVAL;
     }
-    *out = key_new(p, VJWT_KTY_OCT, NULL, m.v[0], m.len[0], "jwk");
+    *out = key_new(p, VJWT_KTY_OCT, NULL, 0, m.v[0], m.len[0], "jwk");
     (*out)->bits = (int)(m.len[0] * 8);
     return APR_SUCCESS;
 }
@@ -1450,7 +1455,7 @@ apr_status_t vjwt_key_from_secret(vjwt_key_t **out, apr_pool_t *p, const unsigne
     }
     copy = apr_palloc(p, len);
     memcpy(copy, secret, len);
-    *out = key_new(p, VJWT_KTY_OCT, NULL, copy, len, "secret");
+    *out = key_new(p, VJWT_KTY_OCT, NULL, 0, copy, len, "secret");
     (*out)->bits = (int)(len * 8);
     return APR_SUCCESS;
 }

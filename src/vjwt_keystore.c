@@ -21,6 +21,7 @@
 #define VJWT_TAG(n)       (1##n - 100000)
 #define MAX_UNKNOWN_KIDS  1024
 #define UNKNOWN_SLOTS     (2 * MAX_UNKNOWN_KIDS)
+#define KID_QUIET         apr_time_from_sec(1)
 #define MAX_BAD_RECORDS   256
 #define MAX_SKIP_NOTES    10
 #define COLD_POLL         apr_time_from_msec(50)
@@ -64,6 +65,9 @@ struct vjwt_ks_source {
     _Atomic(snapshot_t *) cur;       /* read without a lock, inside a read section */
     apr_time_t local_attempt;        /* attempt marker without a shared cache; with one, the last
                                       * fetch of a lost record (lost_record) */
+    /* Until when unknown kids don't look at the shared cache or the provider again: set when
+     * such a look changed nothing (a flood of random kids then costs no lock). */
+    _Atomic apr_time_t kid_quiet_until;
 };
 
 struct vjwt_store {
@@ -193,6 +197,7 @@ apr_status_t vjwt_store_make(vjwt_store_t **out, apr_pool_t *p, const vjwt_store
         apr_status_t rv;
         src->store = st;
         atomic_init(&src->cur, NULL);
+        atomic_init(&src->kid_quiet_until, 0);
         src->local_attempt = 0;
         rv = apr_thread_mutex_create(&src->mutex, APR_THREAD_MUTEX_DEFAULT, p);
         if (rv == APR_SUCCESS) {
@@ -1331,7 +1336,8 @@ int vjwt_store_refetch_for_kid(vjwt_store_t *st, apr_pool_t *rp, const apr_array
         s = snapshot_current(src);
         /* A source without usable keys was just tried by vjwt_store_collect in this
          * request (waiting up to the fetch limit): trying it again would double the wait. */
-        if (!snapshot_usable(st, s, now_of(st)) || unknown_has(s, kid_digest)) {
+        if (!snapshot_usable(st, s, now_of(st)) || unknown_has(s, kid_digest) ||
+            now_of(st) < atomic_load(&src->kid_quiet_until)) {
             continue;
         }
         apr_pool_create(&tp, rp);
@@ -1340,7 +1346,10 @@ int vjwt_store_refetch_for_kid(vjwt_store_t *st, apr_pool_t *rp, const apr_array
         apr_pool_destroy(tp);
         changed |= updated;
         if (!updated) {
-            continue; /* refetch floor: not remembered, a later request may fetch */
+            /* refetch floor: not remembered, a later request may fetch; not before a second
+             * has passed, though (the tick follows the shared record every second anyway) */
+            atomic_store(&src->kid_quiet_until, seen + KID_QUIET);
+            continue;
         }
         /* Keys fetched after the kid was first seen still lack it: remember that until the
          * next fetch. (Older keys from the shared cache prove nothing.) */

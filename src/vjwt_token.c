@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 #include "vjwt_token.h"
+#include "vjwt_crypto.h"
 #include "vjwt_b64.h"
 #include "vjwt_json.h"
 
@@ -309,12 +310,11 @@ const char *vjwt_token_from_query(apr_pool_t *p, const char *query, const char *
 
 const char *vjwt_token_fingerprint(apr_pool_t *p, const char *token, apr_size_t len)
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
+    unsigned char md[32];
     static const char hex[] = "0123456789abcdef";
     char *out = apr_palloc(p, 9);
     int i;
-    if (EVP_Digest(token, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen < 4) {
+    if (vjwt_sha256(token, len, md) != 1) {
         return "00000000";
     }
     for (i = 0; i < 4; i++) {

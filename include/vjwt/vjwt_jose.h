@@ -2,7 +2,8 @@
  * vjwt_jose.h - the JWS algorithm registry, key/alg binding (RFC 8725 section 3.1) and
  * signature verification with OpenSSL EVP.
  *
- * Thread context: any thread; no state.
+ * Thread context: any thread. The only state is process-wide and read-only once made: the
+ * digests and HMAC fetched once (vjwt_crypto.h) and each key's verification templates.
  */
 #ifndef VJWT_JOSE_H
 #define VJWT_JOSE_H
@@ -49,7 +50,8 @@ int vjwt_key_fits_alg(const vjwt_key_t *key, const vjwt_alg_t *alg, int min_rsa_
  * the signature is valid, APR_EGENERAL when not; never crashes on any input lengths.
  * ECDSA signatures are raw R||S of exactly alg->sig_len bytes, r and s in [1, n-1];
  * PSS uses MGF1 with the same hash and salt length = hash length; HMAC compares the full
- * length in constant time. */
+ * length in constant time. Uses a duplicate of the key's template for alg (vjwt_crypto.h),
+ * so nothing is fetched by name per call; leaves nothing on OpenSSL's error queue. */
 apr_status_t vjwt_jose_verify(const vjwt_alg_t *alg, const vjwt_key_t *key, const unsigned char *in,
                               apr_size_t inlen, const unsigned char *sig, apr_size_t siglen);
 

@@ -12,8 +12,9 @@
  *
  * Every failure is one status (APR_EGENERAL) with a JwtInvalid verdict whose detail is for
  * logs only: the caller answers the client the same way for all of them. A failed key
- * unwrap or RSA decryption continues with a random CEK (RFC 7516 section 11.5), so it
- * surfaces as an authentication-tag failure.
+ * unwrap or RSA decryption continues with a CEK that is not the token's (RFC 7516 section
+ * 11.5: random bytes drawn once per vjwt_jwe_ctx_t and never revealed), so it surfaces as an
+ * authentication-tag failure.
  *
  * Ownership: a vjwt_jwe_key_t and a vjwt_jwe_ctx_t own their OpenSSL objects; a cleanup on
  * the pool they were made in frees them (secrets are cleansed). The decrypt results live
@@ -21,7 +22,8 @@
  *
  * Thread context: keys and ctx are made on the thread that owns their pool (configuration
  * time) and are read-only afterwards; vjwt_jwe_decrypt may run on any number of threads at
- * once with the same keys and ctx. There are no globals.
+ * once with the same keys and ctx. The only globals are the algorithm objects vjwt_crypto.h
+ * fetches once per process.
  */
 #ifndef VJWT_JWE_H
 #define VJWT_JWE_H
@@ -46,6 +48,8 @@ typedef struct {
     const char *alg;    /* JWK "alg": the only alg this key may be used with (for a dir key,
                            the enc); NULL = any alg its kind fits */
     const char *source; /* for log lines: "secret", "file:/x.pem", "jwk", "EVP_PKEY" */
+    EVP_CIPHER_CTX *kw; /* oct of 16/24/32 bytes: AES-ECB decryption keyed with the secret,
+                           copied per A*KW unwrap (vjwt_crypto.h); NULL otherwise */
 } vjwt_jwe_key_t;
 
 /* Symmetric key (raw bytes, copied) for dir or A*KW: 16, 24, 32, 48 or 64 bytes. kid may
@@ -81,9 +85,10 @@ apr_status_t vjwt_jwe_key_from_jwk(vjwt_jwe_key_t **out, apr_pool_t *p, json_t *
 /* "RSA 2048", "EC P-256", "oct 256 bits" for log lines. */
 const char *vjwt_jwe_key_describe(apr_pool_t *p, const vjwt_jwe_key_t *k);
 
-/* The OpenSSL algorithms JWE needs (AES-GCM/CBC/WRAP, SHA-1/256/384/512, HMAC, SSKDF),
- * fetched once here, so the request path does no implicit fetches for them. Make one at
- * configuration time and share it read-only. */
+/* The OpenSSL algorithms JWE needs (AES-GCM/CBC, SHA-1/256/384/512, HMAC, SSKDF), fetched
+ * once here, so the request path does no implicit fetches for them (A*KW uses AES-ECB from
+ * vjwt_crypto.h), and the fallback CEK of failed unwraps. Make one at configuration time and
+ * share it read-only. */
 typedef struct vjwt_jwe_ctx_t vjwt_jwe_ctx_t;
 apr_status_t vjwt_jwe_ctx_make(vjwt_jwe_ctx_t **out, apr_pool_t *p, const char **err);
 

@@ -2,9 +2,9 @@
  * vjwt_jwk.h - prepared verification keys and the parsers that make them: JWK, JWKS,
  * PEM public key or certificate, RSA n/e, raw HMAC secret.
  *
- * A vjwt_key_t is immutable once made; its EVP_PKEY (or secret) is released by a cleanup
- * on the pool it was made in (secrets are cleansed). Keys are made at configuration time
- * (or by the key store) and read by any number of request threads.
+ * A vjwt_key_t is immutable once made; its EVP_PKEY (or secret) and its verification
+ * templates are released by a cleanup on the pool it was made in (secrets are cleansed). Keys are
+ * made at configuration time (or by the key store) and read by any number of request threads.
  *
  * Thread context: parsers on the thread that owns the pool; the keys on any thread.
  */
@@ -31,6 +31,10 @@ typedef struct {
                            alg of its family */
     const char *source; /* where it came from, for log lines: "file:/x.pem", "n/e", ... */
     int lenient;        /* JWK: a member was standard base64 or padded, not base64url */
+    /* verification contexts built when the key is made (vjwt_crypto.h), freed with it;
+       NULL = none (vjwt_jose_verify then builds them per call). A copy of the struct
+       (vjwt_key_with_kid) shares them, as it shares pkey. */
+    struct vjwt_verify_tmpl_t *tmpl;
 } vjwt_key_t;
 
 /* One JWK object. The members n, e, x, y, k decode as base64url or standard base64 with

@@ -8,11 +8,13 @@
 #include "vjwt_json.h"
 #include "vjwt_jwk.h"
 #include "vjwt_jose.h"
+#include "vjwt_crypto.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_file_io.h>
+#include <apr_thread_proc.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -350,11 +352,18 @@ static const alg_case_t alg_cases[] = {
     {"EdDSA", &g_ed25519},
 };
 
-/* The key for case c through loader 0 = JWK, 1 = PEM, 2 = DER (HMAC: secret / oct JWK). */
+/* The key for case c through loader 0 = JWK, 1 = PEM, 2 = DER (HMAC: secret / oct JWK),
+ * 3 = the JWK's key without its verification templates (contexts built per call). */
 static vjwt_key_t *case_key(apr_pool_t *p, const alg_case_t *c, int loader)
 {
     apr_size_t len;
     unsigned char *der;
+    if (loader == 3) {
+        vjwt_key_t *k = apr_pmemdup(p, case_key(p, c, 0), sizeof(vjwt_key_t));
+        assert_non_null(k->tmpl);
+        k->tmpl = NULL;
+        return k;
+    }
     if (!c->pkey) {
         if (loader == 0) {
             return must_jwk(p, vjwt_json_own(p, json_pack("{s:s, s:s}", "kty", "oct", "k",
@@ -388,7 +397,7 @@ static void t_verify_all_algs(void **state)
             jws_sign(p, c->alg, c->pkey ? *c->pkey : NULL, SECRET64, 64, MSG, MSGLEN, &siglen);
         unsigned char *bad = apr_palloc(p, siglen + 2);
         unsigned char *msg2 = apr_pmemdup(p, MSG, MSGLEN);
-        for (loader = 0; loader < 3; loader++) {
+        for (loader = 0; loader < 4; loader++) {
             vjwt_key_t *k = case_key(p, c, loader);
             const char *why = NULL;
             if (!vjwt_key_fits_alg(k, alg, VJWT_DEFAULT_MIN_RSA_BITS, &why)) {
@@ -430,6 +439,111 @@ static void t_verify_all_algs(void **state)
                          APR_SUCCESS);
         assert_int_equal(ERR_peek_error(), 0);
     }
+}
+
+/* ---- one key object verified by several threads at once ---------------------------- */
+
+#define CONC_THREADS 4
+#define CONC_ROUNDS  40
+
+typedef struct {
+    const vjwt_alg_t *alg;
+    const vjwt_key_t *key;
+    const unsigned char *sig, *bad;
+    size_t siglen;
+} conc_case_t;
+
+typedef struct {
+    const conc_case_t *cases;
+    int ncases, seed, wrong, errq;
+} conc_arg_t;
+
+static void *APR_THREAD_FUNC conc_worker(apr_thread_t *th, void *data)
+{
+    conc_arg_t *a = data;
+    int r, i;
+    for (r = 0; r < CONC_ROUNDS; r++) {
+        for (i = 0; i < a->ncases; i++) {
+            const conc_case_t *c = &a->cases[(i + a->seed) % a->ncases];
+            int valid = (r + i + a->seed) % 2 == 0;
+            apr_status_t want = valid ? APR_SUCCESS : APR_EGENERAL;
+            if (vjwt_jose_verify(c->alg, c->key, MSG, MSGLEN, valid ? c->sig : c->bad, c->siglen) !=
+                want) {
+                a->wrong++;
+            }
+            /* a refused signature leaves nothing on the thread's error queue */
+            if (ERR_peek_error() != 0) {
+                a->errq++;
+                ERR_clear_error();
+            }
+        }
+    }
+    apr_thread_exit(th, APR_SUCCESS);
+    return NULL;
+}
+
+/* Every algorithm, valid and invalid signatures interleaved, from CONC_THREADS threads that
+ * share each key object (and so its verification templates). Run under the sanitizer build
+ * too (--enable-sanitizers). */
+static void t_verify_concurrent(void **state)
+{
+    apr_pool_t *p = *state;
+    size_t n = sizeof(alg_cases) / sizeof(alg_cases[0]), i;
+    conc_case_t *cases = apr_pcalloc(p, n * sizeof(*cases));
+    conc_arg_t args[CONC_THREADS];
+    apr_thread_t *th[CONC_THREADS];
+    apr_status_t trv;
+    int t, nc = 0;
+
+    for (i = 0; i < n; i++) {
+        const alg_case_t *c = &alg_cases[i];
+        unsigned char *bad;
+        if (strcmp(c->alg, "ES384") == 0) {
+            continue; /* slow without a constant-time fast path; ES256/ES512 cover ECDSA */
+        }
+        cases[nc].alg = vjwt_alg_lookup(c->alg);
+        cases[nc].key = case_key(p, c, 0);
+        cases[nc].sig = jws_sign(p, c->alg, c->pkey ? *c->pkey : NULL, SECRET64, 64, MSG, MSGLEN,
+                                 &cases[nc].siglen);
+        bad = apr_pmemdup(p, cases[nc].sig, cases[nc].siglen);
+        bad[cases[nc].siglen / 2] ^= 0x10;
+        cases[nc].bad = bad;
+        nc++;
+    }
+    for (t = 0; t < CONC_THREADS; t++) {
+        args[t].cases = cases;
+        args[t].ncases = nc;
+        args[t].seed = t;
+        args[t].wrong = args[t].errq = 0;
+        assert_int_equal(apr_thread_create(&th[t], NULL, conc_worker, &args[t], p), APR_SUCCESS);
+    }
+    for (t = 0; t < CONC_THREADS; t++) {
+        assert_int_equal(apr_thread_join(&trv, th[t]), APR_SUCCESS);
+    }
+    for (t = 0; t < CONC_THREADS; t++) {
+        assert_int_equal(args[t].wrong, 0);
+        assert_int_equal(args[t].errq, 0);
+    }
+}
+
+/* vjwt_sha256 (the pre-fetched digest): FIPS 180-2 B.1 and the empty message */
+static void t_sha256(void **state)
+{
+    apr_pool_t *p = *state;
+    unsigned char out[32], *want;
+    apr_size_t wl;
+    assert_int_equal(vjwt_sha256("abc", 3, out), 1);
+    assert_int_equal(
+        vjwt_test_hex(p, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", &want,
+                      &wl),
+        0);
+    assert_memory_equal(out, want, 32);
+    assert_int_equal(vjwt_sha256(NULL, 0, out), 1);
+    assert_int_equal(
+        vjwt_test_hex(p, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", &want,
+                      &wl),
+        0);
+    assert_memory_equal(out, want, 32);
 }
 
 static void t_verify_guards(void **state)
@@ -1323,6 +1437,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(t_registry),
         T(t_verify_all_algs),
+        T(t_verify_concurrent),
+        T(t_sha256),
         T(t_verify_guards),
         T(t_ecdsa_encoding),
         T(t_pss_params),

@@ -11,6 +11,7 @@
 #include "vjwt_b64.h"
 #include "vjwt_json.h"
 #include "vjwt_jwe.h"
+#include "vjwt_crypto.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 /* ---- fixtures ---------------------------------------------------------------------------- */
@@ -1104,15 +1106,118 @@ static void t_threads(void **state)
     }
 }
 
+/* ---- RFC 3394 unwrap (vjwt_crypto.c) ------------------------------------------------------ */
+
+/* RFC 3394 section 4: KEK, key data, wrapped key (hex). */
+static const char *const rfc3394[][3] = {
+    {"000102030405060708090A0B0C0D0E0F", "00112233445566778899AABBCCDDEEFF",
+     "1FA68B0A8112B447AEF34BD8FB5A7B829D3E862371D2CFE5"},
+    {"000102030405060708090A0B0C0D0E0F1011121314151617", "00112233445566778899AABBCCDDEEFF",
+     "96778B25AE6CA435F92B5B97C050AED2468AB8A17AD84E5D"},
+    {"000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F",
+     "00112233445566778899AABBCCDDEEFF", "64E8C3F9CE0F5BA263E9777905818A2A93C8191E7D6E8AE7"},
+    {"000102030405060708090A0B0C0D0E0F1011121314151617",
+     "00112233445566778899AABBCCDDEEFF0001020304050607",
+     "031D33264E15D33268F24EC260743EDCE1C6C7DDEE725A936BA814915C6762D2"},
+    {"000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F",
+     "00112233445566778899AABBCCDDEEFF0001020304050607",
+     "A8F9BC1612C68B3FF6E6F4FBE30E71E4769C8B80A32CB8958CD5D17D6B254DA1"},
+    {"000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F",
+     "00112233445566778899AABBCCDDEEFF000102030405060708090A0B0C0D0E0F",
+     "28C9F404C4B810F4CBCCB35CFB87F8263F5786E2D80ED326CBC7F0E71A99F43BFB988B9B7A02DD21"},
+};
+
+/* The vectors of RFC 3394 section 4; every single-bit change of a wrapped key refused. */
+static void t_aes_unwrap_rfc3394(void **state)
+{
+    apr_pool_t *p = *state;
+    size_t v, bit;
+    for (v = 0; v < sizeof(rfc3394) / sizeof(rfc3394[0]); v++) {
+        unsigned char *kek, *data, *wrapped, out[64];
+        apr_size_t kl, dl, wl;
+        EVP_CIPHER_CTX *kw;
+        assert_int_equal(vjwt_test_hex(p, rfc3394[v][0], &kek, &kl), 0);
+        assert_int_equal(vjwt_test_hex(p, rfc3394[v][1], &data, &dl), 0);
+        assert_int_equal(vjwt_test_hex(p, rfc3394[v][2], &wrapped, &wl), 0);
+        kw = vjwt_aes_kw_ctx_make(kek, kl);
+        assert_non_null(kw);
+        assert_int_equal(vjwt_aes_unwrap(kw, wrapped, wl, out), 1);
+        assert_memory_equal(out, data, dl);
+        /* the template is only copied: a second unwrap with it gives the same */
+        memset(out, 0x55, sizeof(out));
+        assert_int_equal(vjwt_aes_unwrap(kw, wrapped, wl, out), 1);
+        assert_memory_equal(out, data, dl);
+        for (bit = 0; bit < wl * 8; bit++) {
+            wrapped[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+            memset(out, 0x55, sizeof(out));
+            assert_int_equal(vjwt_aes_unwrap(kw, wrapped, wl, out), 0);
+            assert_true(out[0] == 0 && memcmp(out, out + 1, dl - 1) == 0); /* zeroed */
+            wrapped[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+        }
+        /* lengths: not a multiple of 8, fewer than 3 blocks, more than 8 + 64 bytes */
+        assert_int_equal(vjwt_aes_unwrap(kw, wrapped, wl - 1, out), 0);
+        assert_int_equal(vjwt_aes_unwrap(kw, wrapped, 16, out), 0);
+        assert_int_equal(vjwt_aes_unwrap(kw, wrapped, 80, out), 0);
+        assert_int_equal(vjwt_aes_unwrap(NULL, wrapped, wl, out), 0);
+        EVP_CIPHER_CTX_free(kw);
+    }
+    assert_null(vjwt_aes_kw_ctx_make((const unsigned char *)"0123456789abcdef0123", 20));
+}
+
+/* Against OpenSSL's own key-wrap cipher (AES-*-WRAP, RFC 3394) for random keys and every key
+ * data length JWE uses (16..64 bytes). */
+static void t_aes_unwrap_vs_openssl(void **state)
+{
+    static const char *const wrap[3] = {"AES-128-WRAP", "AES-192-WRAP", "AES-256-WRAP"};
+    unsigned char kek[32], data[64], wrapped[72], out[64];
+    int k, len, round, n = 0, m = 0;
+    (void)state;
+    for (k = 0; k < 3; k++) {
+        EVP_CIPHER *ciph = EVP_CIPHER_fetch(NULL, wrap[k], NULL);
+        assert_non_null(ciph);
+        for (len = 16; len <= 64; len += 8) {
+            for (round = 0; round < 4; round++) {
+                EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+                EVP_CIPHER_CTX *kw;
+                assert_int_equal(RAND_bytes(kek, sizeof(kek)), 1);
+                assert_int_equal(RAND_bytes(data, sizeof(data)), 1);
+                EVP_CIPHER_CTX_set_flags(c, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+                assert_int_equal(EVP_EncryptInit_ex2(c, ciph, kek, NULL, NULL), 1);
+                assert_int_equal(EVP_EncryptUpdate(c, wrapped, &n, data, len), 1);
+                assert_int_equal(EVP_EncryptFinal_ex(c, wrapped + n, &m), 1);
+                assert_int_equal(n + m, len + 8);
+                EVP_CIPHER_CTX_free(c);
+                kw = vjwt_aes_kw_ctx_make(kek, (size_t)(16 + 8 * k));
+                assert_non_null(kw);
+                assert_int_equal(vjwt_aes_unwrap(kw, wrapped, (size_t)len + 8, out), 1);
+                assert_memory_equal(out, data, (size_t)len);
+                EVP_CIPHER_CTX_free(kw);
+            }
+        }
+        EVP_CIPHER_free(ciph);
+    }
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, vjwt_test_pool_setup, vjwt_test_pool_teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(t_rfc_examples),      T(t_wycheproof_jwe), T(t_wycheproof_crypto), T(t_interop_jwcrypto),
-        T(t_interop_node_jose), T(t_tampering),      T(t_key_binding),       T(t_epk),
-        T(t_header_rules),      T(t_limits),         T(t_key_sources),       T(t_key_refusals),
+        T(t_rfc_examples),
+        T(t_wycheproof_jwe),
+        T(t_wycheproof_crypto),
+        T(t_interop_jwcrypto),
+        T(t_interop_node_jose),
+        T(t_tampering),
+        T(t_key_binding),
+        T(t_epk),
+        T(t_header_rules),
+        T(t_limits),
+        T(t_key_sources),
+        T(t_key_refusals),
         T(t_threads),
+        T(t_aes_unwrap_rfc3394),
+        T(t_aes_unwrap_vs_openssl),
     };
     vjwt_test_init();
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1038,6 +1038,33 @@ static void t_refetch_for_kid(void **state)
     assert_int_equal(vjwt_store_refetch_for_kid(e.st, p, NULL, "x"), 0);
 }
 
+/* A flood of random kids within the refetch floor: the first looks at the shared cache (a
+ * peer may have fetched), the others of the next second don't (no cross-process lock per
+ * request); after that second, one looks again. */
+static void t_unknown_kids_quiet_second(void **state)
+{
+    apr_pool_t *p = *state;
+    vjwt_store_opts_t o = base_opts(1);
+    env_t e;
+    int lookups, i;
+    std_idp(p);
+    env_make(&e, p, &o, VJWT_KS_DISCOVERY, DISC, NULL);
+    assert_kids(p, &e, "r1 e1");
+    lookups = mc_record_gets();
+    assert_int_equal(vjwt_store_refetch_for_kid(e.st, p, e.srcs, "rnd-0"), 0); /* floor */
+    assert_true(mc_record_gets() > lookups);
+    lookups = mc_record_gets();
+    for (i = 1; i < 50; i++) {
+        assert_int_equal(vjwt_store_refetch_for_kid(e.st, p, e.srcs, apr_psprintf(p, "rnd-%d", i)),
+                         0);
+    }
+    assert_int_equal(mc_record_gets(), lookups);
+    clock_add(apr_time_from_msec(1100));
+    assert_int_equal(vjwt_store_refetch_for_kid(e.st, p, e.srcs, "rnd-x"), 0);
+    assert_true(mc_record_gets() > lookups);
+    assert_int_equal(calls(JWKS), 1);
+}
+
 /* A kid still unknown after a fetch is remembered: no fetch and no cache lookup for it until
  * the next fetch of the source. */
 static void t_unknown_kid_remembered(void **state)
@@ -2598,6 +2625,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_two_sources, setup, teardown),
         cmocka_unit_test_setup_teardown(t_snapshot_lifetime, setup, teardown),
         cmocka_unit_test_setup_teardown(t_read_section_overflow, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_unknown_kids_quiet_second, setup, teardown),
         cmocka_unit_test_setup_teardown(t_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(t_cache_record_seal, setup, teardown),
         cmocka_unit_test_setup_teardown(t_sealed_share, setup, teardown),

@@ -422,7 +422,17 @@ static void run_primitive(apr_pool_t *p, const char *rel, prim_e kind)
                 }
             }
             if (key && fits) {
+                vjwt_key_t bare = *key;
                 got = vjwt_jose_verify(alg, key, msg, msglen, sig, siglen) == APR_SUCCESS;
+                /* the key's verification templates change nothing: the same verdict from
+                 * contexts built for this one call */
+                assert_non_null(key->tmpl);
+                bare.tmpl = NULL;
+                if ((vjwt_jose_verify(alg, &bare, msg, msglen, sig, siglen) == APR_SUCCESS) !=
+                    got) {
+                    fail_msg("%s tcId %ld: verdict with templates differs from without", base,
+                             tcid);
+                }
             }
             else {
                 detail = detail ? detail : why;
