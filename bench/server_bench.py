@@ -582,25 +582,30 @@ def precheck(v):
             v.name, v.server.name, v.path, st, v.expect, body[:300], v.server.tail()))
 
 
-def core0():
-    """(steal, total) jiffies of core 0, where httpd runs."""
+def cores():
+    """{core: (idle + iowait, steal, total)} jiffies of cores 0 (httpd) and 1 (wrk)."""
+    r = {}
     with open("/proc/stat") as fh:
         for line in fh:
-            if line.startswith("cpu0 "):
-                f = [int(x) for x in line.split()[1:]]
-                return f[7], sum(f[:8])
-    return 0, 1
+            for c in ("0", "1"):
+                if line.startswith("cpu%s " % c):
+                    f = [int(x) for x in line.split()[1:]]
+                    r[c] = (f[3] + f[4], f[7], sum(f[:8]))
+    return r
 
 
 def measure(tmp, v, seconds):
     precheck(v)
-    s0, t0 = core0()
+    c0 = cores()
     before = v.server.cpu_ticks()
     r = run_wrk(tmp, v.server, v.path, v.tokens, seconds)
     after = v.server.cpu_ticks()
-    s1, t1 = core0()
-    r["steal"] = 100.0 * (s1 - s0) / max(t1 - t0, 1)
-    r["busy"] = 100.0 * (after - before) / max(t1 - t0, 1)
+    c1 = cores()
+    t = {c: max(c1[c][2] - c0[c][2], 1) for c in c0}
+    r["steal"] = 100.0 * (c1["0"][1] - c0["0"][1]) / t["0"]
+    r["busy"] = 100.0 * (after - before) / t["0"]
+    r["idle0"] = 100.0 * (c1["0"][0] - c0["0"][0]) / t["0"]
+    r["idle1"] = 100.0 * (c1["1"][0] - c0["1"][0]) / t["1"]
     r["cpu_us"] = (after - before) * 1e6 / CLK_TCK / max(r["requests"], 1)
     r["rss"], r["pss"] = v.server.memory()
     r["wrapped"] = v.unique and r["requests"] > count_tokens(v.tokens)
@@ -911,7 +916,7 @@ def serve(variants, idp):
 def mean_result(rs):
     m = {}
     for k in ("rps", "p50", "p99", "cpu_us", "requests", "non2xx", "rss", "pss", "steal",
-              "busy"):
+              "busy", "idle0", "idle1"):
         m[k] = sum(r[k] for r in rs) / len(rs)
     m["wrapped"] = False
     m["wrong"] = sum(r["wrong"] for r in rs)
@@ -941,9 +946,9 @@ def render(results, futex, lat, plain_mem, mem, plain_rows, idp, build):
                  .split()[1]))
     L.append("")
     L.append("| round | server | variant | status | req/s | ratio to static | p50 ms | p99 ms "
-             "| CPU µs/req | added µs/req | httpd CPU % of core 0 | steal % | child RSS MB "
-             "| child PSS MB |")
-    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+             "| CPU µs/req | added µs/req | httpd CPU % of core 0 | core 0 idle % | steal % "
+             "| core 1 idle % | child RSS MB | child PSS MB |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for rnd, v, r in results:
         b = r.get("base")
         ratio = r["rps"] / b["rps"] if b and not v.group.startswith("base") else None
@@ -954,11 +959,12 @@ def render(results, futex, lat, plain_mem, mem, plain_rows, idp, build):
         if r.get("wrong"):
             note += " (%d wrong statuses)" % r["wrong"]
         L.append("| %d | %s | %s%s | %d | %.0f | %s | %.2f | %.2f | %.1f | %s | %.0f | %.0f "
-                 "| %.1f | %.1f |" % (
+                 "| %.0f | %.0f | %.1f | %.1f |" % (
                      rnd, v.server.name, v.name, note, v.expect, r["rps"],
                      "%.2f" % ratio if ratio is not None else "1 (mean of 2 runs)", r["p50"],
                      r["p99"], r["cpu_us"], "%+.1f" % added if added is not None else "—",
-                     r["busy"], r["steal"], r["rss"] / 1024, r["pss"] / 1024))
+                     r["busy"], r["idle0"], r["steal"], r["idle1"], r["rss"] / 1024,
+                     r["pss"] / 1024))
     L.append("")
     L.append("Plain httpd (no module loaded) after %d static requests: child RSS %.1f MB, "
              "PSS %.1f MB (%.0f req/s, %.1f CPU µs/req)." % (
