@@ -1228,7 +1228,7 @@ const command_rec vjwt_mod_cmds[] = {
                   "CA certificates for https key fetches (default: the system store)"),
     AP_INIT_TAKE123("ValidateJWTTokenCache", cmd_token_cache, NULL, RSRC_CONF,
                     "On|Off [ENTRIES [SIZE]]: remember validated tokens per child (default On "
-                    "10000 2M)"),
+                    "10000 1M)"),
     AP_INIT_TAKE1("ValidateJWTFetchAllowHTTP", cmd_allow_http, NULL, RSRC_CONF,
                   "On|Off: allow plain http key URLs to non-loopback hosts (default Off)"),
     AP_INIT_TAKE12("ValidateJWTFetchProxy", cmd_fetch_proxy, NULL, RSRC_CONF,

@@ -66,7 +66,7 @@ static cache_t *the_cache;
 static vjwt_vcache_t *the_accepted, *the_rejected;
 
 #define DEFAULT_TOKEN_CACHE_ENTRIES 10000
-#define DEFAULT_TOKEN_CACHE_BYTES   (2 * 1024 * 1024)
+#define DEFAULT_TOKEN_CACHE_BYTES   (1024 * 1024)
 #define TOKEN_CACHE_MAX_TTL         apr_time_from_sec(3600)
 
 void vjwt_mod_token_cache(vjwt_vcache_t **accepted, vjwt_vcache_t **rejected)

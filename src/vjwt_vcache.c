@@ -206,7 +206,7 @@ void vjwt_vcache_put(vjwt_vcache_t *c, const vjwt_vcache_key_t *k, void *value, 
         until = now + c->max_ttl;
     }
     bytes += sizeof(entry_t);
-    if (until <= now || bytes > sh->max_bytes / 16 || !(e = calloc(1, sizeof(*e)))) {
+    if (until <= now || bytes > sh->max_bytes / 4 || !(e = calloc(1, sizeof(*e)))) {
         free_fn ? free_fn(value) : free(value);
         return;
     }

@@ -40,7 +40,7 @@ apr_status_t vjwt_vcache_make(vjwt_vcache_t **out, apr_pool_t *p, int max_entrie
 /* Files value (bytes long, counted against max_bytes) under k until `until` (clamped to
  * now + max_ttl), replacing an entry under the same key. The cache owns value from now
  * on: free_fn(value) runs when it is dropped and unused. A value already expired, or
- * larger than a sixteenth of a shard's bytes, is freed at once. */
+ * larger than a quarter of a shard's bytes, is freed at once. */
 void vjwt_vcache_put(vjwt_vcache_t *c, const vjwt_vcache_key_t *k, void *value, apr_size_t bytes,
                      apr_time_t now, apr_time_t until, void (*free_fn)(void *));
 

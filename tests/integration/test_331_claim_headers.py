@@ -10,39 +10,19 @@
 """
 
 import base64
-import http.server
 import json
-import threading
 
 import pytest
 
+from vjwt_backend import echo_backend
 from vjwt_env import assert_fail, assert_pass, load_modules
 from vjwt_tokens import b64std, b64u, hmac_jwk, mint
 
 
-class _Echo(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = json.dumps([[k, v] for k, v in self.headers.items()]).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("X-Backend", "proxy-echo")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def backend():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    server.daemon_threads = True
-    t = threading.Thread(target=server.serve_forever, daemon=True)
-    t.start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with echo_backend() as port:
+        yield port
 
 
 HEADERS = ["ValidateJWTClaimHeader /realm_access/roles X-Roles",

@@ -111,11 +111,11 @@ static void t_bounded(void **state)
         assert_true(st.bytes <= 65536 + 1);
     }
     assert_true(st.entries >= 25 && st.entries <= 32);
-    /* a value above a sixteenth of the bytes is not kept */
+    /* a value above a quarter of the bytes is not kept */
     {
-        char *huge = calloc(1, 8000);
+        char *huge = calloc(1, 17000);
         vjwt_vcache_key_t k = key_of("huge", 1, 0);
-        vjwt_vcache_put(c, &k, huge, 8000, now, APR_INT64_MAX, count_free);
+        vjwt_vcache_put(c, &k, huge, 17000, now, APR_INT64_MAX, count_free);
         assert_null(vjwt_vcache_get(c, p, &k, now));
     }
     apr_pool_destroy(cp);
