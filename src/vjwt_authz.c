@@ -149,23 +149,12 @@ apr_array_header_t *vjwt_token_scopes(apr_pool_t *p, const json_t *payload)
     return out;
 }
 
-static int contains(const apr_array_header_t *vals, const char *s)
-{
-    int i;
-    for (i = 0; vals && i < vals->nelts; i++) {
-        if (strcmp(APR_ARRAY_IDX(vals, i, const char *), s) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 int vjwt_scopes_cover(apr_pool_t *p, const json_t *payload, const apr_array_header_t *wanted)
 {
     apr_array_header_t *have = vjwt_token_scopes(p, payload);
     int i;
     for (i = 0; wanted && i < wanted->nelts; i++) {
-        if (!contains(have, APR_ARRAY_IDX(wanted, i, const char *))) {
+        if (!vjwt_strings_contain(have, APR_ARRAY_IDX(wanted, i, const char *))) {
             return 0;
         }
     }
@@ -177,7 +166,7 @@ int vjwt_claim_value_allowed(apr_pool_t *p, const json_t *value, const apr_array
     apr_array_header_t *have = vjwt_claim_strings(p, value, NULL);
     int i;
     for (i = 0; have && i < have->nelts; i++) {
-        if (contains(allowed, APR_ARRAY_IDX(have, i, const char *))) {
+        if (vjwt_strings_contain(allowed, APR_ARRAY_IDX(have, i, const char *))) {
             return 1;
         }
     }

@@ -346,7 +346,7 @@ apr_status_t vjwt_claims_check_issuer_ex(apr_pool_t *p, const json_t *payload,
                      vjwt_sanitize(p, s, MAX_DETAIL_VALUE));
 }
 
-static int contains(const apr_array_header_t *vals, const char *s)
+int vjwt_strings_contain(const apr_array_header_t *vals, const char *s)
 {
     int i;
     for (i = 0; vals && i < vals->nelts; i++) {
@@ -390,7 +390,7 @@ apr_status_t vjwt_claims_check_required(apr_pool_t *p, const json_t *payload,
         have = vjwt_claim_strings(p, vjwt_claim_lookup(payload, c->name), c->separator);
         ok = !c->match_any;
         for (j = 0; j < c->values->nelts; j++) {
-            int found = contains(have, APR_ARRAY_IDX(c->values, j, const char *));
+            int found = vjwt_strings_contain(have, APR_ARRAY_IDX(c->values, j, const char *));
             if (c->match_any && found) {
                 ok = 1;
                 break;

@@ -19,6 +19,9 @@
  * split on separator when not NULL (empty pieces dropped). NULL when value is NULL or JSON null. */
 apr_array_header_t *vjwt_claim_strings(apr_pool_t *p, const json_t *value, const char *separator);
 
+/* 1 when vals (const char *, may be NULL) holds a string equal to s. */
+int vjwt_strings_contain(const apr_array_header_t *vals, const char *s);
+
 /* Step 9: exp/nbf/iat are finite numbers within +-2^53, iss/sub/jti strings, aud a string
  * or an array of strings. JwtInvalid otherwise. */
 apr_status_t vjwt_claims_check_types(apr_pool_t *p, const json_t *payload, vjwt_verdict_t *v);
