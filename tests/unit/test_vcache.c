@@ -9,7 +9,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <apr_strings.h>
-#include <apr_thread_proc.h>
+#include <pthread.h>
 #include <apr_time.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -173,7 +173,9 @@ typedef struct {
     int bad;
 } worker_t;
 
-static void *APR_THREAD_FUNC worker(apr_thread_t *th, void *data)
+/* pthreads, not apr_thread_exit: ASan reports a false stack overflow in the
+ * sigaltstack of threads ended by pthread_exit. */
+static void *worker(void *data)
 {
     worker_t *w = data;
     apr_time_t now = apr_time_from_sec(1000000);
@@ -198,27 +200,25 @@ static void *APR_THREAD_FUNC worker(apr_thread_t *th, void *data)
         }
     }
     apr_pool_destroy(rp);
-    apr_thread_exit(th, APR_SUCCESS);
     return NULL;
 }
 
 static void t_threads(void **state)
 {
     apr_pool_t *p = *state;
-    apr_thread_t *th[4];
+    pthread_t th[4];
     worker_t w[4];
     vjwt_vcache_t *c;
-    apr_status_t rv;
     int i;
     assert_int_equal(vjwt_vcache_make(&c, p, 40, 1 << 20, apr_time_from_sec(60)), APR_SUCCESS);
     for (i = 0; i < 4; i++) {
         w[i].c = c;
         w[i].p = p;
         w[i].bad = 0;
-        assert_int_equal(apr_thread_create(&th[i], NULL, worker, &w[i], p), APR_SUCCESS);
+        assert_int_equal(pthread_create(&th[i], NULL, worker, &w[i]), 0);
     }
     for (i = 0; i < 4; i++) {
-        apr_thread_join(&rv, th[i]);
+        pthread_join(th[i], NULL);
         assert_int_equal(w[i].bad, 0);
     }
 }
