@@ -1,7 +1,7 @@
 /*
  * vjwt_mod_store.c - httpd side of the key store: the registry of key sources, the socache
  * instance and global mutex behind the core's cache port, the watchdog thread that
- * refreshes keys in every child, the per-child memo of verified signatures, and the log
+ * refreshes keys in every child, the per-child token cache, and the log
  * bridge. Its directives are in vjwt_mod_config.c.
  *
  * Thread context: check_config and post_config in the parent at
@@ -269,7 +269,7 @@ static int store_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
 }
 
 /* The watchdog thread belongs to the process pool, not the child's: it still runs while the
- * child's pool (the cache mutex, the token memo) goes, and while exit() runs OpenSSL's
+ * child's pool (the cache mutex, the token cache) goes, and while exit() runs OpenSSL's
  * atexit cleanup. So the child's pool cleanup (child_exit) raises child_stopping and waits
  * until no tick is inside the store; after that no tick starts, and a fetch in progress
  * aborts (the fetcher asks vjwt_stopping). */
