@@ -4,7 +4,6 @@ httpd runs several children: every figure must be the sum over all of them (shar
 memory), whatever child answers the scrape, and must survive a graceful restart.
 """
 
-import json
 import os
 import re
 import signal
@@ -15,7 +14,7 @@ import pytest
 import vjwt_env
 from vjwt_env import assert_fail, assert_pass, load_modules
 from vjwt_fakeidp import public_jwk
-from vjwt_tokens import b64std, hmac_jwk, mint, now
+from vjwt_tokens import AUD, ISS as ISS_DEFAULT, b64std, hmac_jwk, mint, now
 
 JWKS = "/ops/jwks"
 ISS = "https://ops.fake.test"
@@ -39,6 +38,11 @@ def env(httpd, keys, fakeidp):
         vjwt_env.location("counted", hs),
         vjwt_env.location("idp", "ValidateJWTJWKSURI %s" % F.url(JWKS)),
         vjwt_env.location("ro", hs, "ValidateJWTReportOnly On", "ValidateJWTPassClaimsAs environment"),
+        vjwt_env.location("ro-all", hs, "ValidateJWTReportOnly On", "ValidateJWTAudience %s" % AUD,
+                          "ValidateJWTIssuer %s" % ISS_DEFAULT,
+                          "ValidateJWTRequiredClaim role admin"),
+        vjwt_env.location("ro-down", "ValidateJWTReportOnly On",
+                          "ValidateJWTJWKSURI http://127.0.0.1:%d/jwks" % vjwt_env.free_port()),
         vjwt_env.location("ro-xml", "ValidateJWTPolicy policies/ops.xml",
                           "ValidateJWTReportOnly On"),
         '<Location "/p/scoped">', "    AuthType JWT", "    " + hs,
@@ -54,6 +58,12 @@ def env(httpd, keys, fakeidp):
                              "ValidateJWTFetchTimeout 1 2"] + vjwt_env.several_children_conf())
     srv = httpd.start("operations", locs, server_conf=server_conf)
     return {"srv": srv, "F": F}
+
+
+@pytest.fixture(autouse=True)
+def _dead_key_source(expect_log):
+    # /p/ro-down's key source is a closed port: its fetches fail (and say so) all along
+    expect_log(r"VJWT00201: fetching keys from http://127\.0\.0\.1:\d+/jwks failed")
 
 
 def scrape(srv):
@@ -226,3 +236,38 @@ def test_authorization_denials(env, keys, expect_log):
         requests_total(before, "/p/scoped", "rejected", "TokenClaimValueNotAllowed") == 1
     assert requests_total(after, "/p/ro-scoped", "reported", "TokenClaimValueNotAllowed") - \
         requests_total(before, "/p/ro-scoped", "reported", "TokenClaimValueNotAllowed") == 1
+
+
+def test_report_only_every_reason(env, keys, expect_log):
+    """Report-only lets every failure reason through, reported with that reason."""
+    srv = env["srv"]
+    expect_log(r"VJWT00362", r"VJWT00201")
+    hs = hmac_jwk(keys.hs64)
+    other = hmac_jwk(keys.hs64_other)
+    cases = [
+        ("/p/ro-all/", None, "TokenNotPresent"),
+        ("/p/ro-all/", "not.a.jwt", "JwtInvalid"),
+        ("/p/ro-all/", mint(other, "HS256", role="admin"), "TokenSignatureInvalid"),
+        ("/p/ro-all/", mint(other, "HS256", kid="nope", role="admin"), "TokenSignatureKeyNotFound"),
+        ("/p/ro-all/", mint(hs, "HS256", role="admin", exp=now() - 600, nbf=now() - 1200,
+                            iat=now() - 1200), "TokenExpired"),
+        ("/p/ro-all/", mint(hs, "HS256", role="admin", aud="api://nope"), "TokenAudienceNotAllowed"),
+        ("/p/ro-all/", mint(hs, "HS256", role="admin", iss="https://nope/"), "TokenIssuerNotAllowed"),
+        ("/p/ro-all/", mint(hs, "HS256"), "TokenClaimNotFound"),
+        ("/p/ro-all/", mint(hs, "HS256", role="guest"), "TokenClaimValueNotAllowed"),
+        ("/p/ro-down/", mint(keys.ec256, "ES256", kid="k1"), "KeysUnavailable"),
+    ]
+    before = scrape(srv)
+    for path, token, reason in cases:
+        r = srv.get(path, token)
+        assert r.status == 200 and r.reached_backend, (reason, r)
+        assert r.env.get("VALIDATE_JWT_ERROR_REASON") == reason, (reason, r.env)
+        assert r.env.get("VALIDATE_JWT_REPORT_ONLY") == "1"
+        assert r.env.get("REMOTE_USER", "") == ""
+    after = scrape(srv)
+    for path, _, reason in cases:
+        scope = path.rstrip("/")
+        assert requests_total(after, scope, "reported", reason) - \
+            requests_total(before, scope, "reported", reason) >= 1, (scope, reason)
+    good = srv.get("/p/ro-all/", mint(hs, "HS256", role="admin"))
+    assert_pass(good)
