@@ -121,6 +121,16 @@ static const char *jwe_log_fields(apr_pool_t *p, const vjwt_verified_t *rec, con
     return dots == 4 ? " enc=\"?\"" : "";
 }
 
+/* The token's fingerprint for a log line: the record's when the token cache hashed the
+ * token already, else hashed now; "-" without a token. */
+static const char *fingerprint_of(request_rec *r, const vjwt_verified_t *rec, const char *token)
+{
+    if (rec && rec->fingerprint) {
+        return rec->fingerprint;
+    }
+    return token ? vjwt_token_fingerprint(r->pool, token, strlen(token)) : "-";
+}
+
 /* Writes the APIM JSON body as the response; DONE tells httpd it was sent. */
 static int send_failure_body(request_rec *r, int status, const char *message)
 {
@@ -160,8 +170,7 @@ static int fail_request(request_rec *r, const vjwt_policy_t *pol, const vjwt_ver
                       reason, status, vjwt_sanitize(r->pool, detail, 1024),
                       rec && rec->alg ? vjwt_sanitize(r->pool, rec->alg, 32) : "-",
                       rec && rec->kid ? vjwt_sanitize(r->pool, rec->kid, 64) : "-",
-                      token ? vjwt_token_fingerprint(r->pool, token, strlen(token)) : "-",
-                      jwe_log_fields(r->pool, rec, token));
+                      fingerprint_of(r, rec, token), jwe_log_fields(r->pool, rec, token));
     }
     set_error_headers(r, pol, v, status);
 
@@ -429,8 +438,8 @@ static void accepted(request_rec *r, const vjwt_policy_t *pol, const vjwt_outcom
                       vjwt_sanitize(r->pool, rec->user, 128),
                       rec->alg ? vjwt_sanitize(r->pool, rec->alg, 32) : "-",
                       rec->kid ? vjwt_sanitize(r->pool, rec->kid, 64) : "-",
-                      vjwt_token_fingerprint(r->pool, token, strlen(token)),
-                      jwe_log_fields(r->pool, rec, token), out->cached ? " cached" : "");
+                      fingerprint_of(r, rec, token), jwe_log_fields(r->pool, rec, token),
+                      out->cached ? " cached" : "");
     }
 }
 
@@ -441,7 +450,7 @@ void vjwt_mod_reported(request_rec *r, const vjwt_dir_conf_t *dc, vjwt_reason_e 
 {
     vjwt_mod_set_error_env(r, dc->pol, vjwt_reason_name(reason), detail);
     apr_table_setn(r->subprocess_env, "VALIDATE_JWT_REPORT_ONLY", "1");
-    vjwt_mod_count(r, dc, VJWT_RESULT_REPORTED, reason);
+    vjwt_mod_count(dc, VJWT_RESULT_REPORTED, reason);
 }
 
 static int report_only(request_rec *r, const vjwt_dir_conf_t *dc, const vjwt_verdict_t *v,
@@ -456,8 +465,7 @@ static int report_only(request_rec *r, const vjwt_dir_conf_t *dc, const vjwt_ver
                   reason, vjwt_sanitize(r->pool, detail, 1024),
                   rec && rec->alg ? vjwt_sanitize(r->pool, rec->alg, 32) : "-",
                   rec && rec->kid ? vjwt_sanitize(r->pool, rec->kid, 64) : "-",
-                  token ? vjwt_token_fingerprint(r->pool, token, strlen(token)) : "-",
-                  jwe_log_fields(r->pool, rec, token));
+                  fingerprint_of(r, rec, token), jwe_log_fields(r->pool, rec, token));
     r->user = apr_pstrdup(r->pool, ""); /* authenticated, with no identity */
     return OK;
 }
@@ -469,7 +477,7 @@ static int failed(request_rec *r, const vjwt_dir_conf_t *dc, const vjwt_verdict_
     if (dc->report_only == 1) {
         return report_only(r, dc, v, rec, token);
     }
-    vjwt_mod_count(r, dc, VJWT_RESULT_REJECTED, v->reason);
+    vjwt_mod_count(dc, VJWT_RESULT_REJECTED, v->reason);
     return fail_request(r, dc->pol, v, rec, token);
 }
 
@@ -503,7 +511,7 @@ static int vjwt_check_authn(request_rec *r)
     if (validate(r, pol, token, &out, &v) != APR_SUCCESS) {
         return failed(r, dc, &v, out.rec, token);
     }
-    vjwt_mod_count(r, dc, VJWT_RESULT_ACCEPTED, VJWT_R_OK);
+    vjwt_mod_count(dc, VJWT_RESULT_ACCEPTED, VJWT_R_OK);
     accepted(r, pol, &out, token);
     return OK;
 }

@@ -91,8 +91,7 @@ const vjwt_token_t *vjwt_mod_request_token(const request_rec *r);
  * verdict counted under its scope (the policy id, else the section's path), the key
  * store's fetch reports (vjwt_store_opts_t.on_fetch), and the hooks. */
 vjwt_metrics_t *vjwt_mod_metrics(void);
-void vjwt_mod_count(request_rec *r, const vjwt_dir_conf_t *dc, vjwt_result_e result,
-                    vjwt_reason_e reason);
+void vjwt_mod_count(const vjwt_dir_conf_t *dc, vjwt_result_e result, vjwt_reason_e reason);
 void vjwt_mod_on_fetch(void *baton, const char *url, int result, apr_interval_time_t took, int keys,
                        apr_time_t fetched);
 void vjwt_mod_metrics_register_hooks(apr_pool_t *p);

@@ -185,7 +185,7 @@ static void log_denials(request_rec *r)
 {
     const vjwt_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &validate_jwt_module);
     if (apr_table_get(r->notes, NOTE_LOG)) {
-        vjwt_mod_count(r, dc, VJWT_RESULT_REJECTED, VJWT_R_TOKEN_CLAIM_VALUE_NOT_ALLOWED);
+        vjwt_mod_count(dc, VJWT_RESULT_REJECTED, VJWT_R_TOKEN_CLAIM_VALUE_NOT_ALLOWED);
     }
     apr_table_do(log_one, r, r->notes, NOTE_LOG, NULL);
     apr_table_unset(r->notes, NOTE_LOG);

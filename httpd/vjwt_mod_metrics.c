@@ -39,17 +39,14 @@ vjwt_metrics_t *vjwt_mod_metrics(void)
     return the_metrics;
 }
 
-void vjwt_mod_count(request_rec *r, const vjwt_dir_conf_t *dc, vjwt_result_e result,
-                    vjwt_reason_e reason)
+void vjwt_mod_count(const vjwt_dir_conf_t *dc, vjwt_result_e result, vjwt_reason_e reason)
 {
     const char *scope;
     if (!the_metrics) {
         return;
     }
     scope = dc->pol->id && *dc->pol->id ? dc->pol->id : dc->scope;
-    vjwt_metrics_request(the_metrics, vjwt_metrics_scope(the_metrics, scope ? scope : "/"), result,
-                         reason);
-    (void)r;
+    vjwt_metrics_request(the_metrics, vjwt_metrics_scope(the_metrics, scope), result, reason);
 }
 
 void vjwt_mod_on_fetch(void *baton, const char *url, int result, apr_interval_time_t took, int keys,

@@ -79,36 +79,16 @@ apr_status_t vjwt_validate_stored_ex(apr_pool_t *p, vjwt_store_t *store, const v
                                      apr_size_t len, double now, vjwt_token_t **out,
                                      vjwt_verdict_t *v)
 {
-    vjwt_validate_opts_t o;
-    vjwt_store_read_t rd = {NULL, 0};
-    vjwt_token_t *t = NULL;
-    vjwt_verdict_t mine;
+    vjwt_request_opts_t ro; /* no token cache */
+    vjwt_outcome_t res;
     apr_status_t rv;
-    int unavailable;
-
-    if (!v) {
-        v = &mine;
+    memset(&ro, 0, sizeof(ro));
+    if (base) {
+        ro.base = *base;
     }
-    opts_from_base(&o, base);
-    if (has_sources(store, pol)) {
-        vjwt_store_read_begin(store, &rd);
-    }
-    rv = token_stage_stored(p, store, pol, &o, token, len, &t, v, &unavailable);
-    if (rv == APR_SUCCESS) {
-        vjwt_lifetime_t lt;
-        vjwt_lifetime_of(t->payload, &lt);
-        rv = vjwt_validate_time_stage(p, pol, &lt, now, v);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = vjwt_validate_claims_stage(p, pol, &o, t, v);
-    }
-    vjwt_store_read_end(&rd); /* the token model holds no key */
-    if (rv == APR_SUCCESS) {
-        v->reason = VJWT_R_OK;
-        v->detail = NULL;
-    }
+    rv = vjwt_validate_request(p, store, pol, &ro, token, len, now, &res, v);
     if (out) {
-        *out = t;
+        *out = (vjwt_token_t *)res.token; /* made in p by this call */
     }
     return rv;
 }
@@ -196,6 +176,9 @@ apr_status_t vjwt_validate_request(apr_pool_t *p, vjwt_store_t *store, const vjw
     if (!rec) {
         vjwt_verified_t *fresh =
             judge_afresh(p, store, pol, ro, token, len, out, &key.generation, &keep);
+        if (use_cache) {
+            fresh->fingerprint = vjwt_token_fingerprint_of(p, key.digest); /* for log lines */
+        }
         if (use_cache && keep) {
             keep_record(ro, &key, fresh, tnow);
         }

@@ -311,12 +311,17 @@ const char *vjwt_token_from_query(apr_pool_t *p, const char *query, const char *
 const char *vjwt_token_fingerprint(apr_pool_t *p, const char *token, apr_size_t len)
 {
     unsigned char md[32];
-    static const char hex[] = "0123456789abcdef";
-    char *out = apr_palloc(p, 9);
-    int i;
     if (vjwt_sha256(token, len, md) != 1) {
         return "00000000";
     }
+    return vjwt_token_fingerprint_of(p, md);
+}
+
+const char *vjwt_token_fingerprint_of(apr_pool_t *p, const unsigned char md[32])
+{
+    static const char hex[] = "0123456789abcdef";
+    char *out = apr_palloc(p, 9);
+    int i;
     for (i = 0; i < 4; i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 15];

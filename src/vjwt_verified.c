@@ -248,7 +248,8 @@ static void each_string(vjwt_verified_t *rec, vjwt_pair_t *env, vjwt_pair_t *hea
                             &rec->unexported_size,
                             &rec->payload_json,
                             &rec->output_token,
-                            &rec->unexported_headers};
+                            &rec->unexported_headers,
+                            &rec->fingerprint};
     size_t i;
     int k;
     for (i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {

@@ -59,4 +59,7 @@ const char *vjwt_token_from_query(apr_pool_t *p, const char *query, const char *
 /* First 8 hex digits of SHA-256(token): a log fingerprint that does not reveal it. */
 const char *vjwt_token_fingerprint(apr_pool_t *p, const char *token, apr_size_t len);
 
+/* The same from the token's SHA-256 when the caller has it already. */
+const char *vjwt_token_fingerprint_of(apr_pool_t *p, const unsigned char md[32]);
+
 #endif

@@ -48,6 +48,8 @@ typedef struct {
      * a JWE; NULL for the token as presented (a JWS, or no output variable). */
     const char *output_token;
     const char *payload_json; /* the claims set as compact JSON, for later claim lookups */
+    const char *fingerprint;  /* vjwt_token_fingerprint of the token when the token cache
+                               * hashed it already; NULL otherwise */
     int sensitive;            /* from an encrypted token: wiped when freed */
     apr_size_t packed_size;   /* of the block, when packed; 0 in a pool */
 } vjwt_verified_t;
